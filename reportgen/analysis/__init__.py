@@ -1,0 +1,1 @@
+"""Stages, findings: what the numbers say."""

@@ -1,0 +1,1 @@
+"""Composite-indicator engine: pure pandas/numpy, no I/O."""
