@@ -1,7 +1,571 @@
-"""PLACEHOLDER until the stages module lands (owned by the findings helper)."""
+"""Development stages on the TDP x ECC plane: a typology from the edition file, and the levers."""
 
-from pydantic import BaseModel, ConfigDict
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from reportgen.analysis.peers import cell, median_or_nan
+
+DIMENSIONS: tuple[str, str] = ("TDP", "ECC")
+UNASSIGNED = "unassigned"
+
+_RELATIVE = re.compile(r"^(median|mean|p(\d{1,2}(\.\d+)?))$")
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+Band = Literal["high", "low", "any"] | tuple[float | None, float | None]
+"""Where a stage sits on one axis: at/above the threshold, below it, anywhere, or [lo, hi)."""
 
 
-class StagesSpec(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="allow")
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ThresholdsSpec(_Frozen):
+    """The line on each axis: a fixed score or relative to the cities ("median", "mean", "p60")."""
+
+    tdp: float | str = "median"
+    ecc: float | str = "median"
+
+    @field_validator("tdp", "ecc")
+    @classmethod
+    def _known(cls, value: float | str) -> float | str:
+        if isinstance(value, str) and not _RELATIVE.match(value):
+            raise ValueError(
+                f"threshold {value!r} is not a number nor one of 'median', 'mean', "
+                "'pNN' (e.g. 'p60')"
+            )
+        return value
+
+    def of(self, dimension: str) -> float | str:
+        return self.tdp if dimension == "TDP" else self.ecc
+
+
+class StageRule(_Frozen):
+    """A stage's region: one band per axis."""
+
+    tdp: Band = "any"
+    ecc: Band = "any"
+
+    @field_validator("tdp", "ecc")
+    @classmethod
+    def _ordered(cls, band: Band) -> Band:
+        if isinstance(band, tuple):
+            lo, hi = band
+            if lo is not None and hi is not None and not lo < hi:
+                raise ValueError(
+                    f"bounds [{lo}, {hi}) are empty: the lower bound must be below the upper"
+                )
+        return band
+
+    def of(self, dimension: str) -> Band:
+        return self.tdp if dimension == "TDP" else self.ecc
+
+
+class StageSpec(_Frozen):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    name: str
+    description: str = ""
+    rule: StageRule
+    next: tuple[str, ...] = Field(
+        default=(), description="stages a city here moves to by improving; empty for the top stage"
+    )
+
+
+DEFAULT_STAGES: tuple[StageSpec, ...] = (
+    StageSpec(
+        id="balanced_leader",
+        name="Balanced leader",
+        description=(
+            "Technology development potential and ecosystem co-benefit capacity both at or "
+            "above the reference level: a city whose technology base is large and whose gains "
+            "are widely shared."
+        ),
+        rule=StageRule(tdp="high", ecc="high"),
+    ),
+    StageSpec(
+        id="growth_driven",
+        name="Growth-driven",
+        description=(
+            "Technology development potential at or above the reference level, co-benefit "
+            "capacity below it: technology grows faster than the prosperity, inclusion, "
+            "liveability and openness it returns to the city."
+        ),
+        rule=StageRule(tdp="high", ecc="low"),
+        next=("balanced_leader",),
+    ),
+    StageSpec(
+        id="co_benefit_led",
+        name="Co-benefit-led",
+        description=(
+            "Co-benefit capacity at or above the reference level, technology development "
+            "potential below it: a liveable, inclusive and open city whose ecosystem can host "
+            "more technology than it has."
+        ),
+        rule=StageRule(tdp="low", ecc="high"),
+        next=("balanced_leader",),
+    ),
+    StageSpec(
+        id="emerging",
+        name="Emerging",
+        description=(
+            "Both dimensions below the reference level: a hub still building its technology "
+            "base and the ecosystem around it."
+        ),
+        rule=StageRule(tdp="low", ecc="low"),
+        next=("growth_driven", "co_benefit_led"),
+    ),
+)
+
+
+class StagesSpec(_Frozen):
+    """The stage typology of the edition file (`stages:`); defaults: the four-stage typology."""
+
+    thresholds: ThresholdsSpec = ThresholdsSpec()
+    stages: tuple[StageSpec, ...] = DEFAULT_STAGES
+
+    @classmethod
+    def default(cls) -> StagesSpec:
+        return cls()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> StagesSpec:
+        if not self.stages:
+            raise ValueError("at least one stage is needed")
+        ids = [s.id for s in self.stages]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            raise ValueError(f"stage ids must be unique; repeated: {', '.join(duplicates)}")
+        if UNASSIGNED in ids:
+            raise ValueError(f"'{UNASSIGNED}' is reserved for cities no rule covers")
+        for stage in self.stages:
+            unknown = [n for n in stage.next if n not in ids]
+            if unknown:
+                raise ValueError(
+                    f"stage '{stage.id}' names unknown next stages: {', '.join(unknown)}"
+                )
+            if stage.id in stage.next:
+                raise ValueError(f"stage '{stage.id}' lists itself as its next stage")
+        return self
+
+    def stage(self, stage_id: str) -> StageSpec:
+        for stage in self.stages:
+            if stage.id == stage_id:
+                return stage
+        raise KeyError(stage_id)
+
+    @property
+    def names(self) -> dict[str, str]:
+        return {s.id: s.name for s in self.stages}
+
+
+# ---------------------------------------------------------------------------------------------
+# thresholds and rules, vectorised over (replications x cities)
+
+
+def _relative(values: FloatArray, how: str) -> FloatArray:
+    """Relative threshold per row of a 2-D array, ignoring NaN; shape (rows, 1)."""
+    out = np.full((values.shape[0], 1), np.nan)
+    has = ~np.all(np.isnan(values), axis=1)
+    if not has.any():
+        return out
+    rows = values[has]
+    if how == "median":
+        out[has, 0] = np.nanmedian(rows, axis=1)
+    elif how == "mean":
+        out[has, 0] = np.nanmean(rows, axis=1)
+    else:
+        out[has, 0] = np.nanpercentile(rows, float(how[1:]), axis=1)
+    return out
+
+
+def resolve_threshold(threshold: float | str, values: npt.ArrayLike) -> FloatArray:
+    """Threshold per replication for a (replications x cities) array; shape (replications, 1)."""
+    arr = np.atleast_2d(np.asarray(values, dtype=float))
+    if isinstance(threshold, str):
+        return _relative(arr, threshold)
+    return np.full((arr.shape[0], 1), float(threshold))
+
+
+def _band_mask(band: Band, values: FloatArray, threshold: FloatArray) -> BoolArray:
+    with np.errstate(invalid="ignore"):
+        finite = ~np.isnan(values)
+        if band == "any":
+            return finite
+        if band == "high":
+            return finite & (values >= threshold)
+        if band == "low":
+            return finite & (values < threshold)
+        lo, hi = band
+        mask = finite
+        if lo is not None:
+            mask = mask & (values >= lo)
+        if hi is not None:
+            mask = mask & (values < hi)
+        return mask
+
+
+def _band_floor(band: Band, threshold: float) -> float:
+    """Lowest score inside the band (-inf when unbounded below)."""
+    if band == "high":
+        return threshold
+    if isinstance(band, tuple) and band[0] is not None:
+        return float(band[0])
+    return -np.inf
+
+
+def _band_ceiling(band: Band, threshold: float) -> float:
+    """Score at and above which the band is left (+inf when unbounded above)."""
+    if band == "low":
+        return threshold
+    if isinstance(band, tuple) and band[1] is not None:
+        return float(band[1])
+    return np.inf
+
+
+def _matches(
+    spec: StagesSpec, tdp: FloatArray, ecc: FloatArray, t_tdp: FloatArray, t_ecc: FloatArray
+) -> BoolArray:
+    """Stage membership, shape (stages, replications, cities)."""
+    return np.stack(
+        [
+            _band_mask(s.rule.tdp, tdp, t_tdp) & _band_mask(s.rule.ecc, ecc, t_ecc)
+            for s in spec.stages
+        ]
+    )
+
+
+def _first_match(matches: BoolArray) -> npt.NDArray[np.intp]:
+    """Index of the first matching stage (declaration order wins), -1 when none matches."""
+    first = np.argmax(matches, axis=0)
+    return np.where(matches.any(axis=0), first, -1)
+
+
+# ---------------------------------------------------------------------------------------------
+# public API
+
+
+def thresholds(scores: pd.DataFrame, spec: StagesSpec) -> dict[str, float]:
+    """The TDP and ECC thresholds the spec yields on these scores."""
+    return {
+        dim: float(
+            resolve_threshold(spec.thresholds.of(dim), scores[dim].to_numpy(float)[None, :])[0, 0]
+        )
+        for dim in DIMENSIONS
+    }
+
+
+def assign_stages(scores: pd.DataFrame, spec: StagesSpec) -> pd.DataFrame:
+    """Stage of each city: the first declared stage whose rule the city's TDP and ECC satisfy.
+
+    Columns: stage_id, stage_name, TDP, ECC, tdp_threshold, ecc_threshold, tdp_distance,
+    ecc_distance (score minus threshold), target_stage_id, target_stage_name (the reachable next
+    stage needing the fewest points; empty for the top stage), tdp_shortfall and ecc_shortfall
+    (points each dimension must gain to enter it; NaN without a target) and shortfall (their sum).
+    Cities no rule covers get stage_id 'unassigned'; `check_stages` reports them.
+    """
+    tdp = scores["TDP"].to_numpy(float)
+    ecc = scores["ECC"].to_numpy(float)
+    cut = thresholds(scores, spec)
+    matches = _matches(
+        spec, tdp[None, :], ecc[None, :], np.array([[cut["TDP"]]]), np.array([[cut["ECC"]]])
+    )
+    first = _first_match(matches)[0]
+    ids = [spec.stages[i].id if i >= 0 else UNASSIGNED for i in first]
+    names = {**spec.names, UNASSIGNED: "Unassigned"}
+    frame = pd.DataFrame(
+        {
+            "stage_id": ids,
+            "stage_name": [names[i] for i in ids],
+            "TDP": tdp,
+            "ECC": ecc,
+            "tdp_threshold": cut["TDP"],
+            "ecc_threshold": cut["ECC"],
+            "tdp_distance": tdp - cut["TDP"],
+            "ecc_distance": ecc - cut["ECC"],
+        },
+        index=scores.index,
+    )
+    frame.index.name = "city_id"
+    targets = [_target(spec, sid, t, e, cut) for sid, t, e in zip(ids, tdp, ecc, strict=True)]
+    frame["target_stage_id"] = [t[0] for t in targets]
+    frame["target_stage_name"] = [names.get(t[0], "") for t in targets]
+    frame["tdp_shortfall"] = [t[1]["TDP"] for t in targets]
+    frame["ecc_shortfall"] = [t[1]["ECC"] for t in targets]
+    frame["shortfall"] = frame["tdp_shortfall"] + frame["ecc_shortfall"]
+    return frame
+
+
+def shortfalls(
+    spec: StagesSpec, stage_id: str, tdp: float, ecc: float, cut: Mapping[str, float]
+) -> dict[str, float]:
+    """Points each dimension must gain to enter `stage_id` (inf when it would have to fall)."""
+    rule = spec.stage(stage_id).rule
+    out: dict[str, float] = {}
+    for dim, value in (("TDP", tdp), ("ECC", ecc)):
+        band = rule.of(dim)
+        if np.isnan(value) or value >= _band_ceiling(band, cut[dim]):
+            out[dim] = np.inf
+        else:
+            out[dim] = max(0.0, _band_floor(band, cut[dim]) - value)
+    return out
+
+
+def _target(
+    spec: StagesSpec, stage_id: str, tdp: float, ecc: float, cut: Mapping[str, float]
+) -> tuple[str, dict[str, float]]:
+    none: tuple[str, dict[str, float]] = ("", {"TDP": np.nan, "ECC": np.nan})
+    if stage_id == UNASSIGNED:
+        return none
+    best, best_need = none, np.inf
+    for candidate in spec.stage(stage_id).next:
+        needs = shortfalls(spec, candidate, tdp, ecc, cut)
+        need = sum(needs.values())
+        if np.isfinite(need) and need < best_need:
+            best, best_need = (candidate, needs), need
+    return best
+
+
+def top_stages(spec: StagesSpec) -> tuple[str, ...]:
+    """Stages with no next stage."""
+    return tuple(s.id for s in spec.stages if not s.next)
+
+
+def check_stages(spec: StagesSpec, scores: pd.DataFrame, *, plane: bool = True) -> list[str]:
+    """Problems with the rules on these scores: cities no rule or several rules cover.
+
+    With `plane`, also regions of the 0-100 plane that no rule or several rules cover (probed at
+    the thresholds, the explicit bounds and the midpoints between them), even with no city there.
+    """
+    problems: list[str] = []
+    tdp = scores["TDP"].to_numpy(float)
+    ecc = scores["ECC"].to_numpy(float)
+    missing = scores.index[np.isnan(tdp) | np.isnan(ecc)]
+    if len(missing):
+        problems.append(
+            f"cities without both a TDP and an ECC score: {', '.join(map(str, missing))}"
+        )
+    cut = thresholds(scores, spec)
+    city_ids = [str(c) for c in scores.index]
+    t_tdp, t_ecc = np.array([[cut["TDP"]]]), np.array([[cut["ECC"]]])
+    counts = _matches(spec, tdp[None, :], ecc[None, :], t_tdp, t_ecc)[:, 0, :]
+    n = counts.sum(axis=0)
+    scored = ~(np.isnan(tdp) | np.isnan(ecc))
+    for j in np.flatnonzero(scored & (n == 0)):
+        problems.append(
+            f"city '{city_ids[j]}' (TDP {tdp[j]:.1f}, ECC {ecc[j]:.1f}) matches no stage rule "
+            f"(thresholds TDP {cut['TDP']:.1f}, ECC {cut['ECC']:.1f})"
+        )
+    for j in np.flatnonzero(n > 1):
+        which = [spec.stages[i].id for i in np.flatnonzero(counts[:, j])]
+        problems.append(
+            f"city '{city_ids[j]}' (TDP {tdp[j]:.1f}, ECC {ecc[j]:.1f}) matches several stage "
+            f"rules: {', '.join(which)}; the first declared is used"
+        )
+    if plane and np.isfinite(cut["TDP"]) and np.isfinite(cut["ECC"]):
+        problems.extend(_plane_problems(spec, cut))
+    return problems
+
+
+def _probes(spec: StagesSpec, dim: str, threshold: float) -> FloatArray:
+    edges = {0.0, 100.0, threshold}
+    for stage in spec.stages:
+        band = stage.rule.of(dim)
+        if isinstance(band, tuple):
+            edges.update(float(b) for b in band if b is not None)
+    points = np.array(sorted(edges))
+    mids = (points[:-1] + points[1:]) / 2
+    return np.unique(np.concatenate([points, mids, [points[0] - 1.0, points[-1] + 1.0]]))
+
+
+def _plane_problems(spec: StagesSpec, cut: Mapping[str, float]) -> list[str]:
+    xs, ys = _probes(spec, "TDP", cut["TDP"]), _probes(spec, "ECC", cut["ECC"])
+    gx, gy = np.meshgrid(xs, ys, indexing="ij")
+    inside = (gx >= 0) & (gx <= 100) & (gy >= 0) & (gy <= 100)
+    tdp, ecc = gx[inside][None, :], gy[inside][None, :]
+    counts = _matches(spec, tdp, ecc, np.array([[cut["TDP"]]]), np.array([[cut["ECC"]]]))[:, 0, :]
+    n = counts.sum(axis=0)
+    problems: list[str] = []
+    holes = np.flatnonzero(n == 0)
+    if len(holes):
+        j = holes[0]
+        problems.append(
+            f"no stage rule covers the point TDP {tdp[0, j]:.1f}, ECC {ecc[0, j]:.1f} of the plane"
+            + (f" (nor {len(holes) - 1} other probed points)" if len(holes) > 1 else "")
+        )
+    seen: set[tuple[str, ...]] = set()
+    for j in np.flatnonzero(n > 1):
+        which = tuple(spec.stages[i].id for i in np.flatnonzero(counts[:, j]))
+        if which not in seen:
+            seen.add(which)
+            problems.append(
+                f"stage rules {', '.join(which)} overlap, e.g. at TDP {tdp[0, j]:.1f}, "
+                f"ECC {ecc[0, j]:.1f}"
+            )
+    return problems
+
+
+def stage_probabilities(
+    tdp_draws: npt.ArrayLike | pd.DataFrame,
+    ecc_draws: npt.ArrayLike | pd.DataFrame,
+    spec: StagesSpec,
+    city_ids: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Share of Monte Carlo replications placing each city in each stage.
+
+    Draws are (replications x cities); relative thresholds are recomputed in every replication.
+    Returns cities x stage ids (plus 'unassigned' when some draw falls outside every rule); rows
+    sum to 1. City ids come from `city_ids` or the DataFrame columns.
+    """
+    if city_ids is None and isinstance(tdp_draws, pd.DataFrame):
+        city_ids = [str(c) for c in tdp_draws.columns]
+    tdp = np.atleast_2d(np.asarray(tdp_draws, dtype=float))
+    ecc = np.atleast_2d(np.asarray(ecc_draws, dtype=float))
+    if tdp.shape != ecc.shape:
+        raise ValueError(f"TDP draws {tdp.shape} and ECC draws {ecc.shape} differ in shape")
+    t_tdp = resolve_threshold(spec.thresholds.tdp, tdp)
+    t_ecc = resolve_threshold(spec.thresholds.ecc, ecc)
+    first = _first_match(_matches(spec, tdp, ecc, t_tdp, t_ecc))
+    columns = [s.id for s in spec.stages]
+    probs = np.stack([(first == k).mean(axis=0) for k in range(len(columns))], axis=1)
+    none = (first < 0).mean(axis=0)
+    if none.any():
+        probs = np.column_stack([probs, none])
+        columns.append(UNASSIGNED)
+    index = pd.Index(city_ids if city_ids is not None else range(tdp.shape[1]), name="city_id")
+    return pd.DataFrame(probs, index=index, columns=pd.Index(columns, name="stage_id"))
+
+
+def next_stage_levers(
+    scores: pd.DataFrame,
+    stages: pd.DataFrame,
+    pillars: pd.DataFrame,
+    pillar_weights: pd.Series | None = None,
+    indicator_points: pd.DataFrame | None = None,
+    indicators: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """For each city below the top stage, the pillars whose rise to peer level moves it most.
+
+    `stages` is `assign_stages`' output, which carries each city's target stage and shortfalls.
+    For every dimension in which the city falls short of its
+    target stage, each pillar of that dimension is raised to the median of the target stage's
+    members; `dimension_gain` is the resulting rise of the dimension score under a weighted
+    arithmetic mean of pillars (weights from `pillar_weights`, equal when absent). `indicators`
+    lists the pillar's indicators on which the city trails those members, largest gap first
+    (normalised points from `indicator_points`, e.g. `peers.indicator_points`).
+    Rows are sorted by city and by gain; `lever_rank` 1 is the city's largest lever.
+    """
+    columns = [
+        "city_id",
+        "stage_id",
+        "target_stage_id",
+        "dimension",
+        "score",
+        "target_level",
+        "shortfall",
+        "pillar",
+        "pillar_score",
+        "peer_median",
+        "n_peers",
+        "improvement",
+        "weight_share",
+        "dimension_gain",
+        "closes_shortfall",
+        "indicators",
+        "lever_rank",
+    ]
+    rows: list[dict[str, object]] = []
+    weights = _pillar_weights(pillars, pillar_weights)
+    for city_id, row in stages.iterrows():
+        target = row["target_stage_id"]
+        if not target or (isinstance(target, float) and np.isnan(target)):
+            continue
+        members = stages.index[(stages["stage_id"] == target) & (stages.index != city_id)]
+        for dim in DIMENSIONS:
+            need = float(row[f"{dim.lower()}_shortfall"])
+            if not (need > 0 and np.isfinite(need)):
+                continue
+            dim_pillars = [p for p in pillars.index if pillars.loc[p, "dimension"] == dim]
+            total = float(sum(weights.get(p, 0.0) for p in dim_pillars))
+            city_rows: list[dict[str, object]] = []
+            for pillar in dim_pillars:
+                if pillar not in scores.columns:
+                    continue
+                own = cell(scores, city_id, pillar)
+                peer_values = scores.loc[members, pillar].to_numpy(float)
+                peer = median_or_nan(peer_values)
+                if np.isnan(own) or np.isnan(peer) or total <= 0:
+                    continue
+                improvement = max(0.0, peer - own)
+                share = weights.get(pillar, 0.0) / total
+                gain = improvement * share
+                city_rows.append(
+                    {
+                        "city_id": city_id,
+                        "stage_id": row["stage_id"],
+                        "target_stage_id": target,
+                        "dimension": dim,
+                        "score": float(row[dim]),
+                        "target_level": float(row[dim]) + need,
+                        "shortfall": need,
+                        "pillar": pillar,
+                        "pillar_score": own,
+                        "peer_median": peer,
+                        "n_peers": int(np.count_nonzero(~np.isnan(peer_values))),
+                        "improvement": improvement,
+                        "weight_share": share,
+                        "dimension_gain": gain,
+                        "closes_shortfall": bool(gain >= need),
+                        "indicators": _trailing_indicators(
+                            str(city_id), pillar, members, indicator_points, indicators
+                        ),
+                    }
+                )
+            rows.extend(city_rows)
+    frame = pd.DataFrame(rows, columns=columns[:-1])
+    if frame.empty:
+        return pd.DataFrame(columns=columns)
+    frame = frame.sort_values(
+        ["city_id", "dimension_gain", "pillar"], ascending=[True, False, True], kind="mergesort"
+    )
+    frame["lever_rank"] = frame.groupby("city_id").cumcount() + 1
+    return frame.reset_index(drop=True)
+
+
+def _pillar_weights(pillars: pd.DataFrame, pillar_weights: pd.Series | None) -> dict[str, float]:
+    if pillar_weights is not None:
+        return {str(k): float(v) for k, v in pillar_weights.items()}
+    if "weight" in pillars.columns:
+        return {str(k): float(v) for k, v in pillars["weight"].items()}
+    return {str(k): 1.0 for k in pillars.index}
+
+
+def _trailing_indicators(
+    city_id: str,
+    pillar: str,
+    members: pd.Index,
+    indicator_points: pd.DataFrame | None,
+    indicators: pd.DataFrame | None,
+) -> tuple[str, ...]:
+    if indicator_points is None or indicators is None or city_id not in indicator_points.index:
+        return ()
+    in_pillar = indicators.index[indicators["pillar"] == pillar]
+    if "role" in indicators.columns:
+        in_pillar = in_pillar[indicators.loc[in_pillar, "role"].astype(str) != "context"]
+    gaps: list[tuple[float, str]] = []
+    for indicator_id in in_pillar:
+        if indicator_id not in indicator_points.columns:
+            continue
+        own = cell(indicator_points, city_id, indicator_id)
+        peer = median_or_nan(indicator_points.loc[members, indicator_id].to_numpy(float))
+        if not np.isnan(own) and not np.isnan(peer) and peer > own:
+            gaps.append((own - peer, str(indicator_id)))
+    return tuple(i for _, i in sorted(gaps))

@@ -1,0 +1,78 @@
+"""Time COINr's ASEM sensitivity set-up: ms per replication at N=1,000 and 10,000, Sobol, memory."""
+
+from __future__ import annotations
+
+import resource
+import statistics
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+from reportgen.index import Build, IndexData
+from reportgen.index.coinr import read_coinr
+from reportgen.index.uncertainty import UncertaintySpec, WeightNoiseSpec, run_uncertainty
+
+FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "coinr-asem"
+COINR_MS_PER_REPLICATION = 104.0  # COINr 1.1.14: 10.4 s for N=100 on this machine (issue 9)
+REPEATS = 3
+
+# COINr vignette: winmax 1..5, minmax(1,100) or zscore(10,2), weight noise ±25% at levels 2 and
+# 3, arithmetic or geometric mean.
+VIGNETTE = UncertaintySpec(
+    winsorisation=(1, 2, 3, 4, 5),
+    normalisation=(
+        {"method": "minmax", "range": [1, 100]},
+        {"method": "zscore", "mean_sd": [10, 2]},
+    ),
+    weights=WeightNoiseSpec(levels=(2, 3), noise=0.25),
+    aggregation=({"method": "arithmetic"}, {"method": "geometric"}),
+)
+
+
+def _best_seconds(build: Build, data: IndexData, spec: UncertaintySpec) -> float:
+    """Median wall time of a few complete analyses (upstream builds included, nothing cached)."""
+    times = []
+    for _ in range(REPEATS):
+        start = time.perf_counter()
+        run_uncertainty(build, data, spec)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main() -> None:
+    data = read_coinr(FIXTURES / "asem_iData.csv", FIXTURES / "asem_iMeta.csv")
+    build = Build.from_yaml((FIXTURES / "build.yaml").read_text(encoding="utf-8"))
+    run_uncertainty(build, data, VIGNETTE.model_copy(update={"n": 10}))  # warm-up (imports)
+
+    for n in (1_000, 10_000):
+        seconds = _best_seconds(build, data, VIGNETTE.model_copy(update={"n": n}))
+        per = seconds / n * 1000
+        print(
+            f"uncertainty: ASEM vignette set-up, N={n:,}: {seconds * 1000:.0f} ms in all, "
+            f"{per:.4f} ms per replication ({COINR_MS_PER_REPLICATION / per:,.0f}x COINr)"
+        )
+    sobol = VIGNETTE.model_copy(update={"n": 1_000, "sensitivity": True})
+    d = len(sobol.factors())
+    seconds = _best_seconds(build, data, sobol)
+    print(
+        f"sensitivity: Sobol, N=1,000 base samples x (d+2={d + 2}) = {1_000 * (d + 2):,} builds: "
+        f"{seconds * 1000:.0f} ms"
+    )
+
+    tracemalloc.start()
+    run_uncertainty(build, data, VIGNETTE.model_copy(update={"n": 10_000}))
+    run_uncertainty(build, data, sobol)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (
+        1024 if sys.platform != "darwin" else 1024**2
+    )
+    print(
+        f"memory: peak {peak / 2**20:.0f} MiB allocated by numpy/Python during N=10,000 and Sobol "
+        f"(tracemalloc); process peak RSS {rss:.0f} MiB"
+    )
+
+
+if __name__ == "__main__":
+    main()

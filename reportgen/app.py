@@ -1,0 +1,96 @@
+"""The library calls behind each command, so the CLI stays a thin shell (and notebooks can too)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from reportgen.config import Edition
+from reportgen.data.load import Dataset
+from reportgen.outputs import annual_task, brief_tasks, cjk_font_available, select_cities
+from reportgen.pipeline import EditionResult, compute_edition
+from reportgen.publish import Executor, PublishReport, RenderTask, publish
+
+log = logging.getLogger("reportgen")
+
+
+@dataclass(frozen=True)
+class Inputs:
+    data: Path
+    edition: Path | None = None
+    year: int | None = None
+    overrides: tuple[str, ...] = ()
+
+    @property
+    def edition_path(self) -> Path:
+        if self.edition is not None:
+            return self.edition
+        base = self.data if self.data.is_dir() else self.data.parent
+        return base / "edition.yaml"
+
+
+def load_inputs(inputs: Inputs) -> tuple[Dataset, Edition]:
+    """Read and check every input file; raises InputError listing every problem found."""
+    from reportgen.data.validate import load_inputs as load_checked
+
+    return load_checked(inputs.data, inputs.edition_path, inputs.year)
+
+
+def validate_inputs(inputs: Inputs) -> str:
+    """A one-line summary when the inputs are sound; InputError with all problems otherwise."""
+    dataset, edition = load_inputs(inputs)
+    year = inputs.year or edition.year
+    return (f"ok: {len(dataset.cities)} cities, {len(dataset.indicators)} indicators, "
+            f"{len(dataset.observations)} observations; edition {edition.title!r} {year} "
+            "builds without problems")
+
+
+def compute(inputs: Inputs, *, uncertainty: bool = True) -> EditionResult:
+    dataset, edition = load_inputs(inputs)
+    return compute_edition(dataset, edition, year=inputs.year, overrides=inputs.overrides,
+                           uncertainty=uncertainty)
+
+
+@dataclass(frozen=True)
+class OutputOptions:
+    out_dir: Path
+    pdf_variant: str = "pdf/ua-1"
+    write_html: bool = False
+    jobs: int | None = None
+    force: bool = False
+    quiet: bool = False
+
+
+def chinese_names(warn: bool = True) -> bool:
+    available = cjk_font_available()
+    if not available and warn:
+        log.warning("no CJK font found: Chinese city names are left out "
+                    "(install Debian's fonts-noto-cjk to print them)")
+    return available
+
+
+def plan(result: EditionResult, options: OutputOptions, *, annual: bool, briefs: bool,
+         cities: Sequence[str] = ()) -> list[RenderTask]:
+    with_chinese = chinese_names()
+    tasks: list[RenderTask] = []
+    common = {"pdf_variant": options.pdf_variant, "write_html": options.write_html,
+              "with_chinese": with_chinese}
+    if annual:
+        tasks.append(annual_task(result, options.out_dir, **common))  # type: ignore[arg-type]
+    if briefs:
+        chosen = select_cities(result, cities)
+        tasks.extend(brief_tasks(result, options.out_dir, chosen, **common))  # type: ignore[arg-type]
+    return tasks
+
+
+def publish_edition(result: EditionResult, options: OutputOptions, *, annual: bool = True,
+                    briefs: bool = True, cities: Iterable[str] = (),
+                    executor: Executor | None = None) -> PublishReport:
+    """Plan and publish the annual report and/or briefs of a computed edition."""
+    from reportgen.publish import LocalExecutor
+
+    tasks = plan(result, options, annual=annual, briefs=briefs, cities=tuple(cities))
+    return publish(tasks, options.out_dir, executor=executor or LocalExecutor(options.jobs),
+                   force=options.force, quiet=options.quiet)

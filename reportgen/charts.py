@@ -1,0 +1,444 @@
+"""Altair chart builders (pure: frames in, chart out) and the one SVG exporter."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import altair as alt
+import pandas as pd
+
+from reportgen import theme
+
+# Chart sizes in CSS px at 96 dpi: the A4 text block is about 170 mm = 640 px wide.
+FULL_WIDTH = 600
+HALF_WIDTH = 290
+
+
+def _config(chart: alt.Chart | alt.LayerChart | alt.ConcatChart) -> Any:
+    """House style: fonts, sizes and colours shared by every chart."""
+    return (
+        chart.configure(font=theme.BODY_FONT, background="white", padding=4)
+        .configure_view(stroke=None)
+        .configure_title(
+            font=theme.BODY_FONT,
+            fontSize=12,
+            fontWeight="bold",
+            anchor="start",
+            color=theme.TEXT_COLOUR,
+            subtitleColor=theme.SUBTLE_TEXT_COLOUR,
+            subtitleFontSize=9,
+            offset=8,
+        )
+        .configure_axis(
+            labelFont=theme.BODY_FONT,
+            titleFont=theme.BODY_FONT,
+            labelFontSize=9,
+            titleFontSize=9.5,
+            titleFontWeight="normal",
+            labelColor=theme.SUBTLE_TEXT_COLOUR,
+            titleColor=theme.TEXT_COLOUR,
+            gridColor=theme.GRID_COLOUR,
+            domainColor=theme.MUTED_COLOUR,
+            tickColor=theme.MUTED_COLOUR,
+        )
+        .configure_legend(
+            labelFont=theme.BODY_FONT,
+            titleFont=theme.BODY_FONT,
+            labelFontSize=9,
+            titleFontSize=9,
+            orient="bottom",
+            direction="horizontal",
+            symbolSize=60,
+        )
+    )
+
+
+@dataclass(frozen=True)
+class StageRegion:
+    """A rectangle of the TDP x ECC plane belonging to one stage (scores 0-100)."""
+
+    name: str
+    colour: str
+    tdp_low: float
+    tdp_high: float
+    ecc_low: float
+    ecc_high: float
+
+
+def _place_labels(
+    points: pd.DataFrame, x_scale: tuple[float, float], y_scale: tuple[float, float],
+    width: float, height: float, font_px: float = 8.5,
+) -> pd.DataFrame:
+    """Greedy label placement: try right, left, above, below each point, avoid earlier labels.
+
+    Returns dx, dy (px) and text alignment per point so 30 names stay legible on one plane.
+    """
+    def to_px(x: float, y: float) -> tuple[float, float]:
+        px = (x - x_scale[0]) / (x_scale[1] - x_scale[0]) * width
+        py = height - (y - y_scale[0]) / (y_scale[1] - y_scale[0]) * height
+        return px, py
+
+    placed: list[tuple[float, float, float, float]] = []
+    marks = [to_px(x, y) for x, y in zip(points["x"], points["y"], strict=True)]
+    rows = []
+    # Label the most crowded points first so they get the best positions.
+    order = sorted(
+        range(len(points)),
+        key=lambda i: -sum(1 for m in marks if math.dist(m, marks[i]) < 40),
+    )
+    choice: dict[int, tuple[float, float, str]] = {}
+    for i in order:
+        label = str(points["label"].iloc[i])
+        w = 0.5 * font_px * len(label) + 2
+        h = font_px + 2
+        px, py = marks[i]
+        candidates = [
+            (6.0, 0.0, "left"), (-6.0, 0.0, "right"), (0.0, -9.0, "center"),
+            (0.0, 10.0, "center"), (6.0, -8.0, "left"), (-6.0, -8.0, "right"),
+            (6.0, 8.0, "left"), (-6.0, 8.0, "right"),
+        ]
+        best: tuple[float, tuple[float, float, str], tuple[float, float, float, float]] | None = None
+        for dx, dy, align in candidates:
+            x0 = px + dx if align == "left" else px + dx - w if align == "right" else px - w / 2
+            box = (x0, py + dy - h / 2, x0 + w, py + dy + h / 2)
+            overlap = sum(_overlap(box, other) for other in placed)
+            overlap += sum(
+                _overlap(box, (mx - 3, my - 3, mx + 3, my + 3)) for j, (mx, my) in enumerate(marks)
+                if j != i
+            )
+            outside = max(0.0, -box[0]) + max(0.0, box[2] - width) + max(0.0, -box[1])
+            outside += max(0.0, box[3] - height)
+            cost = overlap + 50 * outside
+            if best is None or cost < best[0] - 1e-9:
+                best = (cost, (dx, dy, align), box)
+        assert best is not None
+        placed.append(best[2])
+        choice[i] = best[1]
+    for i in range(len(points)):
+        dx, dy, align = choice[i]
+        rows.append({"dx": dx, "dy": dy, "align": align})
+    return pd.DataFrame(rows, index=points.index)
+
+
+def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
+    width = min(a[2], b[2]) - max(a[0], b[0])
+    height = min(a[3], b[3]) - max(a[1], b[1])
+    return max(0.0, width) * max(0.0, height)
+
+
+def plane_chart(
+    points: pd.DataFrame,
+    *,
+    tdp_threshold: float,
+    ecc_threshold: float,
+    regions: Sequence[StageRegion] = (),
+    title: str = "Cities on the TDP × ECC plane",
+    subtitle: str = "",
+    source: str = "",
+    highlight: str | None = None,
+    width: int = FULL_WIDTH,
+    height: int = 430,
+    label_all: bool = True,
+) -> Any:
+    """Scatter of cities by TDP (x) and ECC (y) with stage regions and threshold lines.
+
+    ``points`` has columns city_id, label, TDP, ECC, stage (stage name).
+    """
+    data = points.assign(x=points["TDP"], y=points["ECC"])
+    x_domain = (0.0, 100.0)
+    y_domain = (0.0, 100.0)
+    data = pd.concat([data, _place_labels(data, x_domain, y_domain, width, height)], axis=1)
+    data["is_highlight"] = data["city_id"] == highlight if highlight else False
+    if not label_all and highlight:
+        data = data.assign(label=data["label"].where(data["is_highlight"], ""))
+
+    x = alt.X("x:Q", title="Technology Development Potential (TDP score, 0-100)",
+              scale=alt.Scale(domain=list(x_domain), nice=False))
+    y = alt.Y("y:Q", title="Ecosystem Co-Benefit Capacity (ECC score, 0-100)",
+              scale=alt.Scale(domain=list(y_domain), nice=False))
+    layers: list[Any] = []
+    if regions:
+        region_frame = pd.DataFrame([
+            {"stage": r.name, "x": r.tdp_low, "x2": r.tdp_high, "y": r.ecc_low, "y2": r.ecc_high,
+             "colour": r.colour, "lx": r.tdp_low + 1.5 if r.tdp_low < 50 else r.tdp_high - 1.5,
+             "ly": r.ecc_high - 2.5 if r.ecc_high > 50 else r.ecc_low + 2.5,
+             "align": "left" if r.tdp_low < 50 else "right"}
+            for r in regions
+        ])
+        layers.append(
+            alt.Chart(region_frame).mark_rect(opacity=0.07).encode(
+                x=alt.X("x:Q", scale=alt.Scale(domain=list(x_domain), nice=False)), x2="x2",
+                y=alt.Y("y:Q", scale=alt.Scale(domain=list(y_domain), nice=False)), y2="y2",
+                color=alt.Color("colour:N", scale=None),
+            )
+        )
+        for align in ("left", "right"):
+            subset = region_frame[region_frame["align"] == align]
+            if subset.empty:
+                continue
+            layers.append(
+                alt.Chart(subset).mark_text(
+                    align=align, baseline="middle", fontSize=9.5, fontWeight="bold",
+                    fontStyle="italic", opacity=0.85,
+                ).encode(x="lx:Q", y="ly:Q", text="stage:N", color=alt.Color("colour:N", scale=None))
+            )
+    rules = pd.DataFrame({"value": [tdp_threshold], "kind": ["TDP"]})
+    layers.append(alt.Chart(rules).mark_rule(strokeDash=[4, 3], color=theme.SUBTLE_TEXT_COLOUR,
+                                             strokeWidth=0.8).encode(x="value:Q"))
+    rules_y = pd.DataFrame({"value": [ecc_threshold], "kind": ["ECC"]})
+    layers.append(alt.Chart(rules_y).mark_rule(strokeDash=[4, 3], color=theme.SUBTLE_TEXT_COLOUR,
+                                               strokeWidth=0.8).encode(y="value:Q"))
+    base = alt.Chart(data)
+    layers.append(
+        base.mark_circle(size=46, opacity=0.95, stroke="white", strokeWidth=0.6).encode(
+            x=x, y=y,
+            color=alt.condition(
+                alt.datum.is_highlight, alt.value(theme.HIGHLIGHT_COLOUR), alt.value(theme.OVERALL_COLOUR)
+            )
+            if highlight
+            else alt.value(theme.OVERALL_COLOUR),
+            size=alt.condition(alt.datum.is_highlight, alt.value(110), alt.value(40))
+            if highlight
+            else alt.value(46),
+        )
+    )
+    for align in ("left", "right", "center"):
+        subset = data[data["align"] == align]
+        for (dx, dy), group in subset.groupby(["dx", "dy"], sort=True):
+            layers.append(
+                alt.Chart(group).mark_text(
+                    align=align, baseline="middle", dx=float(dx), dy=float(dy), fontSize=8.5,
+                ).encode(
+                    x="x:Q", y="y:Q", text="label:N",
+                    color=alt.condition(alt.datum.is_highlight, alt.value(theme.HIGHLIGHT_COLOUR),
+                                        alt.value(theme.TEXT_COLOUR)),
+                )
+            )
+    chart = alt.layer(*layers).properties(
+        width=width, height=height,
+        title=alt.TitleParams(text=title, subtitle=_subtitle(subtitle, source)),
+    )
+    return _config(chart)
+
+
+def _subtitle(subtitle: str, source: str) -> list[str]:
+    lines = [line for line in (subtitle, f"Source: {source}" if source else "") if line]
+    return lines
+
+
+def ranking_chart(
+    scores: pd.DataFrame,
+    *,
+    title: str = "Overall score and its two dimensions",
+    source: str = "",
+    highlight: str | None = None,
+    width: int = FULL_WIDTH,
+) -> Any:
+    """Horizontal bars of the overall score, with TDP and ECC as dots, best city on top.
+
+    ``scores`` has columns city_id, label, Overall, TDP, ECC.
+    """
+    order = scores.sort_values(["Overall", "label"], ascending=[False, True])["label"].tolist()
+    long = scores.melt(id_vars=["city_id", "label"], value_vars=["TDP", "ECC"],
+                       var_name="dimension", value_name="score")
+    y = alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=160))
+    bars = alt.Chart(scores.assign(is_highlight=scores["city_id"] == highlight)).mark_bar(
+        height=9, color="#C9D3DF"
+    ).encode(
+        x=alt.X("Overall:Q", title="Score (0-100)", scale=alt.Scale(domain=[0, 100])),
+        y=y,
+        color=alt.condition(alt.datum.is_highlight, alt.value("#F4C7A9"), alt.value("#C9D3DF")),
+    )
+    dots = alt.Chart(long).mark_point(filled=True, size=34).encode(
+        x="score:Q", y=y,
+        color=alt.Color(
+            "dimension:N",
+            scale=alt.Scale(domain=["TDP", "ECC"], range=[theme.TDP_COLOUR, theme.ECC_COLOUR]),
+            legend=alt.Legend(title="Dimension score (bar: overall)"),
+        ),
+        shape=alt.Shape("dimension:N", scale=alt.Scale(domain=["TDP", "ECC"],
+                                                        range=["circle", "diamond"])),
+    )
+    height = max(120, 13 * len(scores))
+    chart = alt.layer(bars, dots).properties(
+        width=width - 170, height=height,
+        title=alt.TitleParams(text=title, subtitle=_subtitle("", source)),
+    )
+    return _config(chart)
+
+
+def heatmap_chart(
+    matrix: pd.DataFrame,
+    *,
+    title: str,
+    source: str = "",
+    value_title: str = "Score (0-100)",
+    domain: tuple[float, float] = (0, 100),
+    scheme: str = theme.SEQUENTIAL_SCHEME,
+    width: int = FULL_WIDTH,
+    row_order: Sequence[str] | None = None,
+    col_order: Sequence[str] | None = None,
+    cell_height: int = 12,
+    decimals: int = 0,
+) -> Any:
+    """Cells coloured by value, numbers printed inside; rows and columns keep the given order."""
+    long = matrix.rename_axis(index="row", columns="col").stack(future_stack=True).rename(
+        "value").reset_index()
+    long["text"] = long["value"].map(lambda v: "" if pd.isna(v) else f"{v:.{decimals}f}")
+    rows = list(row_order) if row_order is not None else list(matrix.index)
+    cols = list(col_order) if col_order is not None else list(matrix.columns)
+    lo, hi = domain
+    long["dark"] = (long["value"] - lo) / (hi - lo) > 0.62
+    base = alt.Chart(long).encode(
+        x=alt.X("col:N", sort=cols, title=None,
+                axis=alt.Axis(orient="top", labelAngle=-35, labelLimit=120)),
+        y=alt.Y("row:N", sort=rows, title=None, axis=alt.Axis(labelLimit=150)),
+    )
+    cells = base.mark_rect(stroke="white", strokeWidth=0.6).encode(
+        color=alt.Color("value:Q", scale=alt.Scale(scheme=scheme, domain=list(domain)),
+                        legend=alt.Legend(title=value_title, gradientLength=160)),
+    )
+    text = base.mark_text(fontSize=7.5).encode(
+        text="text:N",
+        color=alt.condition(alt.datum.dark, alt.value("white"), alt.value(theme.TEXT_COLOUR)),
+    )
+    chart = alt.layer(cells, text).properties(
+        width=min(width - 170, 46 * len(cols)), height=cell_height * len(rows),
+        title=alt.TitleParams(text=title, subtitle=_subtitle("", source)),
+    )
+    return _config(chart)
+
+
+def profile_chart(
+    profile: pd.DataFrame,
+    *,
+    city_label: str,
+    peer_label: str,
+    title: str,
+    source: str = "",
+    width: int = HALF_WIDTH,
+) -> Any:
+    """Dot plot of a city's pillar scores against its peer-group median (the brief's profile).
+
+    ``profile`` has columns pillar (label), dimension (TDP/ECC), city, peers.
+    """
+    order = profile["pillar"].tolist()
+    y = alt.Y("pillar:N", sort=order, title=None, axis=alt.Axis(labelLimit=130))
+    x_scale = alt.Scale(domain=[0, 100])
+    link = alt.Chart(profile).mark_rule(color=theme.MUTED_COLOUR, strokeWidth=1.2).encode(
+        x=alt.X("city:Q", scale=x_scale, title="Pillar score (0-100)"), x2="peers:Q", y=y,
+    )
+    long = profile.melt(id_vars=["pillar", "dimension"], value_vars=["city", "peers"],
+                        var_name="who", value_name="score")
+    long["who"] = long["who"].map({"city": city_label, "peers": peer_label})
+    dots = alt.Chart(long).mark_point(filled=True, size=55, opacity=1).encode(
+        x=alt.X("score:Q", scale=x_scale), y=y,
+        color=alt.Color("who:N", scale=alt.Scale(domain=[city_label, peer_label],
+                                                   range=[theme.HIGHLIGHT_COLOUR, theme.MUTED_COLOUR]),
+                        legend=alt.Legend(title=None)),
+        shape=alt.Shape("who:N", scale=alt.Scale(domain=[city_label, peer_label],
+                                                   range=["circle", "diamond"]), legend=None),
+    )
+    chart = alt.layer(link, dots).properties(
+        width=width - 130, height=15 * len(profile),
+        title=alt.TitleParams(text=title, subtitle=_subtitle("", source)),
+    )
+    return _config(chart)
+
+
+def interval_chart(
+    intervals: pd.DataFrame,
+    *,
+    title: str,
+    source: str = "",
+    highlight: str | None = None,
+    width: int = FULL_WIDTH,
+) -> Any:
+    """Rank intervals: bar from the 5th to the 95th percentile rank, dots at nominal and median.
+
+    ``intervals`` has columns city_id, label, nominal, median, low, high.
+    """
+    order = intervals.sort_values(["nominal", "label"])["label"].tolist()
+    data = intervals.assign(is_highlight=intervals["city_id"] == highlight)
+    y = alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=160))
+    n = int(max(intervals["high"].max(), intervals["nominal"].max()))
+    x_scale = alt.Scale(domain=[0.5, n + 0.5], nice=False)
+    bar = alt.Chart(data).mark_rule(strokeWidth=5, opacity=0.45).encode(
+        x=alt.X("low:Q", scale=x_scale, title="Rank (1 = best); bar: 5th-95th percentile"),
+        x2="high:Q", y=y,
+        color=alt.condition(alt.datum.is_highlight, alt.value(theme.HIGHLIGHT_COLOUR),
+                            alt.value(theme.TDP_COLOUR)),
+    )
+    long = data.melt(id_vars=["label"], value_vars=["nominal", "median"], var_name="rank_kind",
+                     value_name="rank")
+    long["rank_kind"] = long["rank_kind"].map({"nominal": "Nominal rank", "median": "Median rank"})
+    dots = alt.Chart(long).mark_point(filled=True, size=30).encode(
+        x=alt.X("rank:Q", scale=x_scale), y=y,
+        shape=alt.Shape("rank_kind:N", scale=alt.Scale(domain=["Nominal rank", "Median rank"],
+                                                         range=["circle", "stroke"]),
+                        legend=alt.Legend(title=None)),
+        color=alt.value(theme.OVERALL_COLOUR),
+    )
+    chart = alt.layer(bar, dots).properties(
+        width=width - 170, height=max(120, 13 * len(intervals)),
+        title=alt.TitleParams(text=title, subtitle=_subtitle("", source)),
+    )
+    return _config(chart)
+
+
+def bar_chart(
+    values: pd.DataFrame,
+    *,
+    title: str,
+    value_title: str,
+    source: str = "",
+    highlight: str | None = None,
+    width: int = HALF_WIDTH,
+    colour: str = theme.OVERALL_COLOUR,
+) -> Any:
+    """Simple horizontal bars (columns city_id, label, value), largest on top."""
+    data = values.assign(is_highlight=values["city_id"] == highlight)
+    order = data.sort_values(["value", "label"], ascending=[False, True])["label"].tolist()
+    chart = alt.Chart(data).mark_bar(height=8).encode(
+        x=alt.X("value:Q", title=value_title),
+        y=alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=140)),
+        color=alt.condition(alt.datum.is_highlight, alt.value(theme.HIGHLIGHT_COLOUR), alt.value(colour)),
+    ).properties(width=width - 140, height=12 * len(data),
+                 title=alt.TitleParams(text=title, subtitle=_subtitle("", source)))
+    return _config(chart)
+
+
+_SVG_CACHE: dict[str, str] = {}
+_SVG_LOCK = threading.Lock()
+
+
+def chart_spec(chart: Any) -> Mapping[str, Any]:
+    """The Vega-Lite dict of a chart (what tests assert on and what workers render)."""
+    spec: Mapping[str, Any] = chart.to_dict()
+    return spec
+
+
+def spec_hash(spec: Mapping[str, Any]) -> str:
+    """Stable hash of a Vega-Lite spec (Altair names inline datasets by content hash)."""
+    return hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()[:20]
+
+
+def to_svg(spec: Mapping[str, Any]) -> str:
+    """Render a Vega-Lite spec to SVG with vl-convert, once per distinct spec in this process."""
+    import vl_convert as vlc
+
+    key = spec_hash(spec)
+    with _SVG_LOCK:
+        cached = _SVG_CACHE.get(key)
+    if cached is not None:
+        return cached
+    svg: str = vlc.vegalite_to_svg(dict(spec))
+    with _SVG_LOCK:
+        _SVG_CACHE[key] = svg
+    return svg

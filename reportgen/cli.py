@@ -1,0 +1,204 @@
+"""Command line: parse options, call one library function, report. No logic lives here."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from reportgen.errors import InputError, ReportgenError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+DEFAULT_DATA = Path("data")
+
+
+def data_options(func: F) -> F:
+    """--data, --edition, --year, --set: every command that builds the index takes these."""
+    func = click.option(
+        "--set", "overrides", multiple=True, metavar="STEP.PARAM=VALUE",
+        help="Override a build parameter without editing files, e.g. --set normalise.method=zscore "
+             "(repeatable).",
+    )(func)
+    func = click.option("--year", type=int, default=None,
+                        help="Edition year (default: the edition file's year).")(func)
+    func = click.option(
+        "--edition", "edition_path", type=click.Path(path_type=Path), default=None,
+        help="Edition file (default: DATA/edition.yaml).",
+    )(func)
+    func = click.option(
+        "--data", "data_path", type=click.Path(path_type=Path), default=DEFAULT_DATA,
+        show_default=True, help="Folder with cities.csv, indicators.csv, observations.csv, or an "
+                                ".xlsx workbook with those sheets.",
+    )(func)
+    return func
+
+
+def output_options(func: F) -> F:
+    func = click.option("--quiet", is_flag=True, help="Print nothing but errors.")(func)
+    func = click.option("--force", is_flag=True, help="Rebuild outputs even if unchanged.")(func)
+    func = click.option("--jobs", type=int, default=None,
+                        help="Parallel workers for briefs (default: number of cores).")(func)
+    func = click.option(
+        "--pdf-variant", type=click.Choice(["pdf/ua-1", "pdf/a-3b", "pdf/a-3u", "none"]),
+        default="pdf/ua-1", show_default=True,
+        help="Tagged accessible PDF (pdf/ua-1) or archival PDF/A.",
+    )(func)
+    func = click.option("--html", "write_html", is_flag=True,
+                        help="Also write the HTML next to each PDF, for fast iteration.")(func)
+    func = click.option("--out", "out_dir", type=click.Path(path_type=Path),
+                        default=Path("output"), show_default=True, help="Output folder.")(func)
+    return func
+
+
+def reports_errors(func: F) -> F:
+    """Turn user errors into one line each on stderr and exit code 1, without a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        debug = click.get_current_context().find_root().params.get("debug", False)
+        try:
+            return func(*args, **kwargs)
+        except InputError as exc:
+            if debug:
+                raise
+            for problem in exc.problems:
+                click.echo(f"error: {problem}", err=True)
+            click.echo(f"{len(exc.problems)} problem(s) found; nothing was written.", err=True)
+            sys.exit(1)
+        except ReportgenError as exc:
+            if debug:
+                raise
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@click.version_option(package_name="reportgen")
+def main(debug: bool) -> None:
+    """reportgen: a two-dimension index of leading tech cities, published as PDF.
+
+    \b
+    Example:
+      reportgen build                 # everything into output/
+      reportgen briefs --city hong_kong --city singapore
+    """
+
+
+def _inputs(data_path: Path, edition_path: Path | None, year: int | None,
+            overrides: tuple[str, ...]) -> Any:
+    from reportgen.app import Inputs
+
+    return Inputs(data=data_path, edition=edition_path, year=year, overrides=overrides)
+
+
+def _options(out_dir: Path, write_html: bool, pdf_variant: str, jobs: int | None, force: bool,
+             quiet: bool) -> Any:
+    from reportgen.app import OutputOptions
+
+    return OutputOptions(out_dir=out_dir, pdf_variant=pdf_variant, write_html=write_html,
+                         jobs=jobs, force=force, quiet=quiet)
+
+
+def _report(report: Any, quiet: bool) -> None:
+    for outcome in report.outcomes:
+        if not outcome.ok:
+            click.echo(f"error: {outcome.target.name}: {outcome.error}", err=True)
+        elif not quiet:
+            state = "unchanged" if outcome.skipped else f"{outcome.pages} pages, {outcome.seconds:.1f} s"
+            click.echo(f"{outcome.target} ({state})")
+    if not quiet:
+        click.echo(f"{len(report.written)} written, {len(report.skipped)} unchanged, "
+                   f"{len(report.failed)} failed")
+    if report.failed:
+        sys.exit(1)
+
+
+def _publish(data_path: Path, edition_path: Path | None, year: int | None,
+             overrides: tuple[str, ...], out_dir: Path, write_html: bool, pdf_variant: str,
+             jobs: int | None, force: bool, quiet: bool, *, annual: bool, briefs: bool,
+             cities: tuple[str, ...] = ()) -> None:
+    from reportgen.app import compute, publish_edition
+
+    result = compute(_inputs(data_path, edition_path, year, overrides))
+    options = _options(out_dir, write_html, pdf_variant, jobs, force, quiet)
+    report = publish_edition(result, options, annual=annual, briefs=briefs, cities=cities)
+    _report(report, quiet)
+
+
+@main.command()
+@data_options
+@output_options
+@reports_errors
+def build(data_path: Path, edition_path: Path | None, year: int | None, overrides: tuple[str, ...],
+          out_dir: Path, write_html: bool, pdf_variant: str, jobs: int | None, force: bool,
+          quiet: bool) -> None:
+    """Publish everything: the annual report and one brief per city.
+
+    \b
+    Example:
+      reportgen build --data data --out output
+      reportgen build --set aggregate.method=geometric --out what-if
+    """
+    _publish(data_path, edition_path, year, overrides, out_dir, write_html, pdf_variant, jobs,
+             force, quiet, annual=True, briefs=True)
+
+
+@main.command()
+@data_options
+@output_options
+@reports_errors
+def annual(data_path: Path, edition_path: Path | None, year: int | None,
+           overrides: tuple[str, ...], out_dir: Path, write_html: bool, pdf_variant: str,
+           jobs: int | None, force: bool, quiet: bool) -> None:
+    """Publish the annual report only (output/annual-YEAR.pdf).
+
+    \b
+    Example:
+      reportgen annual --year 2026 --pdf-variant pdf/a-3b
+    """
+    _publish(data_path, edition_path, year, overrides, out_dir, write_html, pdf_variant, jobs,
+             force, quiet, annual=True, briefs=False)
+
+
+@main.command()
+@data_options
+@output_options
+@click.option("--city", "cities", multiple=True, metavar="ID",
+              help="Only this city (repeatable); default: every ranked city.")
+@reports_errors
+def briefs(data_path: Path, edition_path: Path | None, year: int | None,
+           overrides: tuple[str, ...], out_dir: Path, write_html: bool, pdf_variant: str,
+           jobs: int | None, force: bool, quiet: bool, cities: tuple[str, ...]) -> None:
+    """Publish two-page city briefs (output/briefs/CITY.pdf), in parallel.
+
+    \b
+    Example:
+      reportgen briefs --city hong_kong --city singapore --jobs 2
+    """
+    _publish(data_path, edition_path, year, overrides, out_dir, write_html, pdf_variant, jobs,
+             force, quiet, annual=False, briefs=True, cities=cities)
+
+
+@main.command()
+@data_options
+@reports_errors
+def validate(data_path: Path, edition_path: Path | None, year: int | None,
+             overrides: tuple[str, ...]) -> None:
+    """Check the data and edition files and report every problem found, not just the first.
+
+    \b
+    Example:
+      reportgen validate --data data
+    """
+    from reportgen.app import validate_inputs
+
+    summary = validate_inputs(_inputs(data_path, edition_path, year, overrides))
+    click.echo(summary)

@@ -1,0 +1,114 @@
+"""Plain-language description of a build, so the methodology chapter cannot disagree with it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from reportgen.index import Build
+
+
+@dataclass(frozen=True)
+class StepText:
+    title: str
+    text: str
+
+
+def _range(values: Any) -> str:
+    lo, hi = values
+    return f"{lo:g} to {hi:g}"
+
+
+def _impute(spec: Any) -> StepText:
+    method = spec.method
+    how = {
+        "mean": "the mean of the cities that report the indicator",
+        "median": "the median of the cities that report the indicator",
+        "group_mean": f"the mean of the reporting cities in the same {spec.group}",
+        "group_median": f"the median of the reporting cities in the same {spec.group}",
+        "none": "nothing: missing values stay missing and aggregation skips them",
+    }.get(method, method)
+    return StepText(
+        "Missing values",
+        f"Each missing value is replaced by {how}, indicator by indicator; observed values are "
+        "never changed. A city absent from a published top-N list is known to lie below the "
+        "list's last value, so its imputed value is capped at that value instead of taking an "
+        "average that would credit it with capital or patents it lacks. Imputed values are "
+        "marked in the briefs.",
+    )
+
+
+def _screen(spec: Any) -> StepText:
+    return StepText(
+        "Coverage screen",
+        f"A city is ranked only if it reports at least {spec.dat_thresh:.0%} of the scored "
+        "indicators before imputation.",
+    )
+
+
+def _denominate(spec: Any) -> StepText:
+    return StepText(
+        "Scaling by size",
+        "Indicators with a denominator are divided by it (for example by population, to read "
+        f"per resident), with a scale factor of {spec.scale:g}.",
+    )
+
+
+def _treat(spec: Any) -> StepText:
+    if spec.method == "winsorise":
+        fallback = ("a logarithmic transformation of the original values"
+                    if spec.fallback == "log_ct" else "no further treatment")
+        text = (
+            f"An indicator whose distribution has absolute skewness of at least {spec.skew_thresh:g} "
+            f"and kurtosis of at least {spec.kurt_thresh:g} is treated for outliers: the most "
+            f"extreme value is moved to the next one, repeatedly, up to {spec.winmax} points, "
+            f"until the indicator passes. If it still fails, {fallback} is used instead "
+            "(the JRC/COINr rule)."
+        )
+    elif spec.method == "none":
+        text = "No outlier treatment is applied."
+    else:
+        text = f"Outliers are treated with the {spec.method} transformation."
+    return StepText("Outliers", text)
+
+
+def _normalise(spec: Any) -> StepText:
+    method = spec.method
+    if method == "minmax":
+        text = (f"Each indicator is rescaled to {_range(spec.range)} by min-max normalisation: "
+                "the best city gets the top of the range and the weakest the bottom, after "
+                "turning indicators where lower is better (ranks, prices, pollution) around.")
+    elif method == "zscore":
+        mean, sd = spec.mean_sd
+        text = f"Each indicator is standardised to mean {mean:g} and standard deviation {sd:g}."
+    elif method in ("rank", "borda", "percentile"):
+        text = f"Each indicator is replaced by the cities' {method} positions."
+    else:
+        text = f"Each indicator is normalised by the {method} method."
+    return StepText("Normalisation", text)
+
+
+def _aggregate(spec: Any) -> StepText:
+    method = {"arithmetic": "weighted arithmetic mean", "geometric": "weighted geometric mean",
+              "harmonic": "weighted harmonic mean"}.get(spec.method, spec.method)
+    return StepText(
+        "Aggregation",
+        f"Indicators are combined into pillars, pillars into the two dimensions and the two "
+        f"dimensions into the overall score, each by a {method} with the weights of the "
+        "framework table. Where a city lacks a component, the remaining weights are rescaled.",
+    )
+
+
+_DESCRIBERS = {
+    "denominate": _denominate,
+    "impute": _impute,
+    "screen": _screen,
+    "treat": _treat,
+    "normalise": _normalise,
+    "aggregate": _aggregate,
+}
+
+
+def describe_build(build: Build) -> list[StepText]:
+    """One paragraph per step, in the order the steps run."""
+    return [_DESCRIBERS[step.step](step) for step in build.steps]

@@ -1,0 +1,219 @@
+"""One edition, computed once: data → index → uncertainty → stages → findings (no rendering)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from reportgen.analysis.findings import Finding, FindingInputs, compute_findings
+from reportgen.analysis.stages import assign_stages, stage_probabilities
+from reportgen.config import Edition
+from reportgen.data.load import Dataset
+from reportgen.data.panel import Panel, make_panel
+from reportgen.errors import InputError, Problem
+from reportgen.index import Build, Framework, IndexData, IndexResult, parse_override, run
+from reportgen.index.uncertainty import UncertaintyResult, run_uncertainty
+
+LEVEL_NAMES = ("Indicator", "Pillar", "Dimension", "Index")
+DIMENSIONS = ("TDP", "ECC")
+
+
+def index_indicators(indicators: pd.DataFrame) -> pd.DataFrame:
+    """Rows of indicators.csv that enter the index (role 'index' with a positive weight)."""
+    mask = (indicators["role"] == "index") & (indicators["weight"].astype(float) > 0)
+    return indicators[mask]
+
+
+def make_framework(edition: Edition, indicators: pd.DataFrame) -> Framework:
+    """The engine's hierarchy: indicators → pillars → TDP/ECC → overall, weights from the files."""
+    spec = edition.framework
+    rows: list[dict[str, Any]] = []
+    for _, ind in index_indicators(indicators).iterrows():
+        denominator = ind.get("denominator")
+        rows.append({
+            "code": ind["indicator_id"], "name": ind["name"], "level": 1, "parent": ind["pillar"],
+            "weight": float(ind["weight"]), "direction": float(ind["direction"]),
+            "denominator": denominator if isinstance(denominator, str) and denominator else None,
+        })
+    used_pillars = {r["parent"] for r in rows}
+    for pillar in spec.pillars:
+        if pillar.id in used_pillars:
+            rows.append({"code": pillar.id, "name": pillar.name, "level": 2,
+                         "parent": pillar.dimension, "weight": pillar.weight, "direction": np.nan,
+                         "denominator": None})
+    for dimension in spec.dimensions:
+        rows.append({"code": dimension.id, "name": dimension.name, "level": 3,
+                     "parent": spec.index_name, "weight": dimension.weight, "direction": np.nan,
+                     "denominator": None})
+    rows.append({"code": spec.index_name, "name": spec.index_name, "level": 4, "parent": None,
+                 "weight": 1.0, "direction": np.nan, "denominator": None})
+    return Framework.from_meta(pd.DataFrame(rows), LEVEL_NAMES)
+
+
+def make_index_data(panel: Panel, framework: Framework) -> IndexData:
+    """Panel values of the framework's indicators for every city, with unit attributes."""
+    cities = panel.cities
+    indicators = list(framework.indicators)
+    values = panel.values.reindex(columns=indicators)
+    bounds = panel.bounds.reindex(columns=indicators)
+    units = pd.DataFrame(
+        {"region": cities["region"].astype(str),
+         "population": pd.to_numeric(cities["population"], errors="coerce").astype(float)},
+        index=values.index,
+    )
+    return IndexData(values=values, units=units, framework=framework, bounds=bounds)
+
+
+def apply_overrides(build: Build, overrides: Iterable[str]) -> Build:
+    """--set STEP.PARAM=VALUE, as typed on the command line."""
+    parsed = dict(parse_override(text) for text in overrides)
+    return build.with_overrides(parsed) if parsed else build
+
+
+@dataclass(frozen=True)
+class YearResult:
+    """The index of one data year."""
+
+    year: int
+    panel: Panel
+    index: IndexResult
+
+
+@dataclass(frozen=True)
+class EditionResult:
+    """Everything the publications print, computed once."""
+
+    edition: Edition
+    dataset: Dataset
+    build: Build
+    current: YearResult
+    previous: YearResult | None
+    uncertainty: UncertaintyResult | None
+    stages: pd.DataFrame
+    stage_probabilities: pd.DataFrame | None
+    findings: tuple[Finding, ...]
+
+    @property
+    def year(self) -> int:
+        return self.current.year
+
+    @property
+    def index(self) -> IndexResult:
+        return self.current.index
+
+    @property
+    def panel(self) -> Panel:
+        return self.current.panel
+
+    @property
+    def scores(self) -> pd.DataFrame:
+        return self.current.index.scores
+
+    @property
+    def ranks(self) -> pd.DataFrame:
+        return self.current.index.ranks
+
+    def rank_interval(self, code: str) -> pd.DataFrame | None:
+        """5th and 95th percentile ranks per city from the Monte Carlo, if it ran."""
+        if self.uncertainty is None:
+            return None
+        return self.uncertainty.rank_summary(code)
+
+
+def compute_year(dataset: Dataset, edition: Edition, build: Build, year: int) -> YearResult:
+    panel = make_panel(dataset, year, edition.max_data_age)
+    framework = make_framework(edition, panel.indicators.reset_index())
+    index = run(build, make_index_data(panel, framework))
+    return YearResult(year=year, panel=panel, index=index)
+
+
+def _rank_bounds(uncertainty: UncertaintyResult | None, codes: Iterable[str]) -> tuple[
+        pd.DataFrame | None, pd.DataFrame | None]:
+    if uncertainty is None:
+        return None, None
+    low = {c: uncertainty.rank_summary(c)["p05"] for c in codes if c in uncertainty.codes}
+    high = {c: uncertainty.rank_summary(c)["p95"] for c in codes if c in uncertainty.codes}
+    return pd.DataFrame(low), pd.DataFrame(high)
+
+
+def compute_edition(
+    dataset: Dataset,
+    edition: Edition,
+    *,
+    year: int | None = None,
+    overrides: Iterable[str] = (),
+    uncertainty: bool = True,
+    previous: bool = True,
+) -> EditionResult:
+    """Compute the index for the edition year (and the previous one), its robustness and findings."""
+    year = edition.year if year is None else year
+    available = set(dataset.observations["year"].dropna().astype(int))
+    if not any(y <= year for y in available):
+        raise InputError([Problem(
+            dataset.files.get("observations", "observations.csv"),
+            f"no observations for year {year} or the {edition.max_data_age} years before",
+            column="year", found=str(year),
+            expected=f"a year with data ({min(available)}-{max(available)})" if available else "data",
+        )])
+    build = apply_overrides(edition.build, overrides)
+    current = compute_year(dataset, edition, build, year)
+    prior = None
+    previous_year = edition.previous_year if year == edition.year else year - 1
+    if previous and previous_year is not None and any(y <= previous_year for y in available):
+        prior = compute_year(dataset, edition, build, previous_year)
+
+    mc = None
+    if uncertainty and edition.uncertainty.n > 0 and edition.uncertainty.factors():
+        mc = run_uncertainty(build, current.index.data, edition.uncertainty)
+
+    scores = current.index.scores
+    stages = assign_stages(scores, edition.stages)
+    probabilities = None
+    if mc is not None:
+        probabilities = stage_probabilities(mc.draws("TDP"), mc.draws("ECC"), edition.stages)
+        if isinstance(probabilities, pd.DataFrame):
+            probabilities.index = mc.units
+    rank_low, rank_high = _rank_bounds(mc, scores.columns)
+    inputs = finding_inputs(current, prior, edition, rank_low, rank_high, probabilities)
+    findings = tuple(compute_findings(inputs, stages, edition.findings))
+    return EditionResult(
+        edition=edition, dataset=dataset, build=build, current=current, previous=prior,
+        uncertainty=mc, stages=stages, stage_probabilities=probabilities, findings=findings,
+    )
+
+
+def finding_inputs(
+    current: YearResult,
+    prior: YearResult | None,
+    edition: Edition,
+    rank_low: pd.DataFrame | None,
+    rank_high: pd.DataFrame | None,
+    probabilities: pd.DataFrame | None,
+) -> FindingInputs:
+    """What the findings engine reads, assembled from the year results and the edition."""
+    panel, index = current.panel, current.index
+    indicators = panel.indicators.copy()
+    pillars = pd.DataFrame(
+        [{"pillar": p.id, "name": p.name, "dimension": p.dimension, "weight": p.weight}
+         for p in edition.framework.pillars if p.id in index.scores.columns]
+    ).set_index("pillar")
+    imputed = index.imputed_mask.reindex(index=panel.values.index, columns=panel.values.columns,
+                                         fill_value=False)
+    return FindingInputs(
+        scores=index.scores, ranks=index.ranks, values=panel.values, indicators=indicators,
+        cities=panel.cities, pillars=pillars, years=panel.years.astype(float),
+        sources=panel.sources, imputed=imputed.astype(bool), bounded=panel.bounds,
+        previous_scores=prior.index.scores if prior else None,
+        previous_ranks=prior.index.ranks if prior else None,
+        rank_low=rank_low, rank_high=rank_high, stage_probabilities=probabilities,
+        pillar_weights=pillars["weight"].astype(float), year=current.year,
+        dimension_names={d.id: d.name for d in edition.framework.dimensions},
+    )
+
+
+def city_names(result: EditionResult) -> Mapping[str, str]:
+    return dict(result.panel.cities["name"].astype(str))

@@ -1,0 +1,371 @@
+"""View-models: exactly what the templates print, already selected, sorted and formatted."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from reportgen import charts, formatting, theme
+from reportgen.analysis.findings import Finding, format_value, select
+from reportgen.methodology import describe_build
+from reportgen.pipeline import EditionResult
+
+NO_CJK_WARNING = "no CJK font found: Chinese city names are left out (install fonts-noto-cjk)"
+
+
+@dataclass(frozen=True)
+class Meta:
+    title: str
+    subtitle: str
+    running_title: str
+    edition: str
+    edition_line: str
+    publisher: str
+    author: str
+    subject: str
+    keywords: str
+    keyword_list: tuple[str, ...]
+    language: str
+    date: str
+    scope_line: str
+
+
+@dataclass(frozen=True)
+class CityLabel:
+    city_id: str
+    name: str
+    name_zh: str
+    country: str
+    region: str
+    population: str
+
+
+@dataclass(frozen=True)
+class FigureView:
+    chart_id: str
+    alt: str
+    caption: str = ""
+    css_class: str = ""
+
+
+@dataclass(frozen=True)
+class FindingView:
+    kind: str
+    city_name: str
+    sentence: str
+    caveats: tuple[str, ...]
+    show_city: bool
+
+
+@dataclass(frozen=True)
+class KeyFigure:
+    value: str
+    label: str
+    css_class: str = ""
+
+
+@dataclass(frozen=True)
+class SourceView:
+    number: int
+    label: str
+    url: str
+
+
+@dataclass
+class ChartBook:
+    """Charts of one publication by id; the ids are content hashes of their specs."""
+
+    charts: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def add(self, chart: Any, alt: str, caption: str = "", css_class: str = "") -> FigureView:
+        # Keep the Vega-Lite spec, not the Altair object: specs pickle cheaply to workers and
+        # hash to the same id whenever the chart is the same.
+        spec = charts.chart_spec(chart)
+        chart_id = charts.spec_hash(spec)
+        self.charts[chart_id] = dict(spec)
+        return FigureView(chart_id=chart_id, alt=alt, caption=caption, css_class=css_class)
+
+
+# ---------------------------------------------------------------------------------------------
+# shared pieces
+
+
+def meta_of(result: EditionResult, kind: str) -> Meta:
+    edition = result.edition
+    n_cities = len(result.scores)
+    n_indicators = len(result.index.framework.indicators)
+    created = _edition_date(result)
+    return Meta(
+        title=edition.title,
+        subtitle=edition.subtitle,
+        running_title=f"{edition.title} {result.year}",
+        edition=str(result.year),
+        edition_line=f"{edition.title} · {result.year} edition",
+        publisher=edition.publisher,
+        author=edition.author,
+        subject=(f"{kind} of the {edition.title} {result.year}: {n_cities} cities scored on "
+                 "Technology Development Potential and Ecosystem Co-Benefit Capacity"),
+        keywords=", ".join(edition.keywords),
+        keyword_list=tuple(edition.keywords),
+        language=edition.language,
+        date=created,
+        scope_line=f"{n_cities} cities · {n_indicators} scored indicators · "
+                   f"{len(result.index.framework.codes_at(2))} pillars · data to {result.year}",
+    )
+
+
+def _edition_date(result: EditionResult) -> str:
+    # The date printed is the edition's, not the clock's: same inputs, same PDF text.
+    return dt.date(result.year, 1, 1).strftime("%Y")
+
+
+def city_labels(result: EditionResult, with_chinese: bool) -> dict[str, CityLabel]:
+    labels = {}
+    for city_id, row in result.panel.cities.iterrows():
+        population = row.get("population")
+        labels[str(city_id)] = CityLabel(
+            city_id=str(city_id),
+            name=str(row["name"]),
+            name_zh=str(row["name_zh"]) if with_chinese and isinstance(row.get("name_zh"), str)
+            else "",
+            country=str(row["country"]),
+            region=str(row["region"]),
+            population=_population(population),
+        )
+    return labels
+
+
+def _population(value: Any) -> str:
+    if formatting.is_missing(value) or value == "" or pd.isna(value):
+        return ""
+    x = float(value)
+    return f"{x / 1e6:.1f} million" if x >= 1e6 else f"{x:,.0f}"
+
+
+def finding_view(finding: Finding, names: Mapping[str, str], show_city: bool) -> FindingView:
+    return FindingView(kind=finding.kind, city_name=names.get(finding.city_id, finding.city_id),
+                       sentence=finding.sentence, caveats=tuple(finding.caveats),
+                       show_city=show_city)
+
+
+def stage_classes(result: EditionResult) -> dict[str, str]:
+    return {s.id: f"stage-{i + 1}" for i, s in enumerate(result.edition.stages.stages)}
+
+
+def stage_regions(result: EditionResult) -> list[charts.StageRegion]:
+    """Rectangles of the plane per stage, from the rules and the thresholds in force."""
+    first = result.stages.iloc[0]
+    cut = {"TDP": float(first["tdp_threshold"]), "ECC": float(first["ecc_threshold"])}
+    regions = []
+    for i, stage in enumerate(result.edition.stages.stages):
+        lo_t, hi_t = _band(stage.rule.tdp, cut["TDP"])
+        lo_e, hi_e = _band(stage.rule.ecc, cut["ECC"])
+        regions.append(charts.StageRegion(stage.name, theme.stage_colour(i), lo_t, hi_t, lo_e, hi_e))
+    return regions
+
+
+def _band(band: Any, threshold: float) -> tuple[float, float]:
+    if band == "high":
+        return threshold, 100.0
+    if band == "low":
+        return 0.0, threshold
+    if band == "any":
+        return 0.0, 100.0
+    lo, hi = band
+    return (0.0 if lo is None else float(lo)), (100.0 if hi is None else float(hi))
+
+
+def plane_points(result: EditionResult, labels: Mapping[str, CityLabel]) -> pd.DataFrame:
+    stages = result.stages
+    return pd.DataFrame({
+        "city_id": stages.index.astype(str),
+        "label": [labels[c].name for c in stages.index],
+        "TDP": stages["TDP"].to_numpy(float),
+        "ECC": stages["ECC"].to_numpy(float),
+        "stage": stages["stage_name"].astype(str).to_numpy(),
+    })
+
+
+def plane_figure(book: ChartBook, result: EditionResult, labels: Mapping[str, CityLabel], *,
+                 highlight: str | None = None, width: int = charts.FULL_WIDTH, height: int = 430,
+                 title: str = "Cities on the TDP × ECC plane", label_all: bool = True,
+                 css_class: str = "") -> FigureView:
+    first = result.stages.iloc[0]
+    tdp_cut, ecc_cut = float(first["tdp_threshold"]), float(first["ecc_threshold"])
+    chart = charts.plane_chart(
+        plane_points(result, labels), tdp_threshold=tdp_cut, ecc_threshold=ecc_cut,
+        regions=stage_regions(result), title=title,
+        subtitle=f"Dashed lines: stage thresholds (TDP {tdp_cut:.1f}, ECC {ecc_cut:.1f})",
+        source=source_line(result), highlight=highlight, width=width, height=height,
+        label_all=label_all,
+    )
+    city = labels[highlight].name if highlight else ""
+    alt = (f"Scatter plot of {len(result.stages)} cities by TDP score (horizontal) and ECC score "
+           f"(vertical), divided into {len(result.edition.stages.stages)} stage regions"
+           + (f"; {city} highlighted at TDP {result.stages.at[highlight, 'TDP']:.1f}, "
+              f"ECC {result.stages.at[highlight, 'ECC']:.1f}" if highlight else "") + ".")
+    return book.add(chart, alt, css_class=css_class)
+
+
+def source_line(result: EditionResult) -> str:
+    return f"{result.edition.title} {result.year}, reportgen; indicator sources in the annex"
+
+
+def indicator_unit(indicators: pd.DataFrame, indicator_id: str) -> str:
+    return str(indicators.at[indicator_id, "unit"])
+
+
+def interval_text(result: EditionResult, code: str, city_id: str) -> str:
+    summary = result.rank_interval(code)
+    if summary is None or city_id not in summary.index:
+        return ""
+    low, high = summary.at[city_id, "p05"], summary.at[city_id, "p95"]
+    return f"{int(round(low))}–{int(round(high))}"
+
+
+def rank_change_text(result: EditionResult, code: str, city_id: str) -> str:
+    if result.previous is None:
+        return ""
+    before = result.previous.index.ranks
+    if city_id not in before.index:
+        return "new"
+    change = int(before.at[city_id, code]) - int(result.ranks.at[city_id, code])
+    if change == 0:
+        return "="
+    return ("▲ " if change > 0 else "▼ ") + str(abs(change))
+
+
+# ---------------------------------------------------------------------------------------------
+# sources
+
+
+class SourceRegistry:
+    """Numbers each distinct source URL once, in order of first use."""
+
+    def __init__(self, indicators: pd.DataFrame) -> None:
+        self._labels: dict[str, str] = {}
+        for indicator_id, row in indicators.iterrows():
+            url = row.get("source_url")
+            if isinstance(url, str) and url:
+                self._labels.setdefault(url, str(row.get("source_name") or indicator_id))
+        self.numbers: dict[str, int] = {}
+        self.labels: dict[str, str] = {}
+
+    def number(self, url: str, fallback_label: str) -> int:
+        if url not in self.numbers:
+            self.numbers[url] = len(self.numbers) + 1
+            self.labels[url] = self._labels.get(url, fallback_label)
+        return self.numbers[url]
+
+    def listing(self) -> list[SourceView]:
+        return [SourceView(n, self.labels[url], url) for url, n in self.numbers.items()]
+
+
+# ---------------------------------------------------------------------------------------------
+# indicator rows (brief and spotlight)
+
+
+@dataclass(frozen=True)
+class IndicatorRow:
+    pillar: str
+    name: str
+    value: str
+    flag: str
+    unit: str
+    year: str
+    rank: str
+    peer_median: str
+    footnote: str
+
+
+IMPUTED_FLAG = "imp."
+BOUNDED_FLAG = "≤ list"
+OLD_FLAG = "old"
+FLAG_NOTE = (f"{IMPUTED_FLAG} = missing, imputed for the index (the value shown is the imputed one); "
+             f"{BOUNDED_FLAG} = not in a published top-N list, shown as the list's last value, an "
+             f"upper bound; {OLD_FLAG} = older than {{age}} years. Ranks are among cities with a "
+             "value (1 = best).")
+
+
+def indicator_rows(
+    result: EditionResult, city_id: str, peers: Sequence[str], sources: SourceRegistry | None,
+) -> list[IndicatorRow]:
+    panel = result.panel
+    indicators = panel.indicators
+    pillar_names = {p.id: p.name for p in result.edition.framework.pillars}
+    imputed = result.index.imputed_mask
+    bounded = result.index.bound_limited_mask
+    imputed_values = result.index.datasets["imputed"]
+    rows = []
+    order = sorted(
+        indicators.index,
+        key=lambda i: (list(pillar_names).index(indicators.at[i, "pillar"])
+                       if indicators.at[i, "pillar"] in pillar_names else 99,
+                       indicators.at[i, "role"] != "index", str(i)),
+    )
+    max_age = result.edition.findings.max_data_age
+    for indicator_id in order:
+        direction = float(indicators.at[indicator_id, "direction"])
+        column = panel.values[indicator_id]
+        value = column.get(city_id, np.nan)
+        unit = indicator_unit(indicators, indicator_id)
+        flag = ""
+        shown = value
+        is_scored = indicator_id in imputed.columns and city_id in imputed.index
+        if pd.isna(value) and is_scored and bool(imputed.at[city_id, indicator_id]):
+            shown = imputed_values.at[city_id, indicator_id]
+            flag = BOUNDED_FLAG if bool(bounded.at[city_id, indicator_id]) else IMPUTED_FLAG
+        year = panel.years.at[city_id, indicator_id] if city_id in panel.years.index else pd.NA
+        if not pd.isna(year) and result.year - int(year) > max_age and not flag:
+            flag = OLD_FLAG
+        observed = column.dropna()
+        rank = ""
+        if not pd.isna(value):
+            better = (observed > value).sum() if direction > 0 else (observed < value).sum()
+            rank = f"{int(better) + 1} of {len(observed)}"
+        peer_values = column.reindex([p for p in peers if p != city_id]).dropna()
+        footnote = ""
+        url = panel.sources.at[city_id, indicator_id] if city_id in panel.sources.index else None
+        if sources is not None and isinstance(url, str) and url:
+            footnote = str(sources.number(url, str(indicators.at[indicator_id, "name"])))
+        rows.append(IndicatorRow(
+            pillar=pillar_names.get(str(indicators.at[indicator_id, "pillar"]), ""),
+            name=str(indicators.at[indicator_id, "short_name"] or indicators.at[indicator_id, "name"])
+            + ("" if indicators.at[indicator_id, "role"] == "index" else " (context)"),
+            value=formatting.number(shown), flag=flag, unit=_short_unit(unit),
+            year="" if pd.isna(year) else str(int(year)), rank=rank,
+            peer_median=formatting.number(peer_values.median()) if len(peer_values) >= 3 else "–",
+            footnote=footnote,
+        ))
+    return rows
+
+
+def _short_unit(unit: str) -> str:
+    return unit if len(unit) <= 38 else unit[:36].rstrip() + "…"
+
+
+def finding_value(value: float, unit: str) -> str:
+    return format_value(value, unit)
+
+
+def peer_members(result: EditionResult, city_id: str) -> tuple[str, list[str]]:
+    """The brief's peer group: the city's own stage (excluding the city itself)."""
+    stage_id = result.stages.at[city_id, "stage_id"]
+    members = [str(c) for c in result.stages.index[result.stages["stage_id"] == stage_id]
+               if c != city_id]
+    name = f"{result.stages.at[city_id, 'stage_name']} peers"
+    if len(members) < 3:
+        top = result.scores["Overall"].sort_values(ascending=False).index[:10]
+        members = [str(c) for c in top if c != city_id]
+        name = "top-10 cities"
+    return name, members
+
+
+def select_findings(result: EditionResult, publication: str, city_id: str | None = None,
+                    n: int | None = None) -> list[Finding]:
+    return select(result.findings, publication, n, spec=result.edition.findings, city_id=city_id)
