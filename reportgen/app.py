@@ -61,6 +61,8 @@ class OutputOptions:
     jobs: int | None = None
     force: bool = False
     quiet: bool = False
+    executor: str = "local"
+    scheduler: str | None = None
 
 
 def chinese_names(warn: bool = True) -> bool:
@@ -89,8 +91,28 @@ def publish_edition(result: EditionResult, options: OutputOptions, *, annual: bo
                     briefs: bool = True, cities: Iterable[str] = (),
                     executor: Executor | None = None) -> PublishReport:
     """Plan and publish the annual report and/or briefs of a computed edition."""
+    tasks = plan(result, options, annual=annual, briefs=briefs, cities=tuple(cities))
+    return publish(tasks, options.out_dir, executor=executor or make_executor(options),
+                   force=options.force, quiet=options.quiet)
+
+
+def make_executor(options: OutputOptions) -> Executor:
+    """The task runner the options ask for: local process pool, or a Dask cluster."""
     from reportgen.publish import LocalExecutor
 
-    tasks = plan(result, options, annual=annual, briefs=briefs, cities=tuple(cities))
-    return publish(tasks, options.out_dir, executor=executor or LocalExecutor(options.jobs),
-                   force=options.force, quiet=options.quiet)
+    if options.executor == "dask":
+        from reportgen.publish import DaskExecutor
+
+        return DaskExecutor(options.scheduler)
+    return LocalExecutor(options.jobs)
+
+
+def coinr_index(idata: Path, imeta: Path, build_path: Path, overrides: Iterable[str], fmt: str,
+                out: Path) -> Path:
+    """Build a COINr-layout index (iData/iMeta + a build YAML) and write its Aggregated table."""
+    from reportgen.index import Build, run
+    from reportgen.index.coinr import read_coinr, write_coinr_aggregated
+    from reportgen.pipeline import apply_overrides
+
+    build = apply_overrides(Build.from_yaml(build_path.read_text(encoding="utf-8")), overrides)
+    return write_coinr_aggregated(run(build, read_coinr(idata, imeta)), out, fmt)

@@ -39,6 +39,12 @@ def data_options(func: F) -> F:
 
 
 def output_options(func: F) -> F:
+    func = click.option("--scheduler", default=None, metavar="ADDRESS",
+                        help="Dask scheduler address, with --executor dask (e.g. tcp://host:8786).")(func)
+    func = click.option("--executor", type=click.Choice(["local", "dask"]), default="local",
+                        show_default=True,
+                        help="Where briefs render: this machine's cores, or a Dask cluster "
+                             "(needs the reportgen[dask] extra).")(func)
     func = click.option("--quiet", is_flag=True, help="Print nothing but errors.")(func)
     func = click.option("--force", is_flag=True, help="Rebuild outputs even if unchanged.")(func)
     func = click.option("--jobs", type=int, default=None,
@@ -100,11 +106,12 @@ def _inputs(data_path: Path, edition_path: Path | None, year: int | None,
 
 
 def _options(out_dir: Path, write_html: bool, pdf_variant: str, jobs: int | None, force: bool,
-             quiet: bool) -> Any:
+             quiet: bool, executor: str = "local", scheduler: str | None = None) -> Any:
     from reportgen.app import OutputOptions
 
     return OutputOptions(out_dir=out_dir, pdf_variant=pdf_variant, write_html=write_html,
-                         jobs=jobs, force=force, quiet=quiet)
+                         jobs=jobs, force=force, quiet=quiet, executor=executor,
+                         scheduler=scheduler)
 
 
 def _report(report: Any, quiet: bool) -> None:
@@ -123,12 +130,12 @@ def _report(report: Any, quiet: bool) -> None:
 
 def _publish(data_path: Path, edition_path: Path | None, year: int | None,
              overrides: tuple[str, ...], out_dir: Path, write_html: bool, pdf_variant: str,
-             jobs: int | None, force: bool, quiet: bool, *, annual: bool, briefs: bool,
-             cities: tuple[str, ...] = ()) -> None:
+             jobs: int | None, force: bool, quiet: bool, executor: str, scheduler: str | None,
+             *, annual: bool, briefs: bool, cities: tuple[str, ...] = ()) -> None:
     from reportgen.app import compute, publish_edition
 
     result = compute(_inputs(data_path, edition_path, year, overrides))
-    options = _options(out_dir, write_html, pdf_variant, jobs, force, quiet)
+    options = _options(out_dir, write_html, pdf_variant, jobs, force, quiet, executor, scheduler)
     report = publish_edition(result, options, annual=annual, briefs=briefs, cities=cities)
     _report(report, quiet)
 
@@ -139,7 +146,7 @@ def _publish(data_path: Path, edition_path: Path | None, year: int | None,
 @reports_errors
 def build(data_path: Path, edition_path: Path | None, year: int | None, overrides: tuple[str, ...],
           out_dir: Path, write_html: bool, pdf_variant: str, jobs: int | None, force: bool,
-          quiet: bool) -> None:
+          quiet: bool, executor: str, scheduler: str | None) -> None:
     """Publish everything: the annual report and one brief per city.
 
     \b
@@ -148,7 +155,7 @@ def build(data_path: Path, edition_path: Path | None, year: int | None, override
       reportgen build --set aggregate.method=geometric --out what-if
     """
     _publish(data_path, edition_path, year, overrides, out_dir, write_html, pdf_variant, jobs,
-             force, quiet, annual=True, briefs=True)
+             force, quiet, executor, scheduler, annual=True, briefs=True)
 
 
 @main.command()
@@ -157,7 +164,8 @@ def build(data_path: Path, edition_path: Path | None, year: int | None, override
 @reports_errors
 def annual(data_path: Path, edition_path: Path | None, year: int | None,
            overrides: tuple[str, ...], out_dir: Path, write_html: bool, pdf_variant: str,
-           jobs: int | None, force: bool, quiet: bool) -> None:
+           jobs: int | None, force: bool, quiet: bool, executor: str,
+           scheduler: str | None) -> None:
     """Publish the annual report only (output/annual-YEAR.pdf).
 
     \b
@@ -165,7 +173,7 @@ def annual(data_path: Path, edition_path: Path | None, year: int | None,
       reportgen annual --year 2026 --pdf-variant pdf/a-3b
     """
     _publish(data_path, edition_path, year, overrides, out_dir, write_html, pdf_variant, jobs,
-             force, quiet, annual=True, briefs=False)
+             force, quiet, executor, scheduler, annual=True, briefs=False)
 
 
 @main.command()
@@ -176,7 +184,8 @@ def annual(data_path: Path, edition_path: Path | None, year: int | None,
 @reports_errors
 def briefs(data_path: Path, edition_path: Path | None, year: int | None,
            overrides: tuple[str, ...], out_dir: Path, write_html: bool, pdf_variant: str,
-           jobs: int | None, force: bool, quiet: bool, cities: tuple[str, ...]) -> None:
+           jobs: int | None, force: bool, quiet: bool, executor: str, scheduler: str | None,
+           cities: tuple[str, ...]) -> None:
     """Publish two-page city briefs (output/briefs/CITY.pdf), in parallel.
 
     \b
@@ -184,7 +193,7 @@ def briefs(data_path: Path, edition_path: Path | None, year: int | None,
       reportgen briefs --city hong_kong --city singapore --jobs 2
     """
     _publish(data_path, edition_path, year, overrides, out_dir, write_html, pdf_variant, jobs,
-             force, quiet, annual=False, briefs=True, cities=cities)
+             force, quiet, executor, scheduler, annual=False, briefs=True, cities=cities)
 
 
 @main.command()
@@ -202,3 +211,117 @@ def validate(data_path: Path, edition_path: Path | None, year: int | None,
 
     summary = validate_inputs(_inputs(data_path, edition_path, year, overrides))
     click.echo(summary)
+
+
+@main.command("demo-data")
+@click.option("--cities", "n_cities", type=int, default=100, show_default=True,
+              help="How many synthetic cities.")
+@click.option("--seed", type=int, default=7, show_default=True, help="Random seed.")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True,
+              help="Folder to write cities.csv, indicators.csv, observations.csv, edition.yaml.")
+@reports_errors
+def demo_data(n_cities: int, seed: int, out_dir: Path) -> None:
+    """Write a SYNTHETIC data set of N cities (labelled as such) to exercise reportgen at scale.
+
+    \b
+    Example:
+      reportgen demo-data --cities 1000 --out /tmp/demo
+      reportgen briefs --data /tmp/demo --out /tmp/demo-out --jobs 2
+    """
+    from reportgen.demo import write_demo_data
+
+    summary = write_demo_data(out_dir, n_cities=n_cities, seed=seed)
+    click.echo(summary)
+
+
+def _export(kind: str, data_path: Path, edition_path: Path | None, year: int | None,
+            overrides: tuple[str, ...], fmt: str, out: Path) -> list[Path]:
+    from reportgen import exports
+    from reportgen.app import compute
+
+    result = compute(_inputs(data_path, edition_path, year, overrides),
+                     uncertainty=kind != "findings")
+    if kind == "index":
+        tables = exports.index_tables(result)
+    elif kind == "findings":
+        tables = {"findings": exports.findings_table(result)}
+    else:
+        tables = exports.audit_tables(result)
+    return exports.write_tables(tables, out, fmt)
+
+
+FORMAT_OPTION = click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "json"]),
+                             default="csv", show_default=True, help="Output format.")
+
+
+@main.command()
+@data_options
+@FORMAT_OPTION
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Output file (default: output/index-YEAR.FORMAT).")
+@click.option("--coinr-data", type=click.Path(path_type=Path), default=None,
+              help="COINr iData table (CSV or XLSX): build a COINr index instead of ours.")
+@click.option("--coinr-meta", type=click.Path(path_type=Path), default=None,
+              help="COINr iMeta table, with --coinr-data.")
+@click.option("--build", "build_path", type=click.Path(path_type=Path), default=None,
+              help="Build YAML (list of steps), with --coinr-data.")
+@reports_errors
+def index(data_path: Path, edition_path: Path | None, year: int | None,
+          overrides: tuple[str, ...], fmt: str, out: Path | None, coinr_data: Path | None,
+          coinr_meta: Path | None, build_path: Path | None) -> None:
+    """Compute the index and export scores, ranks, pillar values and imputation flags.
+
+    \b
+    Examples:
+      reportgen index --format xlsx --out output/index.xlsx
+      reportgen index --coinr-data iData.csv --coinr-meta iMeta.csv --build build.yaml \\
+        --format csv --out aggregated.csv
+    """
+    if coinr_data is not None:
+        from reportgen.app import coinr_index
+
+        if coinr_meta is None or build_path is None:
+            raise click.UsageError("--coinr-data needs --coinr-meta and --build")
+        target = out or Path(f"aggregated.{fmt}")
+        click.echo(coinr_index(coinr_data, coinr_meta, build_path, overrides, fmt, target))
+        return
+    target = out or Path("output") / f"index-{year or 'edition'}.{fmt}"
+    for path in _export("index", data_path, edition_path, year, overrides, fmt, target):
+        click.echo(path)
+
+
+@main.command()
+@data_options
+@FORMAT_OPTION
+@click.option("--out", type=click.Path(path_type=Path), default=Path("output/findings.csv"),
+              show_default=True, help="Output file.")
+@reports_errors
+def findings(data_path: Path, edition_path: Path | None, year: int | None,
+             overrides: tuple[str, ...], fmt: str, out: Path) -> None:
+    """Export every computed finding (stage, gaps, strengths, movers, data caveats) with evidence.
+
+    \b
+    Example:
+      reportgen findings --format json --out output/findings.json
+    """
+    for path in _export("findings", data_path, edition_path, year, overrides, fmt, out):
+        click.echo(path)
+
+
+@main.command()
+@data_options
+@FORMAT_OPTION
+@click.option("--out", type=click.Path(path_type=Path), default=Path("output/audit.xlsx"),
+              show_default=True, help="Output file (CSV: one file per table beside it).")
+@reports_errors
+def audit(data_path: Path, edition_path: Path | None, year: int | None,
+          overrides: tuple[str, ...], fmt: str, out: Path) -> None:
+    """Statistical audit and uncertainty tables: coverage, skew/kurtosis, correlations,
+    Cronbach's alpha, PCA, effective weights, rank intervals, sensitivity indices.
+
+    \b
+    Example:
+      reportgen audit --format xlsx --out output/audit.xlsx
+    """
+    for path in _export("audit", data_path, edition_path, year, overrides, fmt, out):
+        click.echo(path)

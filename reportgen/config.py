@@ -70,6 +70,14 @@ class Edition(Frozen):
     subtitle: str = ""
     year: int = Field(ge=1800, le=2200)
     previous_year: int | None = Field(default=None, ge=1800, le=2200)
+    previous_data: Literal["previous_vintage", "calendar"] = Field(
+        default="previous_vintage",
+        description=(
+            "how the previous edition's data is chosen: each city-indicator pair's previous "
+            "vintage where it has two (sources publish yearly under their own dates), or the "
+            "observations dated up to previous_year"
+        ),
+    )
     publisher: str
     author: str
     language: str = "en"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -124,6 +125,23 @@ class EditionResult:
         return self.uncertainty.rank_summary(code)
 
 
+def previous_vintages(dataset: Dataset, year: int, max_age: int) -> Dataset:
+    """The data as the previous edition had it: each (city, indicator) pair that has two or more
+    observations in the window loses its latest one; single-vintage pairs stay as they are.
+
+    Sources date their releases in their own way (ARWU 2025, Numbeo 2025, unicorns 2024), so a
+    calendar cut-off one year back would leave most of them unchanged; this compares each series
+    with its own previous release.
+    """
+    obs = dataset.observations
+    in_window = obs["year"].between(year - max_age, year).fillna(False).astype(bool)
+    window = obs[in_window]
+    latest = window.groupby(["city_id", "indicator_id"])["year"].transform("max")
+    vintages = window.groupby(["city_id", "indicator_id"])["year"].transform("nunique")
+    drop = window.index[(window["year"] == latest) & (vintages > 1)]
+    return dataclasses.replace(dataset, observations=obs.drop(index=drop))
+
+
 def compute_year(dataset: Dataset, edition: Edition, build: Build, year: int) -> YearResult:
     panel = make_panel(dataset, year, edition.max_data_age)
     framework = make_framework(edition, panel.indicators.reset_index())
@@ -164,7 +182,12 @@ def compute_edition(
     prior = None
     previous_year = edition.previous_year if year == edition.year else year - 1
     if previous and previous_year is not None and any(y <= previous_year for y in available):
-        prior = compute_year(dataset, edition, build, previous_year)
+        if edition.previous_data == "previous_vintage":
+            earlier = previous_vintages(dataset, year, edition.max_data_age)
+            prior = dataclasses.replace(compute_year(earlier, edition, build, year),
+                                        year=previous_year)
+        else:
+            prior = compute_year(dataset, edition, build, previous_year)
 
     mc = None
     if uncertainty and edition.uncertainty.n > 0 and edition.uncertainty.factors():

@@ -108,6 +108,8 @@ def build_inputs(**changes: Any) -> FindingInputs:
     values = pd.DataFrame(VALUES, index=ids, dtype=float)
     years = pd.DataFrame({i: float(meta[5]) for i, meta in INDICATORS.items()}, index=ids)
     sources = pd.DataFrame({i: f"https://example.org/{i}/obs" for i in INDICATORS}, index=ids)
+    # A city without a value has no row in the observations: no year, no source.
+    years, sources = years.where(values.notna()), sources.where(values.notna())
     bounded = pd.DataFrame(np.nan, index=ids, columns=values.columns)
     # Zurich is absent from the top-20 VC list (last value USD 31.2 bn) and the top-50 rank list.
     bounded.loc["zurich", "vc_capital"] = 31.2
@@ -481,6 +483,23 @@ def test_censored_city_gets_a_gap_only_when_its_best_case_is_far_below() -> None
     assert any("not in the source's published list" in c for c in gap.caveats)
 
 
+def test_censored_city_wording_without_per_capita() -> None:
+    spec = _zurich_in_growth_group()
+    indicators = build_inputs().indicators.copy()
+    indicators["denominator"] = ""
+    bounded = set_cell(build_inputs().bounded, "zurich", "vc_capital", 20.0)
+    inputs = build_inputs(indicators=indicators, bounded=bounded)
+    [gap] = only(findings_for(inputs, spec), city_id="zurich", subject="vc_capital")
+    assert gap.sentence == (
+        "Venture capital raised in Zurich is at most 0.15x the median of Hub peers: not listed, so "
+        "below the published list's lowest value of USD 20 bn, vs USD 130 bn (2023)."
+    )
+    city = gap.evidence_for("city")
+    assert city is not None
+    assert city.year == 2023  # the list's year, taken from the peers' rows
+    assert city.source_url == "https://example.org/vc_capital"
+
+
 def test_censored_city_never_gets_a_strength() -> None:
     spec = _zurich_in_growth_group()
     findings = only(findings_for(build_inputs(), spec), city_id="zurich", subject="vc_capital")
@@ -758,11 +777,26 @@ def test_select_executive_summary_one_per_city() -> None:
 def test_select_breaks_ties_by_subject_id() -> None:
     _, findings = _all_findings()
     base = next(f for f in findings if f.kind == "gap")
-    a = base.model_copy(update={"subject": "b_subject", "magnitude": 2.0})
-    b = base.model_copy(update={"subject": "a_subject", "magnitude": 2.0})
-    c = base.model_copy(update={"subject": "c_subject", "magnitude": 3.0})
+    a = base.model_copy(update={"subject": "b_subject", "magnitude": 2.0, "pillar": "p1"})
+    b = base.model_copy(update={"subject": "a_subject", "magnitude": 2.0, "pillar": "p2"})
+    c = base.model_copy(update={"subject": "c_subject", "magnitude": 3.0, "pillar": "p3"})
     chosen = select([a, b, c], "spotlight", n=3)
     assert [f.subject for f in chosen] == ["c_subject", "a_subject", "b_subject"]
+    assert [f.subject for f in select([b, c, a], "spotlight", n=3)] == [
+        "c_subject",
+        "a_subject",
+        "b_subject",
+    ]
+    # One gap per pillar in the spotlight: a second gap in p3 waits behind other pillars.
+    d = base.model_copy(update={"subject": "d_subject", "magnitude": 2.5, "pillar": "p3"})
+    assert [f.subject for f in select([a, b, c, d], "spotlight", n=3)] == [
+        "c_subject",
+        "a_subject",
+        "b_subject",
+    ]
+    context = c.model_copy(update={"in_index": False})
+    assert select([context], "executive_summary") == []
+    assert select([context], "spotlight") == [context]
     with pytest.raises(ValueError, match="unknown publication"):
         select([a], "poster")
 

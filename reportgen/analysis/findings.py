@@ -52,10 +52,18 @@ TEMPLATES: dict[str, str] = {
         "{value} vs {peer}{year}."
     ),
     "ratio_censored": (
+        "{label} in {city} is at most {ratio} the median of {group} peers: not listed, so below "
+        "the published list's lowest value of {value}, vs {peer}{year}."
+    ),
+    "ratio_censored_per_capita": (
         "{label} in {city} is at most {ratio} the median of {group} peers: at most {value} vs "
         "{peer}{year}, as {city} is not in the published list, whose lowest value is {bound}."
     ),
     "ratio_censored_lower_better": (
+        "{label} in {city} is at least {ratio} the median of {group} peers, where lower is better: "
+        "not listed, so above the published list's last value of {value}, vs {peer}{year}."
+    ),
+    "ratio_censored_per_capita_lower_better": (
         "{label} in {city} is at least {ratio} the median of {group} peers, where lower is better: "
         "at least {value} vs {peer}{year}, as {city} is not in the published list, whose last "
         "value is {bound}."
@@ -272,6 +280,8 @@ class Finding(_Frozen):
     evidence: tuple[Evidence, ...] = ()
     sentence: str
     caveats: tuple[str, ...] = ()
+    pillar: str | None = Field(default=None, description="the subject's pillar, for variety caps")
+    in_index: bool = Field(default=True, description="False for context indicators")
 
     def evidence_for(self, role: str) -> Evidence | None:
         return next((e for e in self.evidence if e.role == role), None)
@@ -294,6 +304,10 @@ class PublicationRule(_Frozen):
     lead: tuple[Kind, ...] = ()
     max_per_kind: dict[Kind, int] = Field(default_factory=dict)
     max_per_city: int | None = Field(default=None, ge=1)
+    max_per_pillar: int | None = Field(
+        default=None, ge=1, description="gaps (and strengths) per pillar, for variety"
+    )
+    index_only: bool = Field(default=False, description="leave out context indicators")
     peer_groups: tuple[str, ...] = Field(
         default=(), description="groups whose gaps and strengths qualify; empty for any"
     )
@@ -305,16 +319,22 @@ DEFAULT_PUBLICATIONS: dict[str, PublicationRule] = {
         kinds=("stage", "gap", "strength", "mover", "data"),
         lead=("stage",),
         max_per_kind={"gap": 3, "strength": 3, "mover": 1, "data": 1},
+        max_per_pillar=1,
         peer_groups=("same_stage",),
     ),
     "executive_summary": PublicationRule(
-        n=8, kinds=("gap", "strength", "mover"), max_per_city=1, peer_groups=("same_stage",)
+        n=8,
+        kinds=("gap", "strength", "mover"),
+        max_per_city=1,
+        index_only=True,
+        peer_groups=("same_stage",),
     ),
     "spotlight": PublicationRule(
         n=6,
         kinds=("stage", "gap", "strength", "mover", "data"),
         lead=("stage",),
         max_per_kind={"data": 1},
+        max_per_pillar=1,
     ),
 }
 
@@ -519,6 +539,8 @@ class _Panel:
     scales: dict[str, Scale]
     ranges: dict[str, tuple[float, float]]
     reference_year: int | None
+    pillars: dict[str, str]
+    in_index: dict[str, bool]
     column: dict[str, int]
     arrays: dict[str, npt.NDArray[Any]]
     score_column: dict[str, int]
@@ -612,6 +634,10 @@ def _prepare(inputs: FindingInputs, spec: FindingsSpec) -> _Panel:
         scales=scales,
         ranges=ranges,
         reference_year=reference,
+        pillars={i: _text(meta.at[i, "pillar"]) if "pillar" in meta.columns else "" for i in ids},
+        in_index={
+            i: "role" not in meta.columns or _text(meta.at[i, "role"]) != "context" for i in ids
+        },
         column={c: k for k, c in enumerate(ids)},
         # Positional copies: comparisons index them thousands of times, .loc would dominate.
         arrays={
@@ -808,13 +834,17 @@ def _indicator_finding(
 
     city = _city_name(inputs, city_id)
     unit, label = panel.units[indicator_id], panel.labels[indicator_id]
-    year = _year(cell(panel.years, city_id, indicator_id))
-    source_url = _text(panel.sources.at[city_id, indicator_id]) or None
     indicator_url = (
         _text(inputs.indicators.at[indicator_id, "source_url"]) or None
         if ("source_url" in inputs.indicators.columns)
         else None
     )
+    year = _year(cell(panel.years, city_id, indicator_id))
+    source_url = _text(panel.sources.at[city_id, indicator_id]) or None
+    if censored:
+        # No row for the city: the list it is missing from dates and sources the bound.
+        year = year if year is not None else (peers.years[-1] if peers.years else None)
+        source_url = source_url or indicator_url
     is_imputed = flag(panel.imputed, city_id, indicator_id)
     evidence = [
         Evidence(
@@ -880,6 +910,8 @@ def _indicator_finding(
     rank_like = _display_unit(panel.raw_units[indicator_id]).lower().startswith("rank")
     if measure[0] == "ratio":
         template = "ratio_censored" if censored else "ratio"
+        if censored and panel.per_capita[indicator_id]:
+            template += "_per_capita"
         if direction < 0:
             template += "_lower_better"
     elif rank_like:
@@ -924,6 +956,8 @@ def _indicator_finding(
         evidence=tuple(evidence),
         sentence=sentence,
         caveats=tuple(caveats),
+        pillar=panel.pillars[indicator_id] or None,
+        in_index=panel.in_index[indicator_id],
     )
 
 
@@ -978,6 +1012,7 @@ def _score_finding(
         subject_kind=subject_kind,
         subject_name=label,
         magnitude=magnitude,
+        pillar=code if subject_kind == "pillar" else None,
         comparison=Comparison(group_id=group.id, name=group.name, members=kept),
         evidence=evidence,
         sentence=_capitalise(TEMPLATES["score"].format(**fill)),
@@ -1037,10 +1072,9 @@ def _stage_finding(
         own = levers[levers["city_id"] == city_id] if not levers.empty else levers
         needs: list[str] = []
         for dim in DIMENSIONS:
-            dim_rows = own[own["dimension"] == dim] if not own.empty else own
-            if dim_rows.empty:
+            need = float(row[f"{dim.lower()}_shortfall"])
+            if not (need > 0 and math.isfinite(need)):
                 continue
-            need = float(dim_rows["shortfall"].iloc[0])
             magnitude += need
             record = Evidence(
                 role=f"shortfall_{dim}",
@@ -1054,6 +1088,7 @@ def _stage_finding(
             sentence += TEMPLATES["stage_target"].format(
                 target=target_name, needs=" and ".join(needs)
             )
+        if needs and not own.empty:
             top = own.iloc[0]
             lever = [
                 Evidence(
@@ -1093,6 +1128,7 @@ def _stage_finding(
                     ),
                 )
                 caveats.append(CAVEATS["weights"])
+        if needs:
             sentence += "."
             members = tuple(str(c) for c in stages.index[stages["stage_id"] == target])
             comparison = Comparison(group_id="next_stage", name=target_name, members=members)
@@ -1239,6 +1275,7 @@ def _mover_findings(inputs: FindingInputs, spec: FindingsSpec, city_id: str) -> 
                 subject_kind=subject_kind,
                 subject_name=label,
                 magnitude=magnitude,
+                pillar=code if subject_kind == "pillar" else None,
                 evidence=tuple(evidence),
                 sentence=_capitalise(sentence),
                 caveats=tuple(caveats),
@@ -1419,6 +1456,8 @@ def select(
     for finding in findings:
         if finding.kind not in allowed or (city_id is not None and finding.city_id != city_id):
             continue
+        if rule.index_only and not finding.in_index:
+            continue
         if (
             finding.kind in ("gap", "strength")
             and rule.peer_groups
@@ -1432,6 +1471,7 @@ def select(
     chosen: list[Finding] = []
     per_kind: dict[str, int] = {}
     per_city: dict[str, int] = {}
+    per_pillar: dict[tuple[str, str, str], int] = {}
     for finding in sorted(best.values(), key=lambda f: _order(f, rule)):
         if len(chosen) >= limit:
             break
@@ -1440,9 +1480,18 @@ def select(
             continue
         if rule.max_per_city is not None and per_city.get(finding.city_id, 0) >= rule.max_per_city:
             continue
+        pillar_key = (finding.city_id, finding.kind, finding.pillar or "")
+        pillar_capped = finding.kind in ("gap", "strength") and finding.pillar is not None
+        if (
+            pillar_capped
+            and rule.max_per_pillar is not None
+            and per_pillar.get(pillar_key, 0) >= rule.max_per_pillar
+        ):
+            continue
         chosen.append(finding)
         per_kind[finding.kind] = per_kind.get(finding.kind, 0) + 1
         per_city[finding.city_id] = per_city.get(finding.city_id, 0) + 1
+        per_pillar[pillar_key] = per_pillar.get(pillar_key, 0) + 1
     return chosen
 
 

@@ -455,11 +455,11 @@ def next_stage_levers(
     """For each city below the top stage, the pillars whose rise to peer level moves it most.
 
     `stages` is `assign_stages`' output, which carries each city's target stage and shortfalls.
-    For every dimension in which the city falls short of its
-    target stage, each pillar of that dimension is raised to the median of the target stage's
-    members; `dimension_gain` is the resulting rise of the dimension score under a weighted
-    arithmetic mean of pillars (weights from `pillar_weights`, equal when absent). `indicators`
-    lists the pillar's indicators on which the city trails those members, largest gap first
+    For every dimension in which the city falls short of its target stage, each pillar of that
+    dimension is raised to the median of the target stage's members; `dimension_gain` is the
+    resulting rise of the dimension score under a weighted arithmetic mean of pillars (weights
+    from `pillar_weights`, else a `weight` column of `pillars`, else equal). `indicators` lists
+    the pillar's index indicators on which the city trails those members, largest gap first
     (normalised points from `indicator_points`, e.g. `peers.indicator_points`).
     Rows are sorted by city and by gain; `lever_rank` 1 is the city's largest lever.
     """
