@@ -24,6 +24,7 @@ from reportgen.views import (
     indicator_rows,
     interval_text,
     meta_of,
+    peer_members,
     plane_figure,
     rank_change_text,
     select_findings,
@@ -300,7 +301,6 @@ def _stages_chapter(result: EditionResult, labels: dict[str, CityLabel], book: C
 def _spotlight_chapter(result: EditionResult, labels: dict[str, CityLabel], book: ChartBook,
                        number: int) -> Chapter | None:
     from reportgen.brief import pillar_profile_figure
-    from reportgen.views import peer_members
 
     city_id = result.edition.spotlight_city
     if city_id is None or city_id not in result.scores.index:
@@ -316,7 +316,7 @@ def _spotlight_chapter(result: EditionResult, labels: dict[str, CityLabel], book
         KeyFigure(f"{scores.at[city_id, 'ECC']:.1f}", f"ECC, rank {ranks.at[city_id, 'ECC']}", "ecc"),
         KeyFigure(str(stages.at[city_id, "stage_name"]), "development stage", "hl"),
     ]
-    peer_name, peers = peer_members(result, city_id)
+    peer_name, peers = spotlight_peers(result, city_id)
     findings = [finding_view(f, names, False)
                 for f in select_findings(result, "spotlight", city_id=city_id, n=8)]
     plane = plane_figure(book, result, labels, highlight=city_id, width=300, height=290,
@@ -331,6 +331,17 @@ def _spotlight_chapter(result: EditionResult, labels: dict[str, CityLabel], book
                     "peer_members": ", ".join(names.get(p, p) for p in peers),
                     "indicator_rows": indicator_rows(result, city_id, peers, None),
                     "flag_note": FLAG_NOTE.format(age=result.edition.findings.max_data_age)})
+
+
+def spotlight_peers(result: EditionResult, city_id: str) -> tuple[str, list[str]]:
+    """The spotlight's comparison group: the named group its findings use, else its stage."""
+    findings_spec = result.edition.findings
+    named = findings_spec.named_groups()
+    for group_id in findings_spec.publications.spotlight.peer_groups:
+        if group_id in named:
+            name, members = named[group_id]
+            return f"{name} peers", [m for m in members if m != city_id and m in result.scores.index]
+    return peer_members(result, city_id)
 
 
 @dataclass(frozen=True)
