@@ -145,7 +145,7 @@ def _summary_chapter(result: EditionResult, labels: dict[str, CityLabel], book: 
         figures.append(KeyFigure(str(stages.at[spotlight, "stage_name"]),
                                  f"stage of {names[spotlight]}", "hl"))
     findings = [finding_view(f, names, True) for f in select_findings(result, "executive_summary")]
-    plane = plane_figure(book, result, labels, highlight=spotlight, height=400)
+    plane = plane_figure(book, result, labels, highlight=spotlight, height=560)
     return Chapter("summary.html", "summary", f"{number}. Executive summary",
                    (("findings", "Key findings"), ("plane", "The TDP × ECC plane")),
                    {"lead": lead, "key_figures": figures, "findings": findings, "plane": plane})
@@ -240,7 +240,37 @@ class LeverRow:
     city: str
     stage: str
     target: str
+    shortfall: str
     text: str
+
+
+def _lever_rows(result: EditionResult, names: dict[str, str]) -> list[LeverRow]:
+    """Per city below the top stage: points short of the next stage and the two largest levers."""
+    from reportgen.analysis.stages import next_stage_levers
+
+    pillars = pd.DataFrame(
+        [{"pillar": p.id, "name": p.name, "dimension": p.dimension, "weight": p.weight}
+         for p in result.edition.framework.pillars if p.id in result.scores.columns]
+    ).set_index("pillar")
+    levers = next_stage_levers(result.scores, result.stages, pillars)
+    stages = result.stages
+    rows = []
+    for city_id in result.scores["Overall"].sort_values(ascending=False).index:
+        target = str(stages.at[city_id, "target_stage_name"] or "")
+        mine = levers[(levers["city_id"] == city_id) & (levers["dimension_gain"] > 0.05)]
+        if not target or mine.empty:
+            continue
+        top = mine.sort_values("lever_rank").head(2)
+        text = "; ".join(
+            f"{pillars.at[r.pillar, 'name']} {r.pillar_score:.0f} → {r.peer_median:.0f} "
+            f"(+{r.dimension_gain:.1f} {r.dimension})" for r in top.itertuples())
+        shortfall = " + ".join(
+            f"{v:.1f} {d}" for d, v in (("TDP", stages.at[city_id, "tdp_shortfall"]),
+                                        ("ECC", stages.at[city_id, "ecc_shortfall"]))
+            if pd.notna(v) and v > 0)
+        rows.append(LeverRow(names[city_id], str(stages.at[city_id, "stage_name"]), target,
+                             shortfall, text))
+    return rows
 
 
 def _rule_text(band: Any, axis: str, threshold: float) -> str:
@@ -282,20 +312,15 @@ def _stages_chapter(result: EditionResult, labels: dict[str, CityLabel], book: C
     if result.stage_probabilities is not None:
         intro.append("The probability that each city belongs to its stage, over the Monte Carlo "
                      "replications of the modelling choices, is printed in its brief.")
-    levers = []
-    stage_findings = [f for f in result.findings if f.kind == "stage"]
-    for finding in sorted(stage_findings, key=lambda f: -result.scores.at[f.city_id, "Overall"]):
-        city_id = finding.city_id
-        target = str(stages.at[city_id, "target_stage_name"] or "")
-        if not target:
-            continue
-        levers.append(LeverRow(city=names[city_id], stage=str(stages.at[city_id, "stage_name"]),
-                               target=target, text=finding.sentence.split(": ", 1)[-1]))
+    levers = _lever_rows(result, names)
     plane = plane_figure(book, result, labels, height=430,
                          title="Development stages on the TDP × ECC plane")
     return Chapter("stages.html", "stages", f"{number}. Development stages",
                    (("typology", "The stages"),) + ((("levers", "What separates cities from the next stage"),) if levers else ()),
-                   {"intro": intro, "plane": plane, "stages": rows, "levers": levers})
+                   {"intro": intro, "plane": plane, "stages": rows, "levers": levers,
+                    "levers_note": "Each lever raises one pillar to the median of the cities "
+                                   "already in the next stage and shows how much the dimension "
+                                   "score would gain (weighted arithmetic mean of pillars)."})
 
 
 def _spotlight_chapter(result: EditionResult, labels: dict[str, CityLabel], book: ChartBook,

@@ -151,8 +151,10 @@ def plane_chart(
     ``points`` has columns city_id, label, TDP, ECC, stage (stage name).
     """
     data = points.assign(x=points["TDP"], y=points["ECC"])
-    x_domain = (0.0, 100.0)
-    y_domain = (0.0, 100.0)
+    x_domain = _domain(data["x"], tdp_threshold)
+    y_domain = _domain(data["y"], ecc_threshold)
+    pad_x = (x_domain[1] - x_domain[0]) * 0.015
+    pad_y = (y_domain[1] - y_domain[0]) * 0.03
     data = pd.concat([data, _place_labels(data, x_domain, y_domain, width, height)], axis=1)
     data["is_highlight"] = data["city_id"] == highlight if highlight else False
     if not label_all and highlight:
@@ -165,10 +167,15 @@ def plane_chart(
     layers: list[Any] = []
     if regions:
         region_frame = pd.DataFrame([
-            {"stage": r.name, "x": r.tdp_low, "x2": r.tdp_high, "y": r.ecc_low, "y2": r.ecc_high,
-             "colour": r.colour, "lx": r.tdp_low + 1.5 if r.tdp_low < 50 else r.tdp_high - 1.5,
-             "ly": r.ecc_high - 2.5 if r.ecc_high > 50 else r.ecc_low + 2.5,
-             "align": "left" if r.tdp_low < 50 else "right"}
+            {"stage": r.name, "x": max(r.tdp_low, x_domain[0]), "x2": min(r.tdp_high, x_domain[1]),
+             "y": max(r.ecc_low, y_domain[0]), "y2": min(r.ecc_high, y_domain[1]),
+             "colour": r.colour,
+             # Name each region in its outer corner, away from the thresholds where cities crowd.
+             "lx": max(r.tdp_low, x_domain[0]) + pad_x if r.tdp_low <= x_domain[0]
+             else min(r.tdp_high, x_domain[1]) - pad_x,
+             "ly": min(r.ecc_high, y_domain[1]) - pad_y if r.ecc_high >= y_domain[1]
+             else max(r.ecc_low, y_domain[0]) + pad_y,
+             "align": "left" if r.tdp_low <= x_domain[0] else "right"}
             for r in regions
         ])
         layers.append(
@@ -185,7 +192,6 @@ def plane_chart(
             layers.append(
                 alt.Chart(subset).mark_text(
                     align=align, baseline="middle", fontSize=9.5, fontWeight="bold",
-                    fontStyle="italic", opacity=0.85,
                 ).encode(x="lx:Q", y="ly:Q", text="stage:N", color=alt.Color("colour:N", scale=None))
             )
     rules = pd.DataFrame({"value": [tdp_threshold], "kind": ["TDP"]})
@@ -225,6 +231,13 @@ def plane_chart(
         title=alt.TitleParams(text=title, subtitle=_subtitle(subtitle, source)),
     )
     return _config(chart)
+
+
+def _domain(values: pd.Series, threshold: float) -> tuple[float, float]:
+    """Axis range on the 0-100 scale, trimmed to the data in steps of 10 so clusters spread out."""
+    low = min(float(values.min()), threshold)
+    high = max(float(values.max()), threshold)
+    return max(0.0, math.floor((low - 3) / 10) * 10), min(100.0, math.ceil((high + 3) / 10) * 10)
 
 
 def _subtitle(subtitle: str, source: str) -> list[str]:
