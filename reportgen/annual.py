@@ -144,7 +144,7 @@ def _summary_chapter(result: EditionResult, labels: dict[str, CityLabel], book: 
     if spotlight in stages.index:
         figures.append(KeyFigure(str(stages.at[spotlight, "stage_name"]),
                                  f"stage of {names[spotlight]}", "hl"))
-    findings = [finding_view(f, names, True) for f in select_findings(result, "executive_summary")]
+    findings = [finding_view(f, names, False) for f in select_findings(result, "executive_summary")]
     plane = plane_figure(book, result, labels, highlight=spotlight, height=560)
     return Chapter("summary.html", "summary", f"{number}. Executive summary",
                    (("findings", "Key findings"), ("plane", "The TDP × ECC plane")),
@@ -344,9 +344,9 @@ def _spotlight_chapter(result: EditionResult, labels: dict[str, CityLabel], book
     peer_name, peers = spotlight_peers(result, city_id)
     findings = [finding_view(f, names, False)
                 for f in select_findings(result, "spotlight", city_id=city_id, n=8)]
-    plane = plane_figure(book, result, labels, highlight=city_id, width=300, height=290,
-                         title=f"{name} on the plane", label_all=False)
-    profile = pillar_profile_figure(book, result, city_id, peers, peer_name, name)
+    plane = plane_figure(book, result, labels, highlight=city_id, height=330,
+                         title=f"{name} on the TDP × ECC plane")
+    profile = pillar_profile_figure(book, result, city_id, peers, peer_name, name, width=560)
     intro = [f"This edition's spotlight is {name}. Its position, stage and the gaps that separate it "
              f"from its peers are computed from the data and would change if the data changed."]
     return Chapter("spotlight.html", "spotlight", f"{number}. Spotlight: {name}",
@@ -398,7 +398,7 @@ def _changes_chapter(result: EditionResult, labels: dict[str, CityLabel], number
             tdp_change=formatting.signed(now_s.at[c, "TDP"] - before_s.at[c, "TDP"]),
             ecc_change=formatting.signed(now_s.at[c, "ECC"] - before_s.at[c, "ECC"]),
         ))
-    movers = [finding_view(f, names, True) for f in result.findings if f.kind == "mover"]
+    movers = [finding_view(f, names, False) for f in result.findings if f.kind == "mover"]
     movers = movers[:8]
     intro = [f"The {result.previous.year} edition is recomputed with the same build on the data "
              f"available then, so the changes below come from new data, not from a change of "
@@ -526,8 +526,11 @@ def _robustness_chapter(result: EditionResult, labels: dict[str, CityLabel], boo
             pc1=formatting.percent(row["pc1_share"]) if row["n_indicators"] > 1 else "–",
             flags="; ".join(flags)))
     parent = audit_result.parent_correlations
-    weak = parent[(parent["flag"] == "weak") & (parent["level"] == 1)]
-    redundant = parent[(parent["flag"] == "redundant") & (parent["level"] == 1)]
+    framework = result.index.framework
+    # A pillar's only indicator trivially correlates 1 with it: judge pillars of two or more.
+    shared = parent["parent"].map(lambda p: len(framework.children(str(p))) > 1)
+    weak = parent[(parent["flag"] == "weak") & (parent["level"] == 1) & shared]
+    redundant = parent[(parent["flag"] == "redundant") & (parent["level"] == 1) & shared]
     treated = result.index.treatment_log
     n_treated = int((treated.get("treatment", pd.Series(dtype=str)).fillna("none") != "none").sum())
     audit_text = [

@@ -73,7 +73,8 @@ class BriefContext:
 
 
 def pillar_profile_figure(book: ChartBook, result: EditionResult, city_id: str,
-                          peers: list[str], peer_name: str, city_name: str) -> FigureView:
+                          peers: list[str], peer_name: str, city_name: str,
+                          width: int = 300) -> FigureView:
     """Dot plot: the city's pillar scores against its peer-group median."""
     framework = result.index.framework
     pillars = [p for p in result.edition.framework.pillars if p.id in framework.codes_at(2)]
@@ -86,7 +87,7 @@ def pillar_profile_figure(book: ChartBook, result: EditionResult, city_id: str,
         "peers": [float(peer_scores[p.id].median()) for p in pillars],
     })
     chart = charts.profile_chart(profile, city_label=city_name, peer_label=f"median of {peer_name}",
-                                 title="Pillar profile", source="", width=300)
+                                 title="Pillar profile", source="", width=width)
     alt = (f"Dot plot of {city_name}'s {len(pillars)} pillar scores against the median of "
            f"{peer_name}: " + "; ".join(f"{r.pillar} {r.city:.0f} vs {r.peers:.0f}"
                                         for r in profile.itertuples()) + ".")

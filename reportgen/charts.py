@@ -342,7 +342,7 @@ def profile_chart(
     ``profile`` has columns pillar (label), dimension (TDP/ECC), city, peers.
     """
     order = profile["pillar"].tolist()
-    y = alt.Y("pillar:N", sort=order, title=None, axis=alt.Axis(labelLimit=130))
+    y = alt.Y("pillar:N", sort=order, title=None, axis=alt.Axis(labelLimit=175))
     x_scale = alt.Scale(domain=[0, 100])
     link = alt.Chart(profile).mark_rule(color=theme.MUTED_COLOUR, strokeWidth=1.2).encode(
         x=alt.X("city:Q", scale=x_scale, title="Pillar score (0-100)"), x2="peers:Q", y=y,
@@ -354,12 +354,12 @@ def profile_chart(
         x=alt.X("score:Q", scale=x_scale), y=y,
         color=alt.Color("who:N", scale=alt.Scale(domain=[city_label, peer_label],
                                                    range=[theme.HIGHLIGHT_COLOUR, theme.MUTED_COLOUR]),
-                        legend=alt.Legend(title=None)),
+                        legend=alt.Legend(title=None, labelLimit=300)),
         shape=alt.Shape("who:N", scale=alt.Scale(domain=[city_label, peer_label],
                                                    range=["circle", "diamond"]), legend=None),
     )
     chart = alt.layer(link, dots).properties(
-        width=width - 130, height=15 * len(profile),
+        width=width - 175, height=15 * len(profile),
         title=alt.TitleParams(text=title, subtitle=_subtitle("", source)),
     )
     return _config(chart)
