@@ -80,14 +80,17 @@ def pillar_profile_figure(book: ChartBook, result: EditionResult, city_id: str,
     pillars = [p for p in result.edition.framework.pillars if p.id in framework.codes_at(2)]
     scores = result.scores
     peer_scores = scores.loc[[p for p in peers if p in scores.index]]
+    compact = width < 400
     profile = pd.DataFrame({
-        "pillar": [f"{p.dimension} · {p.name}" for p in pillars],
+        # Narrow charts name the pillar only; its dimension is the first word of the wide label.
+        "pillar": [p.name if compact else f"{p.dimension} · {p.name}" for p in pillars],
         "dimension": [p.dimension for p in pillars],
         "city": [float(scores.at[city_id, p.id]) for p in pillars],
         "peers": [float(peer_scores[p.id].median()) for p in pillars],
     })
     chart = charts.profile_chart(profile, city_label=city_name, peer_label=f"median of {peer_name}",
-                                 title="Pillar profile", source="", width=width)
+                                 title="Pillar profile", source="", width=width,
+                                 label_width=105 if compact else 175)
     alt = (f"Dot plot of {city_name}'s {len(pillars)} pillar scores against the median of "
            f"{peer_name}: " + "; ".join(f"{r.pillar} {r.city:.0f} vs {r.peers:.0f}"
                                         for r in profile.itertuples()) + ".")

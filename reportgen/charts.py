@@ -336,13 +336,14 @@ def profile_chart(
     title: str,
     source: str = "",
     width: int = HALF_WIDTH,
+    label_width: int = 175,
 ) -> Any:
     """Dot plot of a city's pillar scores against its peer-group median (the brief's profile).
 
     ``profile`` has columns pillar (label), dimension (TDP/ECC), city, peers.
     """
     order = profile["pillar"].tolist()
-    y = alt.Y("pillar:N", sort=order, title=None, axis=alt.Axis(labelLimit=175))
+    y = alt.Y("pillar:N", sort=order, title=None, axis=alt.Axis(labelLimit=label_width))
     x_scale = alt.Scale(domain=[0, 100])
     link = alt.Chart(profile).mark_rule(color=theme.MUTED_COLOUR, strokeWidth=1.2).encode(
         x=alt.X("city:Q", scale=x_scale, title="Pillar score (0-100)"), x2="peers:Q", y=y,
@@ -359,7 +360,7 @@ def profile_chart(
                                                    range=["circle", "diamond"]), legend=None),
     )
     chart = alt.layer(link, dots).properties(
-        width=width - 175, height=15 * len(profile),
+        width=width - label_width, height=15 * len(profile),
         title=alt.TitleParams(text=title, subtitle=_subtitle("", source)),
     )
     return _config(chart)
