@@ -180,8 +180,8 @@ def plane_chart(
         ])
         layers.append(
             alt.Chart(region_frame).mark_rect(opacity=0.07).encode(
-                x=alt.X("x:Q", scale=alt.Scale(domain=list(x_domain), nice=False)), x2="x2",
-                y=alt.Y("y:Q", scale=alt.Scale(domain=list(y_domain), nice=False)), y2="y2",
+                x=alt.X("x:Q", scale=alt.Scale(domain=list(x_domain), nice=False)), x2=alt.X2("x2"),
+                y=alt.Y("y:Q", scale=alt.Scale(domain=list(y_domain), nice=False)), y2=alt.Y2("y2"),
                 color=alt.Color("colour:N", scale=None),
             )
         )
@@ -192,26 +192,24 @@ def plane_chart(
             layers.append(
                 alt.Chart(subset).mark_text(
                     align=align, baseline="middle", fontSize=9.5, fontWeight="bold",
-                ).encode(x="lx:Q", y="ly:Q", text="stage:N", color=alt.Color("colour:N", scale=None))
+                ).encode(x=alt.X("lx:Q"), y=alt.Y("ly:Q"), text=alt.Text("stage:N"),
+                         color=alt.Color("colour:N", scale=None))
             )
     rules = pd.DataFrame({"value": [tdp_threshold], "kind": ["TDP"]})
     layers.append(alt.Chart(rules).mark_rule(strokeDash=[4, 3], color=theme.SUBTLE_TEXT_COLOUR,
-                                             strokeWidth=0.8).encode(x="value:Q"))
+                                             strokeWidth=0.8).encode(x=alt.X("value:Q")))
     rules_y = pd.DataFrame({"value": [ecc_threshold], "kind": ["ECC"]})
     layers.append(alt.Chart(rules_y).mark_rule(strokeDash=[4, 3], color=theme.SUBTLE_TEXT_COLOUR,
-                                               strokeWidth=0.8).encode(y="value:Q"))
+                                               strokeWidth=0.8).encode(y=alt.Y("value:Q")))
     base = alt.Chart(data)
     layers.append(
         base.mark_circle(size=46, opacity=0.95, stroke="white", strokeWidth=0.6).encode(
             x=x, y=y,
-            color=alt.condition(
-                alt.datum.is_highlight, alt.value(theme.HIGHLIGHT_COLOUR), alt.value(theme.OVERALL_COLOUR)
-            )
-            if highlight
-            else alt.value(theme.OVERALL_COLOUR),
-            size=alt.condition(alt.datum.is_highlight, alt.value(110), alt.value(40))
-            if highlight
-            else alt.value(46),
+            color=alt.Color("is_highlight:N", legend=None,
+                            scale=alt.Scale(domain=[False, True],
+                                            range=[theme.OVERALL_COLOUR, theme.HIGHLIGHT_COLOUR])),
+            size=alt.Size("is_highlight:N", legend=None,
+                          scale=alt.Scale(domain=[False, True], range=[40, 110])),
         )
     )
     for align in ("left", "right", "center"):
@@ -221,12 +219,13 @@ def plane_chart(
                 alt.Chart(group).mark_text(
                     align=align, baseline="middle", dx=float(dx), dy=float(dy), fontSize=8.5,
                 ).encode(
-                    x="x:Q", y="y:Q", text="label:N",
-                    color=alt.condition(alt.datum.is_highlight, alt.value(theme.HIGHLIGHT_COLOUR),
-                                        alt.value(theme.TEXT_COLOUR)),
+                    x=alt.X("x:Q"), y=alt.Y("y:Q"), text=alt.Text("label:N"),
+                    color=alt.Color("is_highlight:N", legend=None,
+                                    scale=alt.Scale(domain=[False, True],
+                                                    range=[theme.TEXT_COLOUR, theme.HIGHLIGHT_COLOUR])),
                 )
             )
-    chart = alt.layer(*layers).properties(
+    chart = alt.layer(*layers).resolve_scale(color="independent").properties(
         width=width, height=height,
         title=alt.TitleParams(text=title, subtitle=_subtitle(subtitle, source)),
     )
@@ -433,8 +432,12 @@ _SVG_LOCK = threading.Lock()
 
 
 def chart_spec(chart: Any) -> Mapping[str, Any]:
-    """The Vega-Lite dict of a chart (what tests assert on and what workers render)."""
-    spec: Mapping[str, Any] = chart.to_dict()
+    """The Vega-Lite dict of a chart (what tests assert on and what workers render).
+
+    Builders are fixed code, validated by the tests; skipping Altair's per-call JSON-schema
+    validation here makes a brief's charts several times cheaper to build.
+    """
+    spec: Mapping[str, Any] = chart.to_dict(validate=False)
     return spec
 
 
