@@ -42,15 +42,18 @@ def validate_inputs(inputs: Inputs) -> str:
     """A one-line summary when the inputs are sound; InputError with all problems otherwise."""
     dataset, edition = load_inputs(inputs)
     year = inputs.year or edition.year
-    return (f"ok: {len(dataset.cities)} cities, {len(dataset.indicators)} indicators, "
-            f"{len(dataset.observations)} observations; edition {edition.title!r} {year} "
-            "builds without problems")
+    return (
+        f"ok: {len(dataset.cities)} cities, {len(dataset.indicators)} indicators, "
+        f"{len(dataset.observations)} observations; edition {edition.title!r} {year} "
+        "builds without problems"
+    )
 
 
 def compute(inputs: Inputs, *, uncertainty: bool = True) -> EditionResult:
     dataset, edition = load_inputs(inputs)
-    return compute_edition(dataset, edition, year=inputs.year, overrides=inputs.overrides,
-                           uncertainty=uncertainty)
+    return compute_edition(
+        dataset, edition, year=inputs.year, overrides=inputs.overrides, uncertainty=uncertainty
+    )
 
 
 @dataclass(frozen=True)
@@ -68,17 +71,28 @@ class OutputOptions:
 def chinese_names(warn: bool = True) -> bool:
     available = cjk_font_available()
     if not available and warn:
-        log.warning("no CJK font found: Chinese city names are left out "
-                    "(install Debian's fonts-noto-cjk to print them)")
+        log.warning(
+            "no CJK font found: Chinese city names are left out "
+            "(install Debian's fonts-noto-cjk to print them)"
+        )
     return available
 
 
-def plan(result: EditionResult, options: OutputOptions, *, annual: bool, briefs: bool,
-         cities: Sequence[str] = ()) -> list[RenderTask]:
+def plan(
+    result: EditionResult,
+    options: OutputOptions,
+    *,
+    annual: bool,
+    briefs: bool,
+    cities: Sequence[str] = (),
+) -> list[RenderTask]:
     with_chinese = chinese_names()
     tasks: list[RenderTask] = []
-    common = {"pdf_variant": options.pdf_variant, "write_html": options.write_html,
-              "with_chinese": with_chinese}
+    common = {
+        "pdf_variant": options.pdf_variant,
+        "write_html": options.write_html,
+        "with_chinese": with_chinese,
+    }
     if annual:
         tasks.append(annual_task(result, options.out_dir, **common))  # type: ignore[arg-type]
     if briefs:
@@ -87,13 +101,24 @@ def plan(result: EditionResult, options: OutputOptions, *, annual: bool, briefs:
     return tasks
 
 
-def publish_edition(result: EditionResult, options: OutputOptions, *, annual: bool = True,
-                    briefs: bool = True, cities: Iterable[str] = (),
-                    executor: Executor | None = None) -> PublishReport:
+def publish_edition(
+    result: EditionResult,
+    options: OutputOptions,
+    *,
+    annual: bool = True,
+    briefs: bool = True,
+    cities: Iterable[str] = (),
+    executor: Executor | None = None,
+) -> PublishReport:
     """Plan and publish the annual report and/or briefs of a computed edition."""
     tasks = plan(result, options, annual=annual, briefs=briefs, cities=tuple(cities))
-    return publish(tasks, options.out_dir, executor=executor or make_executor(options),
-                   force=options.force, quiet=options.quiet)
+    return publish(
+        tasks,
+        options.out_dir,
+        executor=executor or make_executor(options),
+        force=options.force,
+        quiet=options.quiet,
+    )
 
 
 def make_executor(options: OutputOptions) -> Executor:
@@ -107,8 +132,9 @@ def make_executor(options: OutputOptions) -> Executor:
     return LocalExecutor(options.jobs)
 
 
-def coinr_index(idata: Path, imeta: Path, build_path: Path, overrides: Iterable[str], fmt: str,
-                out: Path) -> Path:
+def coinr_index(
+    idata: Path, imeta: Path, build_path: Path, overrides: Iterable[str], fmt: str, out: Path
+) -> Path:
     """Build a COINr-layout index (iData/iMeta + a build YAML) and write its Aggregated table."""
     from reportgen.index import Build, run
     from reportgen.index.coinr import read_coinr, write_coinr_aggregated

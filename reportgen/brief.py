@@ -72,28 +72,45 @@ class BriefContext:
     charts: dict[str, Any]
 
 
-def pillar_profile_figure(book: ChartBook, result: EditionResult, city_id: str,
-                          peers: list[str], peer_name: str, city_name: str,
-                          width: int = 300) -> FigureView:
+def pillar_profile_figure(
+    book: ChartBook,
+    result: EditionResult,
+    city_id: str,
+    peers: list[str],
+    peer_name: str,
+    city_name: str,
+    width: int = 300,
+) -> FigureView:
     """Dot plot: the city's pillar scores against its peer-group median."""
     framework = result.index.framework
     pillars = [p for p in result.edition.framework.pillars if p.id in framework.codes_at(2)]
     scores = result.scores
     peer_scores = scores.loc[[p for p in peers if p in scores.index]]
     compact = width < 400
-    profile = pd.DataFrame({
-        # Narrow charts name the pillar only; its dimension is the first word of the wide label.
-        "pillar": [p.name if compact else f"{p.dimension} · {p.name}" for p in pillars],
-        "dimension": [p.dimension for p in pillars],
-        "city": [float(scores.at[city_id, p.id]) for p in pillars],
-        "peers": [float(peer_scores[p.id].median()) for p in pillars],
-    })
-    chart = charts.profile_chart(profile, city_label=city_name, peer_label=f"median of {peer_name}",
-                                 title="Pillar profile", source="", width=width,
-                                 label_width=105 if compact else 175)
-    alt = (f"Dot plot of {city_name}'s {len(pillars)} pillar scores against the median of "
-           f"{peer_name}: " + "; ".join(f"{r.pillar} {r.city:.0f} vs {r.peers:.0f}"
-                                        for r in profile.itertuples()) + ".")
+    profile = pd.DataFrame(
+        {
+            # Narrow charts name the pillar only; its dimension is the first word of the wide label.
+            "pillar": [p.name if compact else f"{p.dimension} · {p.name}" for p in pillars],
+            "dimension": [p.dimension for p in pillars],
+            "city": [float(scores.at[city_id, p.id]) for p in pillars],
+            "peers": [float(peer_scores[p.id].median()) for p in pillars],
+        }
+    )
+    chart = charts.profile_chart(
+        profile,
+        city_label=city_name,
+        peer_label=f"median of {peer_name}",
+        title="Pillar profile",
+        source="",
+        width=width,
+        label_width=105 if compact else 175,
+    )
+    alt = (
+        f"Dot plot of {city_name}'s {len(pillars)} pillar scores against the median of "
+        f"{peer_name}: "
+        + "; ".join(f"{r.pillar} {r.city:.0f} vs {r.peers:.0f}" for r in profile.itertuples())
+        + "."
+    )
     return book.add(chart, alt)
 
 
@@ -105,14 +122,24 @@ def _change(result: EditionResult, code: str, city_id: str) -> str:
         return f"not ranked in {result.previous.year}"
     rank_change = int(before_r.at[city_id, code]) - int(result.ranks.at[city_id, code])
     score_change = float(result.scores.at[city_id, code] - before_s.at[city_id, code])
-    places = "no change in rank" if rank_change == 0 else (
-        f"{'up' if rank_change > 0 else 'down'} {abs(rank_change)} "
-        f"place{'s' if abs(rank_change) > 1 else ''}")
+    places = (
+        "no change in rank"
+        if rank_change == 0
+        else (
+            f"{'up' if rank_change > 0 else 'down'} {abs(rank_change)} "
+            f"place{'s' if abs(rank_change) > 1 else ''}"
+        )
+    )
     return f"{places}, {formatting.signed(score_change)} pts since {result.previous.year}"
 
 
-def build_brief_context(result: EditionResult, city_id: str, *, with_chinese: bool = True,
-                        labels: dict[str, CityLabel] | None = None) -> BriefContext:
+def build_brief_context(
+    result: EditionResult,
+    city_id: str,
+    *,
+    with_chinese: bool = True,
+    labels: dict[str, CityLabel] | None = None,
+) -> BriefContext:
     labels = labels if labels is not None else city_labels(result, with_chinese)
     names = {k: v.name for k, v in labels.items()}
     city = labels[city_id]
@@ -120,32 +147,45 @@ def build_brief_context(result: EditionResult, city_id: str, *, with_chinese: bo
     n = len(scores)
     book = ChartBook()
     cards = tuple(
-        ScoreCard(label=label, css_class=css, score=formatting.score(scores.at[city_id, code]),
-                  rank=formatting.rank(ranks.at[city_id, code]),
-                  interval=interval_text(result, code, city_id),
-                  change=_change(result, code, city_id))
-        for code, label, css in (("Overall", "Overall", ""), ("TDP", "TDP · Technology potential", "tdp"),
-                                 ("ECC", "ECC · Co-benefit capacity", "ecc"))
+        ScoreCard(
+            label=label,
+            css_class=css,
+            score=formatting.score(scores.at[city_id, code]),
+            rank=formatting.rank(ranks.at[city_id, code]),
+            interval=interval_text(result, code, city_id),
+            change=_change(result, code, city_id),
+        )
+        for code, label, css in (
+            ("Overall", "Overall", ""),
+            ("TDP", "TDP · Technology potential", "tdp"),
+            ("ECC", "ECC · Co-benefit capacity", "ecc"),
+        )
     )
     stage_id = str(stages.at[city_id, "stage_id"])
     probability = ""
     if result.stage_probabilities is not None and city_id in result.stage_probabilities.index:
         p = float(result.stage_probabilities.at[city_id, stage_id])
         probability = f"{p:.0%} of Monte Carlo runs"
-    badge = StageBadge(str(stages.at[city_id, "stage_name"]),
-                       stage_classes(result).get(stage_id, "stage-6"), probability)
+    badge = StageBadge(
+        str(stages.at[city_id, "stage_name"]),
+        stage_classes(result).get(stage_id, "stage-6"),
+        probability,
+    )
     peer_name, peers = peer_members(result, city_id)
     chosen = select_findings(result, "brief", city_id=city_id)
     strengths = tuple(finding_view(f, names, False) for f in chosen if f.kind == "strength")
     gaps = tuple(finding_view(f, names, False) for f in chosen if f.kind == "gap")
-    others = tuple(finding_view(f, names, False) for f in chosen
-                   if f.kind not in ("strength", "gap"))
+    others = tuple(
+        finding_view(f, names, False) for f in chosen if f.kind not in ("strength", "gap")
+    )
     registry = SourceRegistry(result.panel.indicators)
     rows = indicator_rows(result, city_id, peers, registry)
-    summary = (f"{city.name} ranks {formatting.ordinal(ranks.at[city_id, 'Overall'])} of {n} "
-               f"cities overall, {formatting.ordinal(ranks.at[city_id, 'TDP'])} on Technology "
-               f"Development Potential and {formatting.ordinal(ranks.at[city_id, 'ECC'])} on "
-               f"Ecosystem Co-Benefit Capacity, which places it in the {badge.name} stage.")
+    summary = (
+        f"{city.name} ranks {formatting.ordinal(ranks.at[city_id, 'Overall'])} of {n} "
+        f"cities overall, {formatting.ordinal(ranks.at[city_id, 'TDP'])} on Technology "
+        f"Development Potential and {formatting.ordinal(ranks.at[city_id, 'ECC'])} on "
+        f"Ecosystem Co-Benefit Capacity, which places it in the {badge.name} stage."
+    )
     return BriefContext(
         meta=meta_of(result, f"City brief for {city.name}"),
         city=city,
@@ -153,8 +193,16 @@ def build_brief_context(result: EditionResult, city_id: str, *, with_chinese: bo
         stage=badge,
         scorecard=cards,
         summary=summary,
-        plane=plane_figure(book, result, labels, highlight=city_id, width=300, height=250,
-                           title="Position on the TDP × ECC plane", label_all=False),
+        plane=plane_figure(
+            book,
+            result,
+            labels,
+            highlight=city_id,
+            width=300,
+            height=250,
+            title="Position on the TDP × ECC plane",
+            label_all=False,
+        ),
         profile=pillar_profile_figure(book, result, city_id, peers, peer_name, city.name),
         strengths=strengths,
         gaps=gaps,

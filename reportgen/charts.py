@@ -8,7 +8,7 @@ import math
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import altair as alt
 import pandas as pd
@@ -20,7 +20,7 @@ FULL_WIDTH = 600
 HALF_WIDTH = 290
 
 
-def _config(chart: alt.Chart | alt.LayerChart | alt.ConcatChart) -> Any:
+def _config(chart: Any) -> Any:
     """House style: fonts, sizes and colours shared by every chart."""
     return (
         chart.configure(font=theme.BODY_FONT, background="white", padding=4)
@@ -72,13 +72,18 @@ class StageRegion:
 
 
 def _place_labels(
-    points: pd.DataFrame, x_scale: tuple[float, float], y_scale: tuple[float, float],
-    width: float, height: float, font_px: float = 8.5,
+    points: pd.DataFrame,
+    x_scale: tuple[float, float],
+    y_scale: tuple[float, float],
+    width: float,
+    height: float,
+    font_px: float = 8.5,
 ) -> pd.DataFrame:
     """Greedy label placement: try right, left, above, below each point, avoid earlier labels.
 
     Returns dx, dy (px) and text alignment per point so 30 names stay legible on one plane.
     """
+
     def to_px(x: float, y: float) -> tuple[float, float]:
         px = (x - x_scale[0]) / (x_scale[1] - x_scale[0]) * width
         py = height - (y - y_scale[0]) / (y_scale[1] - y_scale[0]) * height
@@ -99,17 +104,25 @@ def _place_labels(
         h = font_px + 2
         px, py = marks[i]
         candidates = [
-            (6.0, 0.0, "left"), (-6.0, 0.0, "right"), (0.0, -9.0, "center"),
-            (0.0, 10.0, "center"), (6.0, -8.0, "left"), (-6.0, -8.0, "right"),
-            (6.0, 8.0, "left"), (-6.0, 8.0, "right"),
+            (6.0, 0.0, "left"),
+            (-6.0, 0.0, "right"),
+            (0.0, -9.0, "center"),
+            (0.0, 10.0, "center"),
+            (6.0, -8.0, "left"),
+            (-6.0, -8.0, "right"),
+            (6.0, 8.0, "left"),
+            (-6.0, 8.0, "right"),
         ]
-        best: tuple[float, tuple[float, float, str], tuple[float, float, float, float]] | None = None
+        best: tuple[float, tuple[float, float, str], tuple[float, float, float, float]] | None = (
+            None
+        )
         for dx, dy, align in candidates:
             x0 = px + dx if align == "left" else px + dx - w if align == "right" else px - w / 2
             box = (x0, py + dy - h / 2, x0 + w, py + dy + h / 2)
             overlap = sum(_overlap(box, other) for other in placed)
             overlap += sum(
-                _overlap(box, (mx - 3, my - 3, mx + 3, my + 3)) for j, (mx, my) in enumerate(marks)
+                _overlap(box, (mx - 3, my - 3, mx + 3, my + 3))
+                for j, (mx, my) in enumerate(marks)
                 if j != i
             )
             outside = max(0.0, -box[0]) + max(0.0, box[2] - width) + max(0.0, -box[1])
@@ -160,28 +173,47 @@ def plane_chart(
     if not label_all and highlight:
         data = data.assign(label=data["label"].where(data["is_highlight"], ""))
 
-    x = alt.X("x:Q", title="Technology Development Potential (TDP score, 0-100)",
-              scale=alt.Scale(domain=list(x_domain), nice=False))
-    y = alt.Y("y:Q", title="Ecosystem Co-Benefit Capacity (ECC score, 0-100)",
-              scale=alt.Scale(domain=list(y_domain), nice=False))
+    x = alt.X(
+        "x:Q",
+        title="Technology Development Potential (TDP score, 0-100)",
+        scale=alt.Scale(domain=list(x_domain), nice=False),
+    )
+    y = alt.Y(
+        "y:Q",
+        title="Ecosystem Co-Benefit Capacity (ECC score, 0-100)",
+        scale=alt.Scale(domain=list(y_domain), nice=False),
+    )
     layers: list[Any] = []
     if regions:
-        region_frame = pd.DataFrame([
-            {"stage": r.name, "x": max(r.tdp_low, x_domain[0]), "x2": min(r.tdp_high, x_domain[1]),
-             "y": max(r.ecc_low, y_domain[0]), "y2": min(r.ecc_high, y_domain[1]),
-             "colour": r.colour,
-             # Name each region in its outer corner, away from the thresholds where cities crowd.
-             "lx": max(r.tdp_low, x_domain[0]) + pad_x if r.tdp_low <= x_domain[0]
-             else min(r.tdp_high, x_domain[1]) - pad_x,
-             "ly": min(r.ecc_high, y_domain[1]) - pad_y if r.ecc_high >= y_domain[1]
-             else max(r.ecc_low, y_domain[0]) + pad_y,
-             "align": "left" if r.tdp_low <= x_domain[0] else "right"}
-            for r in regions
-        ])
+        region_frame = pd.DataFrame(
+            [
+                {
+                    "stage": r.name,
+                    "x": max(r.tdp_low, x_domain[0]),
+                    "x2": min(r.tdp_high, x_domain[1]),
+                    "y": max(r.ecc_low, y_domain[0]),
+                    "y2": min(r.ecc_high, y_domain[1]),
+                    "colour": r.colour,
+                    # Name each region in its outer corner, away from the crowded thresholds.
+                    "lx": max(r.tdp_low, x_domain[0]) + pad_x
+                    if r.tdp_low <= x_domain[0]
+                    else min(r.tdp_high, x_domain[1]) - pad_x,
+                    "ly": min(r.ecc_high, y_domain[1]) - pad_y
+                    if r.ecc_high >= y_domain[1]
+                    else max(r.ecc_low, y_domain[0]) + pad_y,
+                    "align": "left" if r.tdp_low <= x_domain[0] else "right",
+                }
+                for r in regions
+            ]
+        )
         layers.append(
-            alt.Chart(region_frame).mark_rect(opacity=0.07).encode(
-                x=alt.X("x:Q", scale=alt.Scale(domain=list(x_domain), nice=False)), x2=alt.X2("x2"),
-                y=alt.Y("y:Q", scale=alt.Scale(domain=list(y_domain), nice=False)), y2=alt.Y2("y2"),
+            alt.Chart(region_frame)
+            .mark_rect(opacity=0.07)
+            .encode(
+                x=alt.X("x:Q", scale=alt.Scale(domain=list(x_domain), nice=False)),
+                x2=alt.X2("x2"),
+                y=alt.Y("y:Q", scale=alt.Scale(domain=list(y_domain), nice=False)),
+                y2=alt.Y2("y2"),
                 color=alt.Color("colour:N", scale=None),
             )
         )
@@ -190,44 +222,85 @@ def plane_chart(
             if subset.empty:
                 continue
             layers.append(
-                alt.Chart(subset).mark_text(
-                    align=align, baseline="middle", fontSize=9.5, fontWeight="bold",
-                ).encode(x=alt.X("lx:Q"), y=alt.Y("ly:Q"), text=alt.Text("stage:N"),
-                         color=alt.Color("colour:N", scale=None))
+                alt.Chart(subset)
+                .mark_text(
+                    align=align,
+                    baseline="middle",
+                    fontSize=9.5,
+                    fontWeight="bold",
+                )
+                .encode(
+                    x=alt.X("lx:Q"),
+                    y=alt.Y("ly:Q"),
+                    text=alt.Text("stage:N"),
+                    color=alt.Color("colour:N", scale=None),
+                )
             )
     rules = pd.DataFrame({"value": [tdp_threshold], "kind": ["TDP"]})
-    layers.append(alt.Chart(rules).mark_rule(strokeDash=[4, 3], color=theme.SUBTLE_TEXT_COLOUR,
-                                             strokeWidth=0.8).encode(x=alt.X("value:Q")))
+    layers.append(
+        alt.Chart(rules)
+        .mark_rule(strokeDash=[4, 3], color=theme.SUBTLE_TEXT_COLOUR, strokeWidth=0.8)
+        .encode(x=alt.X("value:Q"))
+    )
     rules_y = pd.DataFrame({"value": [ecc_threshold], "kind": ["ECC"]})
-    layers.append(alt.Chart(rules_y).mark_rule(strokeDash=[4, 3], color=theme.SUBTLE_TEXT_COLOUR,
-                                               strokeWidth=0.8).encode(y=alt.Y("value:Q")))
+    layers.append(
+        alt.Chart(rules_y)
+        .mark_rule(strokeDash=[4, 3], color=theme.SUBTLE_TEXT_COLOUR, strokeWidth=0.8)
+        .encode(y=alt.Y("value:Q"))
+    )
     base = alt.Chart(data)
     layers.append(
         base.mark_circle(size=46, opacity=0.95, stroke="white", strokeWidth=0.6).encode(
-            x=x, y=y,
-            color=alt.Color("is_highlight:N", legend=None,
-                            scale=alt.Scale(domain=[False, True],
-                                            range=[theme.OVERALL_COLOUR, theme.HIGHLIGHT_COLOUR])),
-            size=alt.Size("is_highlight:N", legend=None,
-                          scale=alt.Scale(domain=[False, True], range=[40, 110])),
+            x=x,
+            y=y,
+            color=alt.Color(
+                "is_highlight:N",
+                legend=None,
+                scale=alt.Scale(
+                    domain=[False, True], range=[theme.OVERALL_COLOUR, theme.HIGHLIGHT_COLOUR]
+                ),
+            ),
+            size=alt.Size(
+                "is_highlight:N",
+                legend=None,
+                scale=alt.Scale(domain=[False, True], range=[40, 110]),
+            ),
         )
     )
-    for align in ("left", "right", "center"):
+    alignments: tuple[Literal["left", "right", "center"], ...] = ("left", "right", "center")
+    for align in alignments:
         subset = data[data["align"] == align]
         for (dx, dy), group in subset.groupby(["dx", "dy"], sort=True):
             layers.append(
-                alt.Chart(group).mark_text(
-                    align=align, baseline="middle", dx=float(dx), dy=float(dy), fontSize=8.5,
-                ).encode(
-                    x=alt.X("x:Q"), y=alt.Y("y:Q"), text=alt.Text("label:N"),
-                    color=alt.Color("is_highlight:N", legend=None,
-                                    scale=alt.Scale(domain=[False, True],
-                                                    range=[theme.TEXT_COLOUR, theme.HIGHLIGHT_COLOUR])),
+                alt.Chart(group)
+                .mark_text(
+                    align=align,
+                    baseline="middle",
+                    dx=float(dx),
+                    dy=float(dy),
+                    fontSize=8.5,
+                )
+                .encode(
+                    x=alt.X("x:Q"),
+                    y=alt.Y("y:Q"),
+                    text=alt.Text("label:N"),
+                    color=alt.Color(
+                        "is_highlight:N",
+                        legend=None,
+                        scale=alt.Scale(
+                            domain=[False, True], range=[theme.TEXT_COLOUR, theme.HIGHLIGHT_COLOUR]
+                        ),
+                    ),
                 )
             )
-    chart = alt.layer(*layers).resolve_scale(color="independent").properties(
-        width=width, height=height,
-        title=alt.TitleParams(text=title, subtitle=_subtitle(subtitle, source)),
+    chart = (
+        alt.layer(*layers)
+        .resolve_scale(color="independent")
+        .properties(
+            width=width,
+            height=height,
+            title=alt.TitleParams(text=title, subtitle=_subtitle(subtitle, source)),
+        )
     )
     return _config(chart)
 
@@ -240,8 +313,7 @@ def _domain(values: pd.Series, threshold: float) -> tuple[float, float]:
 
 
 def _subtitle(subtitle: str, source: str) -> list[str]:
-    lines = [line for line in (subtitle, f"Source: {source}" if source else "") if line]
-    return lines
+    return [line for line in (subtitle, f"Source: {source}" if source else "") if line]
 
 
 def ranking_chart(
@@ -257,29 +329,42 @@ def ranking_chart(
     ``scores`` has columns city_id, label, Overall, TDP, ECC.
     """
     order = scores.sort_values(["Overall", "label"], ascending=[False, True])["label"].tolist()
-    long = scores.melt(id_vars=["city_id", "label"], value_vars=["TDP", "ECC"],
-                       var_name="dimension", value_name="score")
-    y = alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=160))
-    bars = alt.Chart(scores.assign(is_highlight=scores["city_id"] == highlight)).mark_bar(
-        height=9, color="#C9D3DF"
-    ).encode(
-        x=alt.X("Overall:Q", title="Score (0-100)", scale=alt.Scale(domain=[0, 100])),
-        y=y,
-        color=alt.condition(alt.datum.is_highlight, alt.value("#F4C7A9"), alt.value("#C9D3DF")),
+    long = scores.melt(
+        id_vars=["city_id", "label"],
+        value_vars=["TDP", "ECC"],
+        var_name="dimension",
+        value_name="score",
     )
-    dots = alt.Chart(long).mark_point(filled=True, size=34).encode(
-        x="score:Q", y=y,
-        color=alt.Color(
-            "dimension:N",
-            scale=alt.Scale(domain=["TDP", "ECC"], range=[theme.TDP_COLOUR, theme.ECC_COLOUR]),
-            legend=alt.Legend(title="Dimension score (bar: overall)"),
-        ),
-        shape=alt.Shape("dimension:N", scale=alt.Scale(domain=["TDP", "ECC"],
-                                                        range=["circle", "diamond"])),
+    y = alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=160))
+    bars = (
+        alt.Chart(scores.assign(is_highlight=scores["city_id"] == highlight))
+        .mark_bar(height=9, color="#C9D3DF")
+        .encode(
+            x=alt.X("Overall:Q", title="Score (0-100)", scale=alt.Scale(domain=[0, 100])),
+            y=y,
+            color=alt.condition(alt.datum.is_highlight, alt.value("#F4C7A9"), alt.value("#C9D3DF")),
+        )
+    )
+    dots = (
+        alt.Chart(long)
+        .mark_point(filled=True, size=34)
+        .encode(
+            x="score:Q",
+            y=y,
+            color=alt.Color(
+                "dimension:N",
+                scale=alt.Scale(domain=["TDP", "ECC"], range=[theme.TDP_COLOUR, theme.ECC_COLOUR]),
+                legend=alt.Legend(title="Dimension score (bar: overall)"),
+            ),
+            shape=alt.Shape(
+                "dimension:N", scale=alt.Scale(domain=["TDP", "ECC"], range=["circle", "diamond"])
+            ),
+        )
     )
     height = max(120, 13 * len(scores))
     chart = alt.layer(bars, dots).properties(
-        width=width - 170, height=height,
+        width=width - 170,
+        height=height,
         title=alt.TitleParams(text=title, subtitle=_subtitle("", source)),
     )
     return _config(chart)
@@ -292,7 +377,7 @@ def heatmap_chart(
     source: str = "",
     value_title: str = "Score (0-100)",
     domain: tuple[float, float] = (0, 100),
-    scheme: str = theme.SEQUENTIAL_SCHEME,
+    scheme: Any = theme.SEQUENTIAL_SCHEME,
     width: int = FULL_WIDTH,
     row_order: Sequence[str] | None = None,
     col_order: Sequence[str] | None = None,
@@ -300,28 +385,40 @@ def heatmap_chart(
     decimals: int = 0,
 ) -> Any:
     """Cells coloured by value, numbers printed inside; rows and columns keep the given order."""
-    long = matrix.rename_axis(index="row", columns="col").stack(future_stack=True).rename(
-        "value").reset_index()
+    long = (
+        matrix.rename_axis(index="row", columns="col")
+        .stack(future_stack=True)
+        .rename("value")
+        .reset_index()
+    )
     long["text"] = long["value"].map(lambda v: "" if pd.isna(v) else f"{v:.{decimals}f}")
     rows = list(row_order) if row_order is not None else list(matrix.index)
     cols = list(col_order) if col_order is not None else list(matrix.columns)
     lo, hi = domain
     long["dark"] = (long["value"] - lo) / (hi - lo) > 0.62
     base = alt.Chart(long).encode(
-        x=alt.X("col:N", sort=cols, title=None,
-                axis=alt.Axis(orient="top", labelAngle=-35, labelLimit=120)),
+        x=alt.X(
+            "col:N",
+            sort=cols,
+            title=None,
+            axis=alt.Axis(orient="top", labelAngle=-35, labelLimit=120),
+        ),
         y=alt.Y("row:N", sort=rows, title=None, axis=alt.Axis(labelLimit=150)),
     )
     cells = base.mark_rect(stroke="white", strokeWidth=0.6).encode(
-        color=alt.Color("value:Q", scale=alt.Scale(scheme=scheme, domain=list(domain)),
-                        legend=alt.Legend(title=value_title, gradientLength=160)),
+        color=alt.Color(
+            "value:Q",
+            scale=alt.Scale(scheme=scheme, domain=list(domain)),
+            legend=alt.Legend(title=value_title, gradientLength=160),
+        ),
     )
     text = base.mark_text(fontSize=7.5).encode(
         text="text:N",
         color=alt.condition(alt.datum.dark, alt.value("white"), alt.value(theme.TEXT_COLOUR)),
     )
     chart = alt.layer(cells, text).properties(
-        width=min(width - 170, 46 * len(cols)), height=cell_height * len(rows),
+        width=min(width - 170, 46 * len(cols)),
+        height=cell_height * len(rows),
         title=alt.TitleParams(text=title, subtitle=_subtitle("", source)),
     )
     return _config(chart)
@@ -344,22 +441,46 @@ def profile_chart(
     order = profile["pillar"].tolist()
     y = alt.Y("pillar:N", sort=order, title=None, axis=alt.Axis(labelLimit=label_width))
     x_scale = alt.Scale(domain=[0, 100])
-    link = alt.Chart(profile).mark_rule(color=theme.MUTED_COLOUR, strokeWidth=1.2).encode(
-        x=alt.X("city:Q", scale=x_scale, title="Pillar score (0-100)"), x2="peers:Q", y=y,
+    link = (
+        alt.Chart(profile)
+        .mark_rule(color=theme.MUTED_COLOUR, strokeWidth=1.2)
+        .encode(
+            x=alt.X("city:Q", scale=x_scale, title="Pillar score (0-100)"),
+            x2="peers:Q",
+            y=y,
+        )
     )
-    long = profile.melt(id_vars=["pillar", "dimension"], value_vars=["city", "peers"],
-                        var_name="who", value_name="score")
+    long = profile.melt(
+        id_vars=["pillar", "dimension"],
+        value_vars=["city", "peers"],
+        var_name="who",
+        value_name="score",
+    )
     long["who"] = long["who"].map({"city": city_label, "peers": peer_label})
-    dots = alt.Chart(long).mark_point(filled=True, size=55, opacity=1).encode(
-        x=alt.X("score:Q", scale=x_scale), y=y,
-        color=alt.Color("who:N", scale=alt.Scale(domain=[city_label, peer_label],
-                                                   range=[theme.HIGHLIGHT_COLOUR, theme.MUTED_COLOUR]),
-                        legend=alt.Legend(title=None, labelLimit=300)),
-        shape=alt.Shape("who:N", scale=alt.Scale(domain=[city_label, peer_label],
-                                                   range=["circle", "diamond"]), legend=None),
+    dots = (
+        alt.Chart(long)
+        .mark_point(filled=True, size=55, opacity=1)
+        .encode(
+            x=alt.X("score:Q", scale=x_scale),
+            y=y,
+            color=alt.Color(
+                "who:N",
+                scale=alt.Scale(
+                    domain=[city_label, peer_label],
+                    range=[theme.HIGHLIGHT_COLOUR, theme.MUTED_COLOUR],
+                ),
+                legend=alt.Legend(title=None, labelLimit=300),
+            ),
+            shape=alt.Shape(
+                "who:N",
+                scale=alt.Scale(domain=[city_label, peer_label], range=["circle", "diamond"]),
+                legend=None,
+            ),
+        )
     )
     chart = alt.layer(link, dots).properties(
-        width=width - label_width, height=15 * len(profile),
+        width=width - label_width,
+        height=15 * len(profile),
         title=alt.TitleParams(text=title, subtitle=_subtitle("", source)),
     )
     return _config(chart)
@@ -382,24 +503,41 @@ def interval_chart(
     y = alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=160))
     n = int(max(intervals["high"].max(), intervals["nominal"].max()))
     x_scale = alt.Scale(domain=[0.5, n + 0.5], nice=False)
-    bar = alt.Chart(data).mark_rule(strokeWidth=5, opacity=0.45).encode(
-        x=alt.X("low:Q", scale=x_scale, title="Rank (1 = best); bar: 5th-95th percentile"),
-        x2="high:Q", y=y,
-        color=alt.condition(alt.datum.is_highlight, alt.value(theme.HIGHLIGHT_COLOUR),
-                            alt.value(theme.TDP_COLOUR)),
+    bar = (
+        alt.Chart(data)
+        .mark_rule(strokeWidth=5, opacity=0.45)
+        .encode(
+            x=alt.X("low:Q", scale=x_scale, title="Rank (1 = best); bar: 5th-95th percentile"),
+            x2="high:Q",
+            y=y,
+            color=alt.condition(
+                alt.datum.is_highlight,
+                alt.value(theme.HIGHLIGHT_COLOUR),
+                alt.value(theme.TDP_COLOUR),
+            ),
+        )
     )
-    long = data.melt(id_vars=["label"], value_vars=["nominal", "median"], var_name="rank_kind",
-                     value_name="rank")
+    long = data.melt(
+        id_vars=["label"], value_vars=["nominal", "median"], var_name="rank_kind", value_name="rank"
+    )
     long["rank_kind"] = long["rank_kind"].map({"nominal": "Nominal rank", "median": "Median rank"})
-    dots = alt.Chart(long).mark_point(filled=True, size=30).encode(
-        x=alt.X("rank:Q", scale=x_scale), y=y,
-        shape=alt.Shape("rank_kind:N", scale=alt.Scale(domain=["Nominal rank", "Median rank"],
-                                                         range=["circle", "stroke"]),
-                        legend=alt.Legend(title=None)),
-        color=alt.value(theme.OVERALL_COLOUR),
+    dots = (
+        alt.Chart(long)
+        .mark_point(filled=True, size=30)
+        .encode(
+            x=alt.X("rank:Q", scale=x_scale),
+            y=y,
+            shape=alt.Shape(
+                "rank_kind:N",
+                scale=alt.Scale(domain=["Nominal rank", "Median rank"], range=["circle", "stroke"]),
+                legend=alt.Legend(title=None),
+            ),
+            color=alt.value(theme.OVERALL_COLOUR),
+        )
     )
     chart = alt.layer(bar, dots).properties(
-        width=width - 170, height=max(120, 13 * len(intervals)),
+        width=width - 170,
+        height=max(120, 13 * len(intervals)),
         title=alt.TitleParams(text=title, subtitle=_subtitle("", source)),
     )
     return _config(chart)
@@ -418,12 +556,22 @@ def bar_chart(
     """Simple horizontal bars (columns city_id, label, value), largest on top."""
     data = values.assign(is_highlight=values["city_id"] == highlight)
     order = data.sort_values(["value", "label"], ascending=[False, True])["label"].tolist()
-    chart = alt.Chart(data).mark_bar(height=8).encode(
-        x=alt.X("value:Q", title=value_title),
-        y=alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=140)),
-        color=alt.condition(alt.datum.is_highlight, alt.value(theme.HIGHLIGHT_COLOUR), alt.value(colour)),
-    ).properties(width=width - 140, height=12 * len(data),
-                 title=alt.TitleParams(text=title, subtitle=_subtitle("", source)))
+    chart = (
+        alt.Chart(data)
+        .mark_bar(height=8)
+        .encode(
+            x=alt.X("value:Q", title=value_title),
+            y=alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=140)),
+            color=alt.condition(
+                alt.datum.is_highlight, alt.value(theme.HIGHLIGHT_COLOUR), alt.value(colour)
+            ),
+        )
+        .properties(
+            width=width - 140,
+            height=12 * len(data),
+            title=alt.TitleParams(text=title, subtitle=_subtitle("", source)),
+        )
+    )
     return _config(chart)
 
 

@@ -20,45 +20,78 @@ DEFAULT_DATA = Path("data")
 def data_options(func: F) -> F:
     """--data, --edition, --year, --set: every command that builds the index takes these."""
     func = click.option(
-        "--set", "overrides", multiple=True, metavar="STEP.PARAM=VALUE",
+        "--set",
+        "overrides",
+        multiple=True,
+        metavar="STEP.PARAM=VALUE",
         help="Override a build parameter without editing files, e.g. --set normalise.method=zscore "
-             "(repeatable).",
+        "(repeatable).",
     )(func)
-    func = click.option("--year", type=int, default=None,
-                        help="Edition year (default: the edition file's year).")(func)
     func = click.option(
-        "--edition", "edition_path", type=click.Path(path_type=Path), default=None,
+        "--year", type=int, default=None, help="Edition year (default: the edition file's year)."
+    )(func)
+    func = click.option(
+        "--edition",
+        "edition_path",
+        type=click.Path(path_type=Path),
+        default=None,
         help="Edition file (default: DATA/edition.yaml).",
     )(func)
-    func = click.option(
-        "--data", "data_path", type=click.Path(path_type=Path), default=DEFAULT_DATA,
-        show_default=True, help="Folder with cities.csv, indicators.csv, observations.csv, or an "
-                                ".xlsx workbook with those sheets.",
+    return click.option(
+        "--data",
+        "data_path",
+        type=click.Path(path_type=Path),
+        default=DEFAULT_DATA,
+        show_default=True,
+        help="Folder with cities.csv, indicators.csv, observations.csv, or an "
+        ".xlsx workbook with those sheets.",
     )(func)
-    return func
 
 
 def output_options(func: F) -> F:
-    func = click.option("--scheduler", default=None, metavar="ADDRESS",
-                        help="Dask scheduler address, with --executor dask (e.g. tcp://host:8786).")(func)
-    func = click.option("--executor", type=click.Choice(["local", "dask"]), default="local",
-                        show_default=True,
-                        help="Where briefs render: this machine's cores, or a Dask cluster "
-                             "(needs the reportgen[dask] extra).")(func)
+    func = click.option(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="Dask scheduler address, with --executor dask (e.g. tcp://host:8786).",
+    )(func)
+    func = click.option(
+        "--executor",
+        type=click.Choice(["local", "dask"]),
+        default="local",
+        show_default=True,
+        help="Where briefs render: this machine's cores, or a Dask cluster "
+        "(needs the reportgen[dask] extra).",
+    )(func)
     func = click.option("--quiet", is_flag=True, help="Print nothing but errors.")(func)
     func = click.option("--force", is_flag=True, help="Rebuild outputs even if unchanged.")(func)
-    func = click.option("--jobs", type=int, default=None,
-                        help="Parallel workers for briefs (default: number of cores).")(func)
     func = click.option(
-        "--pdf-variant", type=click.Choice(["pdf/ua-1", "pdf/a-3b", "pdf/a-3u", "none"]),
-        default="pdf/ua-1", show_default=True,
+        "--jobs",
+        type=int,
+        default=None,
+        help="Parallel workers for briefs (default: number of cores).",
+    )(func)
+    func = click.option(
+        "--pdf-variant",
+        type=click.Choice(["pdf/ua-1", "pdf/a-3b", "pdf/a-3u", "none"]),
+        default="pdf/ua-1",
+        show_default=True,
         help="Tagged accessible PDF (pdf/ua-1) or archival PDF/A.",
     )(func)
-    func = click.option("--html", "write_html", is_flag=True,
-                        help="Also write the HTML next to each PDF, for fast iteration.")(func)
-    func = click.option("--out", "out_dir", type=click.Path(path_type=Path),
-                        default=Path("output"), show_default=True, help="Output folder.")(func)
-    return func
+    func = click.option(
+        "--html",
+        "write_html",
+        is_flag=True,
+        help="Also write the HTML next to each PDF, for fast iteration.",
+    )(func)
+    return click.option(
+        "--out",
+        "out_dir",
+        type=click.Path(path_type=Path),
+        default=Path("output"),
+        show_default=True,
+        help="Output folder.",
+    )(func)
 
 
 def reports_errors(func: F) -> F:
@@ -98,20 +131,36 @@ def main(debug: bool) -> None:
     """
 
 
-def _inputs(data_path: Path, edition_path: Path | None, year: int | None,
-            overrides: tuple[str, ...]) -> Any:
+def _inputs(
+    data_path: Path, edition_path: Path | None, year: int | None, overrides: tuple[str, ...]
+) -> Any:
     from reportgen.app import Inputs
 
     return Inputs(data=data_path, edition=edition_path, year=year, overrides=overrides)
 
 
-def _options(out_dir: Path, write_html: bool, pdf_variant: str, jobs: int | None, force: bool,
-             quiet: bool, executor: str = "local", scheduler: str | None = None) -> Any:
+def _options(
+    out_dir: Path,
+    write_html: bool,
+    pdf_variant: str,
+    jobs: int | None,
+    force: bool,
+    quiet: bool,
+    executor: str = "local",
+    scheduler: str | None = None,
+) -> Any:
     from reportgen.app import OutputOptions
 
-    return OutputOptions(out_dir=out_dir, pdf_variant=pdf_variant, write_html=write_html,
-                         jobs=jobs, force=force, quiet=quiet, executor=executor,
-                         scheduler=scheduler)
+    return OutputOptions(
+        out_dir=out_dir,
+        pdf_variant=pdf_variant,
+        write_html=write_html,
+        jobs=jobs,
+        force=force,
+        quiet=quiet,
+        executor=executor,
+        scheduler=scheduler,
+    )
 
 
 def _report(report: Any, quiet: bool) -> None:
@@ -119,19 +168,39 @@ def _report(report: Any, quiet: bool) -> None:
         if not outcome.ok:
             click.echo(f"error: {outcome.target.name}: {outcome.error}", err=True)
         elif not quiet:
-            state = "unchanged" if outcome.skipped else f"{outcome.pages} pages, {outcome.seconds:.1f} s"
+            state = (
+                "unchanged"
+                if outcome.skipped
+                else f"{outcome.pages} pages, {outcome.seconds:.1f} s"
+            )
             click.echo(f"{outcome.target} ({state})")
     if not quiet:
-        click.echo(f"{len(report.written)} written, {len(report.skipped)} unchanged, "
-                   f"{len(report.failed)} failed")
+        click.echo(
+            f"{len(report.written)} written, {len(report.skipped)} unchanged, "
+            f"{len(report.failed)} failed"
+        )
     if report.failed:
         sys.exit(1)
 
 
-def _publish(data_path: Path, edition_path: Path | None, year: int | None,
-             overrides: tuple[str, ...], out_dir: Path, write_html: bool, pdf_variant: str,
-             jobs: int | None, force: bool, quiet: bool, executor: str, scheduler: str | None,
-             *, annual: bool, briefs: bool, cities: tuple[str, ...] = ()) -> None:
+def _publish(
+    data_path: Path,
+    edition_path: Path | None,
+    year: int | None,
+    overrides: tuple[str, ...],
+    out_dir: Path,
+    write_html: bool,
+    pdf_variant: str,
+    jobs: int | None,
+    force: bool,
+    quiet: bool,
+    executor: str,
+    scheduler: str | None,
+    *,
+    annual: bool,
+    briefs: bool,
+    cities: tuple[str, ...] = (),
+) -> None:
     from reportgen.app import compute, publish_edition
 
     result = compute(_inputs(data_path, edition_path, year, overrides))
@@ -144,9 +213,20 @@ def _publish(data_path: Path, edition_path: Path | None, year: int | None,
 @data_options
 @output_options
 @reports_errors
-def build(data_path: Path, edition_path: Path | None, year: int | None, overrides: tuple[str, ...],
-          out_dir: Path, write_html: bool, pdf_variant: str, jobs: int | None, force: bool,
-          quiet: bool, executor: str, scheduler: str | None) -> None:
+def build(
+    data_path: Path,
+    edition_path: Path | None,
+    year: int | None,
+    overrides: tuple[str, ...],
+    out_dir: Path,
+    write_html: bool,
+    pdf_variant: str,
+    jobs: int | None,
+    force: bool,
+    quiet: bool,
+    executor: str,
+    scheduler: str | None,
+) -> None:
     """Publish everything: the annual report and one brief per city.
 
     \b
@@ -154,53 +234,123 @@ def build(data_path: Path, edition_path: Path | None, year: int | None, override
       reportgen build --data data --out output
       reportgen build --set aggregate.method=geometric --out what-if
     """
-    _publish(data_path, edition_path, year, overrides, out_dir, write_html, pdf_variant, jobs,
-             force, quiet, executor, scheduler, annual=True, briefs=True)
+    _publish(
+        data_path,
+        edition_path,
+        year,
+        overrides,
+        out_dir,
+        write_html,
+        pdf_variant,
+        jobs,
+        force,
+        quiet,
+        executor,
+        scheduler,
+        annual=True,
+        briefs=True,
+    )
 
 
 @main.command()
 @data_options
 @output_options
 @reports_errors
-def annual(data_path: Path, edition_path: Path | None, year: int | None,
-           overrides: tuple[str, ...], out_dir: Path, write_html: bool, pdf_variant: str,
-           jobs: int | None, force: bool, quiet: bool, executor: str,
-           scheduler: str | None) -> None:
+def annual(
+    data_path: Path,
+    edition_path: Path | None,
+    year: int | None,
+    overrides: tuple[str, ...],
+    out_dir: Path,
+    write_html: bool,
+    pdf_variant: str,
+    jobs: int | None,
+    force: bool,
+    quiet: bool,
+    executor: str,
+    scheduler: str | None,
+) -> None:
     """Publish the annual report only (output/annual-YEAR.pdf).
 
     \b
     Example:
       reportgen annual --year 2026 --pdf-variant pdf/a-3b
     """
-    _publish(data_path, edition_path, year, overrides, out_dir, write_html, pdf_variant, jobs,
-             force, quiet, executor, scheduler, annual=True, briefs=False)
+    _publish(
+        data_path,
+        edition_path,
+        year,
+        overrides,
+        out_dir,
+        write_html,
+        pdf_variant,
+        jobs,
+        force,
+        quiet,
+        executor,
+        scheduler,
+        annual=True,
+        briefs=False,
+    )
 
 
 @main.command()
 @data_options
 @output_options
-@click.option("--city", "cities", multiple=True, metavar="ID",
-              help="Only this city (repeatable); default: every ranked city.")
+@click.option(
+    "--city",
+    "cities",
+    multiple=True,
+    metavar="ID",
+    help="Only this city (repeatable); default: every ranked city.",
+)
 @reports_errors
-def briefs(data_path: Path, edition_path: Path | None, year: int | None,
-           overrides: tuple[str, ...], out_dir: Path, write_html: bool, pdf_variant: str,
-           jobs: int | None, force: bool, quiet: bool, executor: str, scheduler: str | None,
-           cities: tuple[str, ...]) -> None:
+def briefs(
+    data_path: Path,
+    edition_path: Path | None,
+    year: int | None,
+    overrides: tuple[str, ...],
+    out_dir: Path,
+    write_html: bool,
+    pdf_variant: str,
+    jobs: int | None,
+    force: bool,
+    quiet: bool,
+    executor: str,
+    scheduler: str | None,
+    cities: tuple[str, ...],
+) -> None:
     """Publish two-page city briefs (output/briefs/CITY.pdf), in parallel.
 
     \b
     Example:
       reportgen briefs --city hong_kong --city singapore --jobs 2
     """
-    _publish(data_path, edition_path, year, overrides, out_dir, write_html, pdf_variant, jobs,
-             force, quiet, executor, scheduler, annual=False, briefs=True, cities=cities)
+    _publish(
+        data_path,
+        edition_path,
+        year,
+        overrides,
+        out_dir,
+        write_html,
+        pdf_variant,
+        jobs,
+        force,
+        quiet,
+        executor,
+        scheduler,
+        annual=False,
+        briefs=True,
+        cities=cities,
+    )
 
 
 @main.command()
 @data_options
 @reports_errors
-def validate(data_path: Path, edition_path: Path | None, year: int | None,
-             overrides: tuple[str, ...]) -> None:
+def validate(
+    data_path: Path, edition_path: Path | None, year: int | None, overrides: tuple[str, ...]
+) -> None:
     """Check the data and edition files and report every problem found, not just the first.
 
     \b
@@ -214,11 +364,22 @@ def validate(data_path: Path, edition_path: Path | None, year: int | None,
 
 
 @main.command("demo-data")
-@click.option("--cities", "n_cities", type=int, default=100, show_default=True,
-              help="How many synthetic cities.")
+@click.option(
+    "--cities",
+    "n_cities",
+    type=int,
+    default=100,
+    show_default=True,
+    help="How many synthetic cities.",
+)
 @click.option("--seed", type=int, default=7, show_default=True, help="Random seed.")
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True,
-              help="Folder to write cities.csv, indicators.csv, observations.csv, edition.yaml.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Folder to write cities.csv, indicators.csv, observations.csv, edition.yaml.",
+)
 @reports_errors
 def demo_data(n_cities: int, seed: int, out_dir: Path) -> None:
     """Write a SYNTHETIC data set of N cities (labelled as such) to exercise reportgen at scale.
@@ -234,13 +395,21 @@ def demo_data(n_cities: int, seed: int, out_dir: Path) -> None:
     click.echo(summary)
 
 
-def _export(kind: str, data_path: Path, edition_path: Path | None, year: int | None,
-            overrides: tuple[str, ...], fmt: str, out: Path) -> list[Path]:
+def _export(
+    kind: str,
+    data_path: Path,
+    edition_path: Path | None,
+    year: int | None,
+    overrides: tuple[str, ...],
+    fmt: str,
+    out: Path,
+) -> list[Path]:
     from reportgen import exports
     from reportgen.app import compute
 
-    result = compute(_inputs(data_path, edition_path, year, overrides),
-                     uncertainty=kind != "findings")
+    result = compute(
+        _inputs(data_path, edition_path, year, overrides), uncertainty=kind != "findings"
+    )
     if kind == "index":
         tables = exports.index_tables(result)
     elif kind == "findings":
@@ -250,25 +419,56 @@ def _export(kind: str, data_path: Path, edition_path: Path | None, year: int | N
     return exports.write_tables(tables, out, fmt)
 
 
-FORMAT_OPTION = click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "json"]),
-                             default="csv", show_default=True, help="Output format.")
+FORMAT_OPTION = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "xlsx", "json"]),
+    default="csv",
+    show_default=True,
+    help="Output format.",
+)
 
 
 @main.command()
 @data_options
 @FORMAT_OPTION
-@click.option("--out", type=click.Path(path_type=Path), default=None,
-              help="Output file (default: output/index-YEAR.FORMAT).")
-@click.option("--coinr-data", type=click.Path(path_type=Path), default=None,
-              help="COINr iData table (CSV or XLSX): build a COINr index instead of ours.")
-@click.option("--coinr-meta", type=click.Path(path_type=Path), default=None,
-              help="COINr iMeta table, with --coinr-data.")
-@click.option("--build", "build_path", type=click.Path(path_type=Path), default=None,
-              help="Build YAML (list of steps), with --coinr-data.")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Output file (default: output/index-YEAR.FORMAT).",
+)
+@click.option(
+    "--coinr-data",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="COINr iData table (CSV or XLSX): build a COINr index instead of ours.",
+)
+@click.option(
+    "--coinr-meta",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="COINr iMeta table, with --coinr-data.",
+)
+@click.option(
+    "--build",
+    "build_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Build YAML (list of steps), with --coinr-data.",
+)
 @reports_errors
-def index(data_path: Path, edition_path: Path | None, year: int | None,
-          overrides: tuple[str, ...], fmt: str, out: Path | None, coinr_data: Path | None,
-          coinr_meta: Path | None, build_path: Path | None) -> None:
+def index(
+    data_path: Path,
+    edition_path: Path | None,
+    year: int | None,
+    overrides: tuple[str, ...],
+    fmt: str,
+    out: Path | None,
+    coinr_data: Path | None,
+    coinr_meta: Path | None,
+    build_path: Path | None,
+) -> None:
     """Compute the index and export scores, ranks, pillar values and imputation flags.
 
     \b
@@ -293,11 +493,22 @@ def index(data_path: Path, edition_path: Path | None, year: int | None,
 @main.command()
 @data_options
 @FORMAT_OPTION
-@click.option("--out", type=click.Path(path_type=Path), default=Path("output/findings.csv"),
-              show_default=True, help="Output file.")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("output/findings.csv"),
+    show_default=True,
+    help="Output file.",
+)
 @reports_errors
-def findings(data_path: Path, edition_path: Path | None, year: int | None,
-             overrides: tuple[str, ...], fmt: str, out: Path) -> None:
+def findings(
+    data_path: Path,
+    edition_path: Path | None,
+    year: int | None,
+    overrides: tuple[str, ...],
+    fmt: str,
+    out: Path,
+) -> None:
     """Export every computed finding (stage, gaps, strengths, movers, data caveats) with evidence.
 
     \b
@@ -311,11 +522,22 @@ def findings(data_path: Path, edition_path: Path | None, year: int | None,
 @main.command()
 @data_options
 @FORMAT_OPTION
-@click.option("--out", type=click.Path(path_type=Path), default=Path("output/audit.xlsx"),
-              show_default=True, help="Output file (CSV: one file per table beside it).")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("output/audit.xlsx"),
+    show_default=True,
+    help="Output file (CSV: one file per table beside it).",
+)
 @reports_errors
-def audit(data_path: Path, edition_path: Path | None, year: int | None,
-          overrides: tuple[str, ...], fmt: str, out: Path) -> None:
+def audit(
+    data_path: Path,
+    edition_path: Path | None,
+    year: int | None,
+    overrides: tuple[str, ...],
+    fmt: str,
+    out: Path,
+) -> None:
     """Statistical audit and uncertainty tables: coverage, skew/kurtosis, correlations,
     Cronbach's alpha, PCA, effective weights, rank intervals, sensitivity indices.
 

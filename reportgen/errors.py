@@ -1,4 +1,4 @@
-"""Errors a user can act on: each names the file, row and column, what was found and what was expected."""
+"""Errors a user can act on: file, row and column, what was found and what was expected."""
 
 from __future__ import annotations
 

@@ -51,8 +51,11 @@ def index_tables(result: EditionResult) -> dict[str, pd.DataFrame]:
     raw["normalised"] = index.datasets["normalised"].stack(future_stack=True).reindex(raw.index)
     raw = raw.reset_index()
     raw = raw[raw["city_id"].isin(result.scores.index)]
-    return {"overall": overall.reset_index(), "pillars": pillars.reset_index(),
-            "indicators": raw.reset_index(drop=True)}
+    return {
+        "overall": overall.reset_index(),
+        "pillars": pillars.reset_index(),
+        "indicators": raw.reset_index(drop=True),
+    }
 
 
 def findings_table(result: EditionResult) -> pd.DataFrame:
@@ -66,7 +69,9 @@ def audit_tables(result: EditionResult) -> dict[str, pd.DataFrame]:
     if result.uncertainty is not None:
         tables["rank_intervals"] = result.uncertainty.summary()
         if result.uncertainty.sensitivity is not None:
-            tables["sensitivity"] = result.uncertainty.sensitivity.rename_axis("input").reset_index()
+            tables["sensitivity"] = result.uncertainty.sensitivity.rename_axis(
+                "input"
+            ).reset_index()
     return tables
 
 
@@ -79,9 +84,14 @@ def _xlsx(tables: Mapping[str, pd.DataFrame]) -> bytes:
             worksheet = writer.sheets[sheet]
             for column_cells in worksheet.iter_cols(min_row=1, max_row=worksheet.max_row):
                 header = str(column_cells[0].value or "")
-                width = max(len(header), *(len(str(c.value or ""))
-                                           for c in column_cells[1:50])) if len(column_cells) > 1 else len(header)
-                worksheet.column_dimensions[column_cells[0].column_letter].width = min(width + 2, 60)
+                width = (
+                    max(len(header), *(len(str(c.value or "")) for c in column_cells[1:50]))
+                    if len(column_cells) > 1
+                    else len(header)
+                )
+                worksheet.column_dimensions[column_cells[0].column_letter].width = min(
+                    width + 2, 60
+                )
                 if header.endswith("_rank") or header in ("year",):
                     fmt = "0"
                 elif pd.api.types.is_float_dtype(table[header]) if header in table else False:
@@ -104,9 +114,13 @@ def write_tables(tables: Mapping[str, pd.DataFrame], path: Path, fmt: str) -> li
         write_bytes_atomic(path, _xlsx(tables))
         return [path]
     if fmt == "json":
-        payload = {name: json.loads(t.to_json(orient="records", double_precision=15))
-                   for name, t in tables.items()}
-        write_bytes_atomic(path, (json.dumps(payload, indent=1, ensure_ascii=False) + "\n").encode())
+        payload = {
+            name: json.loads(t.to_json(orient="records", double_precision=15))
+            for name, t in tables.items()
+        }
+        write_bytes_atomic(
+            path, (json.dumps(payload, indent=1, ensure_ascii=False) + "\n").encode()
+        )
         return [path]
     written = []
     for i, (name, table) in enumerate(tables.items()):

@@ -33,7 +33,7 @@ def ordinal(value: Any) -> str:
 
 
 def number(value: Any, significant: int = 3) -> str:
-    """A raw indicator value: thousands separators, 3 significant digits, scientific when extreme."""
+    """A raw value: thousands separators, 3 significant digits, scientific when extreme."""
     if is_missing(value):
         return "–"
     x = float(value)
@@ -47,7 +47,7 @@ def number(value: Any, significant: int = 3) -> str:
     if magnitude >= 10 ** (significant - 1):
         text = f"{x:,.0f}"
     else:
-        decimals = significant - 1 - int(math.floor(math.log10(magnitude)))
+        decimals = significant - 1 - math.floor(math.log10(magnitude))
         text = f"{x:,.{max(decimals, 0)}f}"
         if "." in text:
             text = text.rstrip("0").rstrip(".")

@@ -56,11 +56,15 @@ def _denominate(spec: Any) -> StepText:
 
 def _treat(spec: Any) -> StepText:
     if spec.method == "winsorise":
-        fallback = ("a logarithmic transformation of the original values"
-                    if spec.fallback == "log_ct" else "no further treatment")
+        fallback = (
+            "a logarithmic transformation of the original values"
+            if spec.fallback == "log_ct"
+            else "no further treatment"
+        )
         text = (
-            f"An indicator whose distribution has absolute skewness of at least {spec.skew_thresh:g} "
-            f"and kurtosis of at least {spec.kurt_thresh:g} is treated for outliers: the most "
+            "An indicator whose distribution has absolute skewness of at least "
+            f"{spec.skew_thresh:g} and kurtosis of at least {spec.kurt_thresh:g} is treated for "
+            "outliers: the most "
             f"extreme value is moved to the next one, repeatedly, up to {spec.winmax} points, "
             f"until the indicator passes. If it still fails, {fallback} is used instead "
             "(the JRC/COINr rule)."
@@ -75,9 +79,11 @@ def _treat(spec: Any) -> StepText:
 def _normalise(spec: Any) -> StepText:
     method = spec.method
     if method == "minmax":
-        text = (f"Each indicator is rescaled to {_range(spec.range)} by min-max normalisation: "
-                "the best city gets the top of the range and the weakest the bottom, after "
-                "turning indicators where lower is better (ranks, prices, pollution) around.")
+        text = (
+            f"Each indicator is rescaled to {_range(spec.range)} by min-max normalisation: "
+            "the best city gets the top of the range and the weakest the bottom, after "
+            "turning indicators where lower is better (ranks, prices, pollution) around."
+        )
     elif method == "zscore":
         mean, sd = spec.mean_sd
         text = f"Each indicator is standardised to mean {mean:g} and standard deviation {sd:g}."
@@ -89,8 +95,11 @@ def _normalise(spec: Any) -> StepText:
 
 
 def _aggregate(spec: Any) -> StepText:
-    method = {"arithmetic": "weighted arithmetic mean", "geometric": "weighted geometric mean",
-              "harmonic": "weighted harmonic mean"}.get(spec.method, spec.method)
+    method = {
+        "arithmetic": "weighted arithmetic mean",
+        "geometric": "weighted geometric mean",
+        "harmonic": "weighted harmonic mean",
+    }.get(spec.method, spec.method)
     return StepText(
         "Aggregation",
         f"Indicators are combined into pillars, pillars into the two dimensions and the two "

@@ -35,23 +35,56 @@ def make_framework(edition: Edition, indicators: pd.DataFrame) -> Framework:
     rows: list[dict[str, Any]] = []
     for _, ind in index_indicators(indicators).iterrows():
         denominator = ind.get("denominator")
-        rows.append({
-            "code": ind["indicator_id"], "name": ind["name"], "level": 1, "parent": ind["pillar"],
-            "weight": float(ind["weight"]), "direction": float(ind["direction"]),
-            "denominator": denominator if isinstance(denominator, str) and denominator else None,
-        })
+        rows.append(
+            {
+                "code": ind["indicator_id"],
+                "name": ind["name"],
+                "level": 1,
+                "parent": ind["pillar"],
+                "weight": float(ind["weight"]),
+                "direction": float(ind["direction"]),
+                "denominator": denominator
+                if isinstance(denominator, str) and denominator
+                else None,
+            }
+        )
     used_pillars = {r["parent"] for r in rows}
     for pillar in spec.pillars:
         if pillar.id in used_pillars:
-            rows.append({"code": pillar.id, "name": pillar.name, "level": 2,
-                         "parent": pillar.dimension, "weight": pillar.weight, "direction": np.nan,
-                         "denominator": None})
+            rows.append(
+                {
+                    "code": pillar.id,
+                    "name": pillar.name,
+                    "level": 2,
+                    "parent": pillar.dimension,
+                    "weight": pillar.weight,
+                    "direction": np.nan,
+                    "denominator": None,
+                }
+            )
     for dimension in spec.dimensions:
-        rows.append({"code": dimension.id, "name": dimension.name, "level": 3,
-                     "parent": spec.index_name, "weight": dimension.weight, "direction": np.nan,
-                     "denominator": None})
-    rows.append({"code": spec.index_name, "name": spec.index_name, "level": 4, "parent": None,
-                 "weight": 1.0, "direction": np.nan, "denominator": None})
+        rows.append(
+            {
+                "code": dimension.id,
+                "name": dimension.name,
+                "level": 3,
+                "parent": spec.index_name,
+                "weight": dimension.weight,
+                "direction": np.nan,
+                "denominator": None,
+            }
+        )
+    rows.append(
+        {
+            "code": spec.index_name,
+            "name": spec.index_name,
+            "level": 4,
+            "parent": None,
+            "weight": 1.0,
+            "direction": np.nan,
+            "denominator": None,
+        }
+    )
     return Framework.from_meta(pd.DataFrame(rows), LEVEL_NAMES)
 
 
@@ -62,8 +95,10 @@ def make_index_data(panel: Panel, framework: Framework) -> IndexData:
     values = panel.values.reindex(columns=indicators)
     bounds = panel.bounds.reindex(columns=indicators)
     units = pd.DataFrame(
-        {"region": cities["region"].astype(str),
-         "population": pd.to_numeric(cities["population"], errors="coerce").astype(float)},
+        {
+            "region": cities["region"].astype(str),
+            "population": pd.to_numeric(cities["population"], errors="coerce").astype(float),
+        },
         index=values.index,
     )
     return IndexData(values=values, units=units, framework=framework, bounds=bounds)
@@ -149,8 +184,9 @@ def compute_year(dataset: Dataset, edition: Edition, build: Build, year: int) ->
     return YearResult(year=year, panel=panel, index=index)
 
 
-def _rank_bounds(uncertainty: UncertaintyResult | None, codes: Iterable[str]) -> tuple[
-        pd.DataFrame | None, pd.DataFrame | None]:
+def _rank_bounds(
+    uncertainty: UncertaintyResult | None, codes: Iterable[str]
+) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
     if uncertainty is None:
         return None, None
     low = {c: uncertainty.rank_summary(c)["p05"] for c in codes if c in uncertainty.codes}
@@ -167,16 +203,23 @@ def compute_edition(
     uncertainty: bool = True,
     previous: bool = True,
 ) -> EditionResult:
-    """Compute the index for the edition year (and the previous one), its robustness and findings."""
+    """The index for the edition year (and the previous one), its robustness and findings."""
     year = edition.year if year is None else year
     available = set(dataset.observations["year"].dropna().astype(int))
     if not any(y <= year for y in available):
-        raise InputError([Problem(
-            dataset.files.get("observations", "observations.csv"),
-            f"no observations for year {year} or the {edition.max_data_age} years before",
-            column="year", found=str(year),
-            expected=f"a year with data ({min(available)}-{max(available)})" if available else "data",
-        )])
+        raise InputError(
+            [
+                Problem(
+                    dataset.files.get("observations", "observations.csv"),
+                    f"no observations for year {year} or the {edition.max_data_age} years before",
+                    column="year",
+                    found=str(year),
+                    expected=f"a year with data ({min(available)}-{max(available)})"
+                    if available
+                    else "data",
+                )
+            ]
+        )
     build = apply_overrides(edition.build, overrides)
     current = compute_year(dataset, edition, build, year)
     prior = None
@@ -184,8 +227,9 @@ def compute_edition(
     if previous and previous_year is not None and any(y <= previous_year for y in available):
         if edition.previous_data == "previous_vintage":
             earlier = previous_vintages(dataset, year, edition.max_data_age)
-            prior = dataclasses.replace(compute_year(earlier, edition, build, year),
-                                        year=previous_year)
+            prior = dataclasses.replace(
+                compute_year(earlier, edition, build, year), year=previous_year
+            )
         else:
             prior = compute_year(dataset, edition, build, previous_year)
 
@@ -204,8 +248,15 @@ def compute_edition(
     inputs = finding_inputs(current, prior, edition, rank_low, rank_high, probabilities)
     findings = tuple(compute_findings(inputs, stages, edition.findings))
     return EditionResult(
-        edition=edition, dataset=dataset, build=build, current=current, previous=prior,
-        uncertainty=mc, stages=stages, stage_probabilities=probabilities, findings=findings,
+        edition=edition,
+        dataset=dataset,
+        build=build,
+        current=current,
+        previous=prior,
+        uncertainty=mc,
+        stages=stages,
+        stage_probabilities=probabilities,
+        findings=findings,
     )
 
 
@@ -221,19 +272,33 @@ def finding_inputs(
     panel, index = current.panel, current.index
     indicators = panel.indicators.copy()
     pillars = pd.DataFrame(
-        [{"pillar": p.id, "name": p.name, "dimension": p.dimension, "weight": p.weight}
-         for p in edition.framework.pillars if p.id in index.scores.columns]
+        [
+            {"pillar": p.id, "name": p.name, "dimension": p.dimension, "weight": p.weight}
+            for p in edition.framework.pillars
+            if p.id in index.scores.columns
+        ]
     ).set_index("pillar")
-    imputed = index.imputed_mask.reindex(index=panel.values.index, columns=panel.values.columns,
-                                         fill_value=False)
+    imputed = index.imputed_mask.reindex(
+        index=panel.values.index, columns=panel.values.columns, fill_value=False
+    )
     return FindingInputs(
-        scores=index.scores, ranks=index.ranks, values=panel.values, indicators=indicators,
-        cities=panel.cities, pillars=pillars, years=panel.years.astype(float),
-        sources=panel.sources, imputed=imputed.astype(bool), bounded=panel.bounds,
+        scores=index.scores,
+        ranks=index.ranks,
+        values=panel.values,
+        indicators=indicators,
+        cities=panel.cities,
+        pillars=pillars,
+        years=panel.years.astype(float),
+        sources=panel.sources,
+        imputed=imputed.astype(bool),
+        bounded=panel.bounds,
         previous_scores=prior.index.scores if prior else None,
         previous_ranks=prior.index.ranks if prior else None,
-        rank_low=rank_low, rank_high=rank_high, stage_probabilities=probabilities,
-        pillar_weights=pillars["weight"].astype(float), year=current.year,
+        rank_low=rank_low,
+        rank_high=rank_high,
+        stage_probabilities=probabilities,
+        pillar_weights=pillars["weight"].astype(float),
+        year=current.year,
         dimension_names={d.id: d.name for d in edition.framework.dimensions},
     )
 

@@ -117,7 +117,7 @@ class AssetFetcher:
 def _weasy_fetcher(fetcher: AssetFetcher) -> Any:
     from weasyprint.urls import URLFetcher
 
-    class _Fetcher(URLFetcher):  # type: ignore[misc]
+    class _Fetcher(URLFetcher):
         def fetch(self, url: str, headers: Any = None) -> Any:
             return fetcher.response(url)
 

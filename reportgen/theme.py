@@ -24,7 +24,12 @@ DIVERGING_SCHEME: Final = "blueorange"
 
 BODY_FONT: Final = "Source Sans Pro"
 HEADING_FONT: Final = "Source Serif Pro"
-CJK_FONT_FAMILIES: Final = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Zen Hei")
+CJK_FONT_FAMILIES: Final = (
+    "Noto Sans CJK SC",
+    "Noto Sans SC",
+    "Source Han Sans SC",
+    "WenQuanYi Zen Hei",
+)
 
 CSS_VARIABLES: Final = MappingProxyType(
     {

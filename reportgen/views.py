@@ -12,7 +12,6 @@ import pandas as pd
 
 from reportgen import charts, formatting, theme
 from reportgen.analysis.findings import Finding, format_value, select
-from reportgen.methodology import describe_build
 from reportgen.pipeline import EditionResult
 
 NO_CJK_WARNING = "no CJK font found: Chinese city names are left out (install fonts-noto-cjk)"
@@ -108,14 +107,16 @@ def meta_of(result: EditionResult, kind: str) -> Meta:
         edition_line=f"{edition.title} · {result.year} edition",
         publisher=edition.publisher,
         author=edition.author,
-        subject=(f"{kind} of the {edition.title} {result.year}: {n_cities} cities scored on "
-                 "Technology Development Potential and Ecosystem Co-Benefit Capacity"),
+        subject=(
+            f"{kind} of the {edition.title} {result.year}: {n_cities} cities scored on "
+            "Technology Development Potential and Ecosystem Co-Benefit Capacity"
+        ),
         keywords=", ".join(edition.keywords),
         keyword_list=tuple(edition.keywords),
         language=edition.language,
         date=created,
         scope_line=f"{n_cities} cities · {n_indicators} scored indicators · "
-                   f"{len(result.index.framework.codes_at(2))} pillars · data to {result.year}",
+        f"{len(result.index.framework.codes_at(2))} pillars · data to {result.year}",
     )
 
 
@@ -131,7 +132,8 @@ def city_labels(result: EditionResult, with_chinese: bool) -> dict[str, CityLabe
         labels[str(city_id)] = CityLabel(
             city_id=str(city_id),
             name=str(row["name"]),
-            name_zh=str(row["name_zh"]) if with_chinese and isinstance(row.get("name_zh"), str)
+            name_zh=str(row["name_zh"])
+            if with_chinese and isinstance(row.get("name_zh"), str)
             else "",
             country=str(row["country"]),
             region=str(row["region"]),
@@ -148,9 +150,13 @@ def _population(value: Any) -> str:
 
 
 def finding_view(finding: Finding, names: Mapping[str, str], show_city: bool) -> FindingView:
-    return FindingView(kind=finding.kind, city_name=names.get(finding.city_id, finding.city_id),
-                       sentence=finding.sentence, caveats=tuple(finding.caveats),
-                       show_city=show_city)
+    return FindingView(
+        kind=finding.kind,
+        city_name=names.get(finding.city_id, finding.city_id),
+        sentence=finding.sentence,
+        caveats=tuple(finding.caveats),
+        show_city=show_city,
+    )
 
 
 def stage_classes(result: EditionResult) -> dict[str, str]:
@@ -165,7 +171,9 @@ def stage_regions(result: EditionResult) -> list[charts.StageRegion]:
     for i, stage in enumerate(result.edition.stages.stages):
         lo_t, hi_t = _band(stage.rule.tdp, cut["TDP"])
         lo_e, hi_e = _band(stage.rule.ecc, cut["ECC"])
-        regions.append(charts.StageRegion(stage.name, theme.stage_colour(i), lo_t, hi_t, lo_e, hi_e))
+        regions.append(
+            charts.StageRegion(stage.name, theme.stage_colour(i), lo_t, hi_t, lo_e, hi_e)
+        )
     return regions
 
 
@@ -182,33 +190,56 @@ def _band(band: Any, threshold: float) -> tuple[float, float]:
 
 def plane_points(result: EditionResult, labels: Mapping[str, CityLabel]) -> pd.DataFrame:
     stages = result.stages
-    return pd.DataFrame({
-        "city_id": stages.index.astype(str),
-        "label": [labels[c].name for c in stages.index],
-        "TDP": stages["TDP"].to_numpy(float),
-        "ECC": stages["ECC"].to_numpy(float),
-        "stage": stages["stage_name"].astype(str).to_numpy(),
-    })
+    return pd.DataFrame(
+        {
+            "city_id": stages.index.astype(str),
+            "label": [labels[c].name for c in stages.index],
+            "TDP": stages["TDP"].to_numpy(float),
+            "ECC": stages["ECC"].to_numpy(float),
+            "stage": stages["stage_name"].astype(str).to_numpy(),
+        }
+    )
 
 
-def plane_figure(book: ChartBook, result: EditionResult, labels: Mapping[str, CityLabel], *,
-                 highlight: str | None = None, width: int = charts.FULL_WIDTH, height: int = 430,
-                 title: str = "Cities on the TDP × ECC plane", label_all: bool = True,
-                 css_class: str = "") -> FigureView:
+def plane_figure(
+    book: ChartBook,
+    result: EditionResult,
+    labels: Mapping[str, CityLabel],
+    *,
+    highlight: str | None = None,
+    width: int = charts.FULL_WIDTH,
+    height: int = 430,
+    title: str = "Cities on the TDP × ECC plane",
+    label_all: bool = True,
+    css_class: str = "",
+) -> FigureView:
     first = result.stages.iloc[0]
     tdp_cut, ecc_cut = float(first["tdp_threshold"]), float(first["ecc_threshold"])
     chart = charts.plane_chart(
-        plane_points(result, labels), tdp_threshold=tdp_cut, ecc_threshold=ecc_cut,
-        regions=stage_regions(result), title=title,
+        plane_points(result, labels),
+        tdp_threshold=tdp_cut,
+        ecc_threshold=ecc_cut,
+        regions=stage_regions(result),
+        title=title,
         subtitle=f"Dashed lines: stage thresholds (TDP {tdp_cut:.1f}, ECC {ecc_cut:.1f})",
-        source=source_line(result), highlight=highlight, width=width, height=height,
+        source=source_line(result),
+        highlight=highlight,
+        width=width,
+        height=height,
         label_all=label_all,
     )
     city = labels[highlight].name if highlight else ""
-    alt = (f"Scatter plot of {len(result.stages)} cities by TDP score (horizontal) and ECC score "
-           f"(vertical), divided into {len(result.edition.stages.stages)} stage regions"
-           + (f"; {city} highlighted at TDP {result.stages.at[highlight, 'TDP']:.1f}, "
-              f"ECC {result.stages.at[highlight, 'ECC']:.1f}" if highlight else "") + ".")
+    alt = (
+        f"Scatter plot of {len(result.stages)} cities by TDP score (horizontal) and ECC score "
+        f"(vertical), divided into {len(result.edition.stages.stages)} stage regions"
+        + (
+            f"; {city} highlighted at TDP {result.stages.at[highlight, 'TDP']:.1f}, "
+            f"ECC {result.stages.at[highlight, 'ECC']:.1f}"
+            if highlight
+            else ""
+        )
+        + "."
+    )
     return book.add(chart, alt, css_class=css_class)
 
 
@@ -225,7 +256,7 @@ def interval_text(result: EditionResult, code: str, city_id: str) -> str:
     if summary is None or city_id not in summary.index:
         return ""
     low, high = summary.at[city_id, "p05"], summary.at[city_id, "p95"]
-    return f"{int(round(low))}–{int(round(high))}"
+    return f"{round(low)}–{round(high)}"
 
 
 def rank_change_text(result: EditionResult, code: str, city_id: str) -> str:
@@ -286,14 +317,19 @@ class IndicatorRow:
 IMPUTED_FLAG = "imp."
 BOUNDED_FLAG = "≤ list"
 OLD_FLAG = "old"
-FLAG_NOTE = (f"{IMPUTED_FLAG} = missing, imputed for the index (the value shown is the imputed one); "
-             f"{BOUNDED_FLAG} = not in a published top-N list, shown as the list's last value, an "
-             f"upper bound; {OLD_FLAG} = older than {{age}} years. Ranks are among cities with a "
-             "value (1 = best).")
+FLAG_NOTE = (
+    f"{IMPUTED_FLAG} = missing, imputed for the index (the value shown is the imputed one); "
+    f"{BOUNDED_FLAG} = not in a published top-N list, shown as the list's last value, an "
+    f"upper bound; {OLD_FLAG} = older than {{age}} years. Ranks are among cities with a "
+    "value (1 = best)."
+)
 
 
 def indicator_rows(
-    result: EditionResult, city_id: str, peers: Sequence[str], sources: SourceRegistry | None,
+    result: EditionResult,
+    city_id: str,
+    peers: Sequence[str],
+    sources: SourceRegistry | None,
 ) -> list[IndicatorRow]:
     panel = result.panel
     indicators = panel.indicators
@@ -304,9 +340,13 @@ def indicator_rows(
     rows = []
     order = sorted(
         indicators.index,
-        key=lambda i: (list(pillar_names).index(indicators.at[i, "pillar"])
-                       if indicators.at[i, "pillar"] in pillar_names else 99,
-                       indicators.at[i, "role"] != "index", str(i)),
+        key=lambda i: (
+            list(pillar_names).index(indicators.at[i, "pillar"])
+            if indicators.at[i, "pillar"] in pillar_names
+            else 99,
+            indicators.at[i, "role"] != "index",
+            str(i),
+        ),
     )
     max_age = result.edition.findings.max_data_age
     for indicator_id in order:
@@ -333,15 +373,24 @@ def indicator_rows(
         url = panel.sources.at[city_id, indicator_id] if city_id in panel.sources.index else None
         if sources is not None and isinstance(url, str) and url:
             footnote = str(sources.number(url, str(indicators.at[indicator_id, "name"])))
-        rows.append(IndicatorRow(
-            pillar=pillar_names.get(str(indicators.at[indicator_id, "pillar"]), ""),
-            name=str(indicators.at[indicator_id, "short_name"] or indicators.at[indicator_id, "name"])
-            + ("" if indicators.at[indicator_id, "role"] == "index" else " (context)"),
-            value=formatting.number(shown), flag=flag, unit=_short_unit(unit),
-            year="" if pd.isna(year) else str(int(year)), rank=rank,
-            peer_median=formatting.number(peer_values.median()) if len(peer_values) >= 3 else "–",
-            footnote=footnote,
-        ))
+        rows.append(
+            IndicatorRow(
+                pillar=pillar_names.get(str(indicators.at[indicator_id, "pillar"]), ""),
+                name=str(
+                    indicators.at[indicator_id, "short_name"] or indicators.at[indicator_id, "name"]
+                )
+                + ("" if indicators.at[indicator_id, "role"] == "index" else " (context)"),
+                value=formatting.number(shown),
+                flag=flag,
+                unit=_short_unit(unit),
+                year="" if pd.isna(year) else str(int(year)),
+                rank=rank,
+                peer_median=formatting.number(peer_values.median())
+                if len(peer_values) >= 3
+                else "–",
+                footnote=footnote,
+            )
+        )
     return rows
 
 
@@ -356,8 +405,9 @@ def finding_value(value: float, unit: str) -> str:
 def peer_members(result: EditionResult, city_id: str) -> tuple[str, list[str]]:
     """The brief's peer group: the city's own stage (excluding the city itself)."""
     stage_id = result.stages.at[city_id, "stage_id"]
-    members = [str(c) for c in result.stages.index[result.stages["stage_id"] == stage_id]
-               if c != city_id]
+    members = [
+        str(c) for c in result.stages.index[result.stages["stage_id"] == stage_id] if c != city_id
+    ]
     name = f"{result.stages.at[city_id, 'stage_name']} peers"
     if len(members) < 3:
         top = result.scores["Overall"].sort_values(ascending=False).index[:10]
@@ -366,6 +416,7 @@ def peer_members(result: EditionResult, city_id: str) -> tuple[str, list[str]]:
     return name, members
 
 
-def select_findings(result: EditionResult, publication: str, city_id: str | None = None,
-                    n: int | None = None) -> list[Finding]:
+def select_findings(
+    result: EditionResult, publication: str, city_id: str | None = None, n: int | None = None
+) -> list[Finding]:
     return select(result.findings, publication, n, spec=result.edition.findings, city_id=city_id)
