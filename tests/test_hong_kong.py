@@ -1,0 +1,100 @@
+"""Hong Kong's venture-capital gap comes out of the bundled data, and goes when the data does."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from reportgen.analysis.findings import Finding, filter_findings
+from reportgen.app import Inputs, compute
+from reportgen.pipeline import EditionResult
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+VC_INDICATORS = {"vc_capital_raised_6y", "vc_deal_count_6y", "vc_exit_value_6y", "vc_ecosystem_rank"}
+
+
+@pytest.fixture(scope="module")
+def bundled() -> EditionResult:
+    return compute(Inputs(DATA), uncertainty=False)
+
+
+def _vc_gaps(result: EditionResult, group: str = "same_stage") -> list[Finding]:
+    return filter_findings(
+        result.findings, city_id="hong_kong", kind="gap", subject=VC_INDICATORS, group_id=group
+    )
+
+
+def test_hong_kong_is_growth_driven_by_the_stage_rules(bundled: EditionResult) -> None:
+    stages = bundled.stages
+    row = stages.loc["hong_kong"]
+    assert row["stage_id"] == "growth_driven"
+    # The label follows from the scores and the median thresholds, not from a name.
+    assert row["TDP"] >= bundled.scores["TDP"].median()
+    assert row["ECC"] < bundled.scores["ECC"].median()
+
+
+def test_venture_capital_gap_uses_the_real_figures(bundled: EditionResult) -> None:
+    gaps = {f.subject: f for f in _vc_gaps(bundled)}
+    assert {"vc_ecosystem_rank", "vc_capital_raised_6y"} <= set(gaps)
+
+    observations = pd.read_csv(DATA / "observations.csv")
+    hk_rank = observations.query(
+        "city_id == 'hong_kong' and indicator_id == 'vc_ecosystem_rank'"
+    )["value"]
+    rank = gaps["vc_ecosystem_rank"]
+    assert rank.evidence_for("city").value == pytest.approx(float(hk_rank.iloc[-1]))
+    assert "26th" in rank.sentence
+
+    # Hong Kong is absent from PitchBook's top-20 table: its best case is the list's last value.
+    indicators = pd.read_csv(DATA / "indicators.csv").set_index("indicator_id")
+    capital = gaps["vc_capital_raised_6y"]
+    assert capital.evidence_for("city").value == pytest.approx(
+        float(indicators.at["vc_capital_raised_6y", "list_threshold"])
+    )
+    assert capital.evidence_for("city").is_bounded
+    peers = [c for c in capital.comparison.members if c != "hong_kong"]
+    assert set(peers) == set(bundled.stages.index[bundled.stages["stage_id"] == "growth_driven"]) - {
+        "hong_kong"
+    }
+    ratio = capital.evidence_for("ratio").value
+    median = capital.evidence_for("peer_median").value
+    assert ratio == pytest.approx(31.2 / median)
+    assert ratio <= bundled.edition.findings.gap_ratio
+    for evidence in capital.evidence:
+        if evidence.role in ("city", "peer_median", "ratio"):
+            assert evidence.text in capital.sentence
+
+
+def test_gap_disappears_when_hong_kong_reaches_the_peer_median(
+    bundled: EditionResult, tmp_path: Path
+) -> None:
+    targets = {f.subject: f.evidence_for("peer_median").value for f in _vc_gaps(bundled)}
+    copy = tmp_path / "data"
+    shutil.copytree(DATA, copy)
+    observations = pd.read_csv(copy / "observations.csv", dtype=str, keep_default_na=False)
+    keep = ~(
+        (observations["city_id"] == "hong_kong") & observations["indicator_id"].isin(targets)
+    )
+    added = pd.DataFrame(
+        [
+            {
+                "city_id": "hong_kong",
+                "indicator_id": indicator,
+                "year": "2024" if indicator == "vc_ecosystem_rank" else "2023",
+                "value": str(round(value) if indicator == "vc_ecosystem_rank" else value),
+                "source_url": "test://peer-median",
+                "note": "test: set to the peer median",
+            }
+            for indicator, value in targets.items()
+        ]
+    )
+    pd.concat([observations[keep], added]).to_csv(copy / "observations.csv", index=False)
+
+    changed = compute(Inputs(copy), uncertainty=False)
+    assert changed.stages.at["hong_kong", "stage_id"] == "growth_driven"
+    assert _vc_gaps(changed) == []
+    # The engine saw the new values: Hong Kong's venture-capital pillar rose.
+    assert changed.scores.at["hong_kong", "capital"] > bundled.scores.at["hong_kong", "capital"]
