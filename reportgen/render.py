@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import io
 import logging
 import os
@@ -207,6 +208,8 @@ def html_to_pdf(
         document.metadata.keywords = list(metadata.keywords)
         document.metadata.lang = metadata.language
         document.metadata.generator = "reportgen (WeasyPrint)"
+        created = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        document.metadata.created = document.metadata.modified = created
         if on_document is not None:
             on_document(document)
         buffer = io.BytesIO()
