@@ -698,10 +698,11 @@ def _robustness_chapter(
     ]
     ew = audit_result.effective_weights
     weight_rows = []
-    for code, row in ew[ew["level"] == 2].iterrows():
+    for _, row in ew[(ew["level"] == 2) & (ew["parent_level"] == 3)].iterrows():
+        code = str(row["code"])
         weight_rows.append(
             WeightRow(
-                code_names.get(str(code), str(code)),
+                code_names.get(code, code),
                 code_names.get(str(row["parent"]), str(row["parent"])),
                 formatting.percent(row["nominal"]),
                 formatting.percent(row["effective"]),

@@ -39,9 +39,37 @@ def load_inputs(inputs: Inputs) -> tuple[Dataset, Edition]:
 
 
 def validate_inputs(inputs: Inputs) -> str:
-    """A one-line summary when the inputs are sound; InputError with all problems otherwise."""
+    """A one-line summary when the inputs are sound; InputError with all problems otherwise.
+
+    Beyond the files themselves, the index is built once so that rules that depend on the
+    scores (stage rules leaving cities unassigned or overlapping, peer groups) are checked too.
+    """
+    from reportgen.analysis.findings import check_findings
+    from reportgen.analysis.stages import check_stages
+    from reportgen.errors import InputError, Problem
+
     dataset, edition = load_inputs(inputs)
     year = inputs.year or edition.year
+    result = compute_edition(
+        dataset,
+        edition,
+        year=inputs.year,
+        overrides=inputs.overrides,
+        uncertainty=False,
+        previous=False,
+    )
+    messages = [("stages", m) for m in check_stages(edition.stages, result.scores)]
+    messages += [
+        ("findings", m)
+        for m in check_findings(
+            edition.findings, result.scores.index, dataset.indicators["indicator_id"]
+        )
+    ]
+    if messages:
+        raise InputError(
+            Problem(edition.source, message, row=edition.line_of(section), column=section)
+            for section, message in messages
+        )
     return (
         f"ok: {len(dataset.cities)} cities, {len(dataset.indicators)} indicators, "
         f"{len(dataset.observations)} observations; edition {edition.title!r} {year} "

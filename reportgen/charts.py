@@ -417,7 +417,7 @@ def heatmap_chart(
         color=alt.condition(alt.datum.dark, alt.value("white"), alt.value(theme.TEXT_COLOUR)),
     )
     chart = alt.layer(cells, text).properties(
-        width=min(width - 170, 46 * len(cols)),
+        width=min(width - 170, 72 * len(cols)),
         height=cell_height * len(rows),
         title=alt.TitleParams(text=title, subtitle=_subtitle("", source)),
     )

@@ -1,19 +1,37 @@
-"""What to publish for an edition: the annual report and one brief per city, as render tasks."""
+"""What to publish for an edition: the annual report and one brief per city, as render tasks.
+
+Each task is keyed by a hash of what its output prints, computed here from the edition's
+results without building the view-model; the view-model itself is built by the worker that
+renders it (see ``ContextRecipe``), so planning a no-change rebuild stays cheap.
+"""
 
 from __future__ import annotations
 
 import functools
 import shutil
 import subprocess
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
-from reportgen.annual import build_annual_context
-from reportgen.brief import build_brief_context
+import pandas as pd
+
+from reportgen.annual import AnnualContext, build_annual_context
+from reportgen.brief import BriefContext, build_brief_context
 from reportgen.errors import InputError, Problem
 from reportgen.pipeline import EditionResult
-from reportgen.publish import RenderTask, input_hash, safe_target
-from reportgen.views import city_labels
+from reportgen.publish import (
+    ContextRecipe,
+    Digest,
+    RenderTask,
+    SharedInput,
+    output_digest,
+    safe_target,
+)
+from reportgen.views import CityLabel, SourceRegistry, city_labels, indicator_rows, peer_members
+
+ANNUAL_TEMPLATE = "annual/report.html"
+BRIEF_TEMPLATE = "brief/brief.html"
 
 
 @functools.lru_cache(maxsize=1)
@@ -37,14 +55,143 @@ def brief_filename(city_id: str) -> str:
     return f"briefs/{city_id}.pdf"
 
 
+# ---------------------------------------------------------------------------------------------
+# what workers receive once, and how they build each view-model from it
+
+
+@dataclass(frozen=True)
+class EditionInputs:
+    """Computed once in the main process and sent once to each worker: the edition's results
+    (index, uncertainty, stages, findings) and the city labels."""
+
+    result: EditionResult
+    labels: dict[str, CityLabel]
+    with_chinese: bool
+
+
+def build_annual_from(inputs: EditionInputs) -> AnnualContext:
+    return build_annual_context(inputs.result, with_chinese=inputs.with_chinese)
+
+
+def build_brief_from(inputs: EditionInputs, city_id: str) -> BriefContext:
+    return build_brief_context(inputs.result, city_id, labels=inputs.labels)
+
+
+def _edition_digest(result: EditionResult) -> Digest:
+    """The edition file (framework, build, stages, findings rules, uncertainty) and years."""
+    return Digest().add(
+        "edition", result.edition, result.build.to_list(), result.year,
+        None if result.previous is None else result.previous.year,
+        result.uncertainty is None,
+    )
+
+
+def _shared_input(result: EditionResult, labels: dict[str, CityLabel],
+                  with_chinese: bool) -> SharedInput:
+    # Keyed by content, so the annual's and the briefs' tasks share one copy per worker.
+    key = _edition_digest(result).add("results", result.scores, result.stages,
+                                      with_chinese).hexdigest()
+    return SharedInput(key, EditionInputs(result, labels, with_chinese))
+
+
+# ---------------------------------------------------------------------------------------------
+# input hashes
+
+
+def annual_input_hash(result: EditionResult, *, pdf_variant: str, with_chinese: bool,
+                      templates_dir: Path | None = None) -> str:
+    """Everything the annual report can print: the whole data set and edition, and the results
+    (which are a function of them; hashed too, for results computed some other way)."""
+    dataset = result.dataset
+    return (
+        output_digest(ANNUAL_TEMPLATE, pdf_variant, f"chinese={with_chinese}",
+                      templates_dir=templates_dir)
+        .add("edition", _edition_digest(result).hexdigest())
+        .add("data", dataset.cities, dataset.indicators, dataset.observations)
+        .add("results", result.scores, result.ranks, result.stages, result.stage_probabilities,
+             list(result.findings))
+        .hexdigest()
+    )
+
+
+def _city_table(result: EditionResult) -> pd.DataFrame:
+    """Per city, the results a brief prints about that city only: the previous edition's
+    scores and ranks, Monte Carlo rank intervals and stage probabilities."""
+    index = result.scores.index
+    parts: list[pd.DataFrame] = []
+    if result.previous is not None:
+        before = result.previous.index
+        parts += [before.scores.add_prefix("previous score "),
+                  before.ranks.astype("float64").add_prefix("previous rank ")]
+    if result.uncertainty is not None:
+        for code in result.uncertainty.codes:
+            summary = result.uncertainty.rank_summary(code)
+            parts.append(summary.add_prefix(f"mc {code} "))
+    if result.stage_probabilities is not None:
+        parts.append(result.stage_probabilities.add_prefix("p(stage) "))
+    if not parts:
+        return pd.DataFrame(index=index)
+    table = pd.concat([p.reindex(index) for p in parts], axis=1)
+    return table.astype("float64")
+
+
+def brief_input_hashes(result: EditionResult, cities: Sequence[str], *, pdf_variant: str,
+                       with_chinese: bool, labels: Mapping[str, CityLabel] | None = None,
+                       templates_dir: Path | None = None) -> dict[str, str]:
+    """Per city, a hash of everything its brief prints, without building its view-model.
+
+    Shared by every brief: code, templates, options, the edition file, every city's label,
+    scores, ranks and stage (the plane chart, the peer groups and their medians), indicator
+    metadata. The city's own: its previous scores, rank intervals, stage probabilities,
+    findings, and its indicator table exactly as printed (value, flag, year, rank among all
+    cities, peer median, sources). A change elsewhere that moves none of these leaves the
+    brief alone; ``tests/test_publish.py`` checks this against the view-model itself.
+    """
+    labels = labels if labels is not None else city_labels(result, with_chinese)
+    panel = result.panel
+    shared = (
+        output_digest(BRIEF_TEMPLATE, pdf_variant, f"chinese={with_chinese}",
+                      templates_dir=templates_dir)
+        .add("edition", _edition_digest(result).hexdigest())
+        .add("labels", labels)
+        .add("results", result.scores, result.ranks, result.stages)
+        .add("indicators", panel.indicators)
+    )
+    table = _city_table(result)
+    row_hashes = pd.util.hash_pandas_object(table.round(10), index=True) if len(table.columns) \
+        else pd.Series(0, index=table.index, dtype="uint64")
+    findings: dict[str, list[object]] = {}
+    for finding in result.findings:
+        findings.setdefault(finding.city_id, []).append(finding)
+    hashes = {}
+    for city_id in cities:
+        peer_name, peers = peer_members(result, city_id)
+        registry = SourceRegistry(panel.indicators)
+        rows = indicator_rows(result, city_id, peers, registry)
+        hashes[city_id] = (
+            shared.copy()
+            .add("city", city_id, int(row_hashes.get(city_id, 0)))
+            .add("findings", findings.get(city_id, []))
+            .add("table", peer_name, peers, rows, registry.listing())
+            .hexdigest()
+        )
+    return hashes
+
+
+# ---------------------------------------------------------------------------------------------
+# tasks
+
+
 def annual_task(result: EditionResult, out_dir: Path, *, pdf_variant: str, write_html: bool,
-                with_chinese: bool) -> RenderTask:
-    context = build_annual_context(result, with_chinese=with_chinese)
+                with_chinese: bool, templates_dir: Path | None = None) -> RenderTask:
+    labels = city_labels(result, with_chinese)
     return RenderTask(
-        name="annual", template="annual/report.html", context=context,
+        name="annual", template=ANNUAL_TEMPLATE,
         target=safe_target(out_dir, annual_filename(result)),
-        input_hash=input_hash(context, pdf_variant), pdf_variant=pdf_variant,
-        write_html=write_html,
+        input_hash=annual_input_hash(result, pdf_variant=pdf_variant, with_chinese=with_chinese,
+                                     templates_dir=templates_dir),
+        pdf_variant=pdf_variant, write_html=write_html,
+        recipe=ContextRecipe(build_annual_from, _shared_input(result, labels, with_chinese)),
     )
 
 
@@ -67,15 +214,19 @@ def select_cities(result: EditionResult, cities: Iterable[str]) -> list[str]:
 
 
 def brief_tasks(result: EditionResult, out_dir: Path, cities: Sequence[str], *,
-                pdf_variant: str, write_html: bool, with_chinese: bool) -> list[RenderTask]:
+                pdf_variant: str, write_html: bool, with_chinese: bool,
+                templates_dir: Path | None = None) -> list[RenderTask]:
     labels = city_labels(result, with_chinese)
-    tasks = []
-    for city_id in cities:
-        context = build_brief_context(result, city_id, labels=labels)
-        tasks.append(RenderTask(
-            name=city_id, template="brief/brief.html", context=context,
+    hashes = brief_input_hashes(result, cities, pdf_variant=pdf_variant,
+                                with_chinese=with_chinese, labels=labels,
+                                templates_dir=templates_dir)
+    shared = _shared_input(result, labels, with_chinese)
+    return [
+        RenderTask(
+            name=city_id, template=BRIEF_TEMPLATE,
             target=safe_target(out_dir, brief_filename(city_id)),
-            input_hash=input_hash(context, pdf_variant), pdf_variant=pdf_variant,
-            write_html=write_html,
-        ))
-    return tasks
+            input_hash=hashes[city_id], pdf_variant=pdf_variant, write_html=write_html,
+            recipe=ContextRecipe(build_brief_from, shared, (city_id,)),
+        )
+        for city_id in cities
+    ]

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from reportgen.analysis.findings import Finding, FindingInputs, compute_findings
-from reportgen.analysis.stages import assign_stages, stage_probabilities
+from reportgen.analysis.stages import assign_stages, check_stages, stage_probabilities
 from reportgen.config import Edition
 from reportgen.data.load import Dataset
 from reportgen.data.panel import Panel, make_panel
@@ -239,6 +239,12 @@ def compute_edition(
 
     scores = current.index.scores
     stages = assign_stages(scores, edition.stages)
+    stage_problems = check_stages(edition.stages, scores, plane=False)
+    if stage_problems:
+        raise InputError(
+            Problem(edition.source, m, row=edition.line_of("stages"), column="stages")
+            for m in stage_problems
+        )
     probabilities = None
     if mc is not None:
         probabilities = stage_probabilities(mc.draws("TDP"), mc.draws("ECC"), edition.stages)

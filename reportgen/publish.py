@@ -118,6 +118,13 @@ class RenderTask:
         return dataclasses.replace(
             self, recipe=dataclasses.replace(self.recipe, shared=self.recipe.shared.detached()))
 
+    def attached(self, values: Mapping[str, Any]) -> RenderTask:
+        """The task with its shared value put back (in a worker that received it)."""
+        if self.recipe is None or self.recipe.shared.key not in values:
+            return self
+        shared = SharedInput(self.recipe.shared.key, values[self.recipe.shared.key])
+        return dataclasses.replace(self, recipe=dataclasses.replace(self.recipe, shared=shared))
+
     def html_target(self) -> Path:
         return self.target.with_suffix(".html")
 
@@ -385,12 +392,12 @@ def render_task(task: RenderTask) -> TaskOutcome:
 
 
 def _render_detached(task: RenderTask, shared: Mapping[str, Any]) -> RenderedOutput:
-    """Dask entry point: install the shared input this worker was sent, render to bytes.
+    """Dask entry point: render with the shared input this worker was sent, to bytes.
 
     The bytes come back to the client, which writes them: workers need no shared file system.
+    Nothing is left in the worker's memory after the task (workers outlive runs).
     """
-    install_shared(shared)
-    return render_output(task)
+    return render_output(task.attached(shared))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -626,7 +633,7 @@ def publish(
         manifest = read_manifest(out_dir)
         files: dict[str, Any] = manifest["files"]
         root = out_dir.resolve()
-        by_name = {task.name: task for task in tasks}
+        by_target = {task.target: task for task in tasks}
         todo: list[RenderTask] = []
         outcomes: list[TaskOutcome] = []
         for task in tasks:
@@ -640,7 +647,7 @@ def publish(
             for outcome in executor.run(todo):
                 outcomes.append(outcome)
                 if outcome.ok:
-                    _record(files, by_name[outcome.name], outcome, root)
+                    _record(files, by_target[outcome.target], outcome, root)
                 if bar is not None:
                     bar.update(1)
                     if not outcome.ok:
@@ -657,5 +664,5 @@ def publish(
             manifest["generator"] = f"reportgen {version('reportgen')}"
             manifest["updated"] = _now()
             write_manifest(out_dir, manifest)
-    order = {task.name: i for i, task in enumerate(tasks)}
-    return PublishReport(tuple(sorted(outcomes, key=lambda o: order.get(o.name, len(order)))))
+    order = {task.target: i for i, task in enumerate(tasks)}
+    return PublishReport(tuple(sorted(outcomes, key=lambda o: order.get(o.target, len(order)))))
