@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 
 from reportgen import charts, formatting, theme
-from reportgen.methodology import describe_build
+from reportgen.methodology import compact_build_yaml, describe_build
 from reportgen.pipeline import EditionResult
 from reportgen.views import (
     FLAG_NOTE,
@@ -804,7 +804,8 @@ def _methodology_chapter(result: EditionResult, number: int) -> Chapter:
     treated_rows = []
     if "treatment" in log.columns:
         names = _code_names(result)
-        for code, row in log[log["treatment"].fillna("none") != "none"].iterrows():
+        for _, row in log[log["treatment"].fillna("none") != "none"].iterrows():
+            code = str(row["iCode"])
             treatment = str(row["treatment"])
             if treatment == "winsorise":
                 treatment = f"winsorised ({int(row['winsorise.nwin'])} points)"
@@ -847,7 +848,7 @@ def _methodology_chapter(result: EditionResult, number: int) -> Chapter:
             "framework_rows": rows,
             "steps": steps,
             "treated_rows": treated_rows,
-            "build_yaml": result.build.to_yaml(),
+            "build_yaml": compact_build_yaml(result.build),
         },
     )
 

@@ -121,3 +121,14 @@ _DESCRIBERS = {
 def describe_build(build: Build) -> list[StepText]:
     """One paragraph per step, in the order the steps run."""
     return [_DESCRIBERS[step.step](step) for step in build.steps]
+
+
+def compact_build_yaml(build: Build) -> str:
+    """The build as YAML with one flow mapping per step: exact, and short enough to print."""
+    import yaml
+
+    lines = []
+    for step in build.to_list():
+        body = yaml.safe_dump(step, default_flow_style=True, sort_keys=False, width=88).strip()
+        lines.append("- " + body.replace("\n", "\n  "))
+    return "\n".join(lines)
