@@ -116,7 +116,7 @@ def _ranking_rows(result: EditionResult, labels: dict[str, CityLabel]) -> list[R
 
 
 def _names(labels: dict[str, CityLabel]) -> dict[str, str]:
-    return {k: v.name for k, v in labels.items()}
+    return {k: v.short_name for k, v in labels.items()}
 
 
 def _summary_chapter(
@@ -167,7 +167,7 @@ def _rankings_chapter(
     frame = pd.DataFrame(
         {
             "city_id": scores.index,
-            "label": [labels[c].name for c in scores.index],
+            "label": [labels[c].short_name for c in scores.index],
             "Overall": scores["Overall"].to_numpy(),
             "TDP": scores["TDP"].to_numpy(),
             "ECC": scores["ECC"].to_numpy(),

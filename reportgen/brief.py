@@ -141,7 +141,7 @@ def build_brief_context(
     labels: dict[str, CityLabel] | None = None,
 ) -> BriefContext:
     labels = labels if labels is not None else city_labels(result, with_chinese)
-    names = {k: v.name for k, v in labels.items()}
+    names = {k: v.short_name for k, v in labels.items()}
     city = labels[city_id]
     scores, ranks, stages = result.scores, result.ranks, result.stages
     n = len(scores)
@@ -181,7 +181,7 @@ def build_brief_context(
     registry = SourceRegistry(result.panel.indicators)
     rows = indicator_rows(result, city_id, peers, registry)
     summary = (
-        f"{city.name} ranks {formatting.ordinal(ranks.at[city_id, 'Overall'])} of {n} "
+        f"{city.short_name} ranks {formatting.ordinal(ranks.at[city_id, 'Overall'])} of {n} "
         f"cities overall, {formatting.ordinal(ranks.at[city_id, 'TDP'])} on Technology "
         f"Development Potential and {formatting.ordinal(ranks.at[city_id, 'ECC'])} on "
         f"Ecosystem Co-Benefit Capacity, which places it in the {badge.name} stage."
@@ -203,7 +203,7 @@ def build_brief_context(
             title="Position on the TDP × ECC plane",
             label_all=False,
         ),
-        profile=pillar_profile_figure(book, result, city_id, peers, peer_name, city.name),
+        profile=pillar_profile_figure(book, result, city_id, peers, peer_name, city.short_name),
         strengths=strengths,
         gaps=gaps,
         other_findings=others,

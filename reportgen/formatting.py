@@ -15,7 +15,17 @@ def score(value: Any, decimals: int = 1) -> str:
     """A 0-100 score: '72.4'; missing: an en dash."""
     if is_missing(value):
         return "–"
-    return f"{float(value):.{decimals}f}"
+    text = f"{float(value):.{decimals}f}"
+    # -0.04 rounds to "-0.0": print zero without a sign.
+    return text[1:] if text.startswith("-") and float(text) == 0 else text
+
+
+MAX_NAME = 40
+
+
+def abbreviate(text: str, limit: int = MAX_NAME) -> str:
+    """A name short enough for running text and table cells; the heading keeps the full one."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def rank(value: Any) -> str:
@@ -43,7 +53,8 @@ def number(value: Any, significant: int = 3) -> str:
         return "0"
     magnitude = abs(x)
     if magnitude >= 1e12 or magnitude < 1e-4:
-        return f"{x:.{significant - 1}e}".replace("e+", "e").replace("-", "−")
+        mantissa, exponent = f"{x:.{significant - 1}e}".split("e")
+        return f"{mantissa}e{int(exponent)}".replace("-", "−")
     if magnitude >= 10 ** (significant - 1):
         text = f"{x:,.0f}"
     else:

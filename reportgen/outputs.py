@@ -98,14 +98,12 @@ def _shared_input(result: EditionResult, labels: dict[str, CityLabel],
 # input hashes
 
 
-def annual_input_hash(result: EditionResult, *, pdf_variant: str, with_chinese: bool,
-                      templates_dir: Path | None = None) -> str:
+def annual_input_hash(result: EditionResult, *, pdf_variant: str, with_chinese: bool) -> str:
     """Everything the annual report can print: the whole data set and edition, and the results
     (which are a function of them; hashed too, for results computed some other way)."""
     dataset = result.dataset
     return (
-        output_digest(ANNUAL_TEMPLATE, pdf_variant, f"chinese={with_chinese}",
-                      templates_dir=templates_dir)
+        output_digest(ANNUAL_TEMPLATE, pdf_variant, f"chinese={with_chinese}")
         .add("edition", _edition_digest(result).hexdigest())
         .add("data", dataset.cities, dataset.indicators, dataset.observations)
         .add("results", result.scores, result.ranks, result.stages, result.stage_probabilities,
@@ -137,7 +135,7 @@ def _city_table(result: EditionResult) -> pd.DataFrame:
 
 def brief_input_hashes(result: EditionResult, cities: Sequence[str], *, pdf_variant: str,
                        with_chinese: bool, labels: Mapping[str, CityLabel] | None = None,
-                       templates_dir: Path | None = None) -> dict[str, str]:
+                       ) -> dict[str, str]:
     """Per city, a hash of everything its brief prints, without building its view-model.
 
     Shared by every brief: code, templates, options, the edition file, every city's label,
@@ -150,8 +148,7 @@ def brief_input_hashes(result: EditionResult, cities: Sequence[str], *, pdf_vari
     labels = labels if labels is not None else city_labels(result, with_chinese)
     panel = result.panel
     shared = (
-        output_digest(BRIEF_TEMPLATE, pdf_variant, f"chinese={with_chinese}",
-                      templates_dir=templates_dir)
+        output_digest(BRIEF_TEMPLATE, pdf_variant, f"chinese={with_chinese}")
         .add("edition", _edition_digest(result).hexdigest())
         .add("labels", labels)
         .add("results", result.scores, result.ranks, result.stages)
@@ -183,13 +180,12 @@ def brief_input_hashes(result: EditionResult, cities: Sequence[str], *, pdf_vari
 
 
 def annual_task(result: EditionResult, out_dir: Path, *, pdf_variant: str, write_html: bool,
-                with_chinese: bool, templates_dir: Path | None = None) -> RenderTask:
+                with_chinese: bool) -> RenderTask:
     labels = city_labels(result, with_chinese)
     return RenderTask(
         name="annual", template=ANNUAL_TEMPLATE,
         target=safe_target(out_dir, annual_filename(result)),
-        input_hash=annual_input_hash(result, pdf_variant=pdf_variant, with_chinese=with_chinese,
-                                     templates_dir=templates_dir),
+        input_hash=annual_input_hash(result, pdf_variant=pdf_variant, with_chinese=with_chinese),
         pdf_variant=pdf_variant, write_html=write_html,
         recipe=ContextRecipe(build_annual_from, _shared_input(result, labels, with_chinese)),
     )
@@ -214,12 +210,10 @@ def select_cities(result: EditionResult, cities: Iterable[str]) -> list[str]:
 
 
 def brief_tasks(result: EditionResult, out_dir: Path, cities: Sequence[str], *,
-                pdf_variant: str, write_html: bool, with_chinese: bool,
-                templates_dir: Path | None = None) -> list[RenderTask]:
+                pdf_variant: str, write_html: bool, with_chinese: bool) -> list[RenderTask]:
     labels = city_labels(result, with_chinese)
     hashes = brief_input_hashes(result, cities, pdf_variant=pdf_variant,
-                                with_chinese=with_chinese, labels=labels,
-                                templates_dir=templates_dir)
+                                with_chinese=with_chinese, labels=labels)
     shared = _shared_input(result, labels, with_chinese)
     return [
         RenderTask(

@@ -165,23 +165,28 @@ class Executor(Protocol):
 # hashing: an output is keyed by everything it depends on
 
 
-def _templates_dir(templates_dir: Path | None) -> Path:
-    return render.TEMPLATES_DIR if templates_dir is None else templates_dir
-
-
-@functools.lru_cache(maxsize=8)
 def _tree_hash(root: Path, pattern: str) -> str:
+    files = sorted(p for p in root.rglob(pattern) if p.is_file() and "__pycache__" not in p.parts)
+    # Re-read only when a file was added, removed or touched: a long-lived process (a notebook)
+    # that edits a template between builds must see the new hash.
+    signature = tuple((str(p.relative_to(root)), p.stat().st_size, p.stat().st_mtime_ns)
+                      for p in files)
+    return _hash_files(root, signature)
+
+
+@functools.lru_cache(maxsize=16)
+def _hash_files(root: Path, signature: tuple[tuple[str, int, int], ...]) -> str:
     digest = hashlib.sha256()
-    for path in sorted(root.rglob(pattern)):
-        if path.is_file() and "__pycache__" not in path.parts:
-            digest.update(str(path.relative_to(root)).encode() + b"\0")
-            digest.update(path.read_bytes())
+    for relative, _, _ in signature:
+        digest.update(relative.encode() + b"\0")
+        digest.update((root / relative).read_bytes())
     return digest.hexdigest()
 
 
 def templates_hash(templates_dir: Path | None = None) -> str:
     """Hash of every template, partial and stylesheet (file names and bytes)."""
-    return _tree_hash(_templates_dir(templates_dir).resolve(), "*")
+    # render.TEMPLATES_DIR is read at call time, not bound at import.
+    return _tree_hash((templates_dir or render.TEMPLATES_DIR).resolve(), "*")
 
 
 def code_hash() -> str:
@@ -252,13 +257,14 @@ def _encode(value: Any) -> bytes:
         return b"series:" + _frame_bytes(value.to_frame())
     if isinstance(value, np.ndarray):
         array = _round_significant(value) if np.issubdtype(value.dtype, np.floating) else value
-        return f"array:{array.shape}:{array.dtype}:".encode() + np.ascontiguousarray(array).tobytes()
+        header = f"array:{array.shape}:{array.dtype}:".encode()
+        return header + np.ascontiguousarray(array).tobytes()
     text = json.dumps(_jsonable(value), sort_keys=True, default=str, ensure_ascii=False)
     return b"json:" + text.encode("utf-8")
 
 
 class Digest:
-    """SHA-256 over labelled parts (text, numbers, frames, arrays, models, view-models), in order."""
+    """SHA-256 over labelled parts (text, numbers, frames, arrays, models, view-models)."""
 
     def __init__(self, _state: Any = None) -> None:
         self._hash = _state if _state is not None else hashlib.sha256()
@@ -276,10 +282,9 @@ class Digest:
         return self._hash.hexdigest()
 
 
-def output_digest(template: str, pdf_variant: str, *extra: str,
-                  templates_dir: Path | None = None) -> Digest:
+def output_digest(template: str, pdf_variant: str, *extra: str) -> Digest:
     """The start of every output's key: code, templates and CSS, engine versions, options."""
-    return Digest().add("output", code_hash(), templates_hash(templates_dir), engine_versions(),
+    return Digest().add("output", code_hash(), templates_hash(), engine_versions(),
                         template, pdf_variant, *extra)
 
 
@@ -441,7 +446,8 @@ class DaskExecutor:
     output folder need not be shared with the workers.
     """
 
-    def __init__(self, scheduler_address: str | None = None, *, n_workers: int | None = None) -> None:
+    def __init__(self, scheduler_address: str | None = None, *,
+                 n_workers: int | None = None) -> None:
         self.scheduler_address = scheduler_address
         self.n_workers = n_workers
 

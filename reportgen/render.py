@@ -100,19 +100,44 @@ class AssetFetcher:
 
         if url.startswith("chart:"):
             svg = self.charts.get(url.removeprefix("chart:"))
-            if svg is None:
-                raise ValueError(f"unknown chart {url}")
-            return URLFetcherResponse(url, svg.encode("utf-8"), {"Content-Type": "image/svg+xml"})
-        if url.startswith("file:"):
-            from urllib.request import url2pathname
-
-            path = Path(url2pathname(url.removeprefix("file://").split("?")[0])).resolve()
-            if any(path.is_relative_to(root.resolve()) for root in self.roots) and path.is_file():
-                mime = {".css": "text/css", ".ttf": "font/ttf", ".otf": "font/otf",
-                        ".svg": "image/svg+xml", ".png": "image/png"}.get(path.suffix, "")
+            if svg is not None:
+                return URLFetcherResponse(
+                    url, svg.encode("utf-8"), {"Content-Type": "image/svg+xml"}
+                )
+        elif url.startswith("file:"):
+            path = self.packaged_file(url)
+            if path is not None:
+                mime = {
+                    ".css": "text/css",
+                    ".ttf": "font/ttf",
+                    ".otf": "font/otf",
+                    ".svg": "image/svg+xml",
+                    ".png": "image/png",
+                }.get(path.suffix, "")
                 return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": mime})
+        # Every refusal is recorded, whatever the reason, so a test can assert there was none.
         self.refused.append(url)
         raise ValueError(f"reportgen does not fetch {url!r}: only packaged assets and charts")
+
+    def packaged_file(self, url: str) -> Path | None:
+        """The file a local ``file:`` URL names, if it is a file inside one of the roots once
+        ``..`` and symlinks are resolved; None for anything else (other hosts, relative or
+        unresolvable paths, NUL bytes, folders)."""
+        from urllib.parse import urlsplit
+        from urllib.request import url2pathname
+
+        parts = urlsplit(url)
+        if parts.netloc not in ("", "localhost"):
+            return None
+        try:
+            path = Path(url2pathname(parts.path))
+            if not path.is_absolute():
+                return None
+            path = path.resolve(strict=True)
+        except (OSError, ValueError, RuntimeError):
+            return None
+        inside = any(path.is_relative_to(root.resolve()) for root in self.roots)
+        return path if inside and path.is_file() else None
 
 
 def _weasy_fetcher(fetcher: AssetFetcher) -> Any:
@@ -153,7 +178,20 @@ def atomic_path(target: Path) -> Iterator[Path]:
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)
+        # On disk before the rename: after a crash or power cut the target is then the old
+        # file or the complete new one, never an empty or partial file under the final name.
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
         os.replace(tmp, target)
+        with contextlib.suppress(OSError):  # the rename itself; not every file system can
+            folder = os.open(target.parent, os.O_RDONLY)
+            try:
+                os.fsync(folder)
+            finally:
+                os.close(folder)
     except OSError as exc:
         raise OutputError(f"cannot write {target}: {exc.strerror or exc}") from exc
     finally:

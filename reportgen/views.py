@@ -38,6 +38,8 @@ class Meta:
 class CityLabel:
     city_id: str
     name: str
+    short_name: str  # for running text, tables and charts
+    heading_name: str  # for headings: the full name unless it would take over the page
     name_zh: str
     country: str
     region: str
@@ -132,6 +134,8 @@ def city_labels(result: EditionResult, with_chinese: bool) -> dict[str, CityLabe
         labels[str(city_id)] = CityLabel(
             city_id=str(city_id),
             name=str(row["name"]),
+            short_name=formatting.abbreviate(str(row["name"])),
+            heading_name=formatting.abbreviate(str(row["name"]), 80),
             name_zh=str(row["name_zh"])
             if with_chinese and isinstance(row.get("name_zh"), str)
             else "",
@@ -193,7 +197,7 @@ def plane_points(result: EditionResult, labels: Mapping[str, CityLabel]) -> pd.D
     return pd.DataFrame(
         {
             "city_id": stages.index.astype(str),
-            "label": [labels[c].name for c in stages.index],
+            "label": [labels[c].short_name for c in stages.index],
             "TDP": stages["TDP"].to_numpy(float),
             "ECC": stages["ECC"].to_numpy(float),
             "stage": stages["stage_name"].astype(str).to_numpy(),
@@ -228,7 +232,7 @@ def plane_figure(
         height=height,
         label_all=label_all,
     )
-    city = labels[highlight].name if highlight else ""
+    city = labels[highlight].short_name if highlight else ""
     alt = (
         f"Scatter plot of {len(result.stages)} cities by TDP score (horizontal) and ECC score "
         f"(vertical), divided into {len(result.edition.stages.stages)} stage regions"
@@ -376,8 +380,12 @@ def indicator_rows(
         rows.append(
             IndicatorRow(
                 pillar=pillar_names.get(str(indicators.at[indicator_id, "pillar"]), ""),
-                name=str(
-                    indicators.at[indicator_id, "short_name"] or indicators.at[indicator_id, "name"]
+                name=formatting.abbreviate(
+                    str(
+                        indicators.at[indicator_id, "short_name"]
+                        or indicators.at[indicator_id, "name"]
+                    ),
+                    44,
                 )
                 + ("" if indicators.at[indicator_id, "role"] == "index" else " (context)"),
                 value=formatting.number(shown),

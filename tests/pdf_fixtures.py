@@ -45,10 +45,10 @@ def bundled_year() -> int:
     return int(yaml.safe_load((BUNDLED_DATA / "edition.yaml").read_text(encoding="utf-8"))["year"])
 
 
-def bundled_cities() -> list[tuple[str, str]]:
+def bundled_cities(column: str = "name") -> list[tuple[str, str]]:
     """(city_id, name) of every city in data/cities.csv, read without the product's loader."""
     with (BUNDLED_DATA / "cities.csv").open(encoding="utf-8", newline="") as handle:
-        return [(row["city_id"], row["name"]) for row in csv.DictReader(handle)]
+        return [(row["city_id"], row[column]) for row in csv.DictReader(handle)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -193,18 +193,35 @@ def outline_entries(reader: PdfReader) -> list[tuple[int, str, int]]:
             if isinstance(item, list):
                 walk(item, level + 1)
             else:
-                entries.append((level, str(item.title), reader.get_destination_page_number(item) + 1))
+                entries.append(
+                    (level, str(item.title), reader.get_destination_page_number(item) + 1)
+                )
 
     walk(reader.outline, 1)
     return entries
 
 
-def xmp_text(reader: PdfReader) -> str:
+PDFA_NS = "http://www.aiim.org/pdfa/ns/id/"
+PDFUA_NS = "http://www.aiim.org/pdfua/ns/id/"
+
+
+def xmp_properties(reader: PdfReader, namespace: str) -> dict[str, str]:
+    """Properties of one XMP namespace, whether written as attributes or as elements."""
+    from xml.etree import ElementTree
+
     metadata = reader.trailer["/Root"].get("/Metadata")
     if metadata is None:
-        return ""
-    data: bytes = metadata.get_object().get_data()
-    return data.decode("utf-8")
+        return {}
+    tree = ElementTree.fromstring(metadata.get_object().get_data())
+    found: dict[str, str] = {}
+    prefix = "{" + namespace + "}"
+    for element in tree.iter():
+        for key, value in element.attrib.items():
+            if key.startswith(prefix):
+                found[key.removeprefix(prefix)] = value
+        if element.tag.startswith(prefix) and element.text:
+            found[element.tag.removeprefix(prefix)] = element.text.strip()
+    return found
 
 
 # ---------------------------------------------------------------------------------------------
@@ -219,7 +236,8 @@ class CliRun:
     exception: BaseException | None
 
     def explain(self) -> str:
-        return f"reportgen {' '.join(self.args)} exited {self.exit_code}:\n{self.output}\n{self.exception!r}"
+        command = " ".join(self.args)
+        return f"reportgen {command} exited {self.exit_code}:\n{self.output}\n{self.exception!r}"
 
 
 def run_cli(*args: str) -> CliRun:
@@ -253,7 +271,12 @@ class EditionBuild:
 
 
 @pytest.fixture(scope="session")
-def edition_build(tmp_path_factory: pytest.TempPathFactory) -> EditionBuild:
+def edition_build(
+    tmp_path_factory: pytest.TempPathFactory, annual_rebuild_runner: AnnualRebuildRunner
+) -> EditionBuild:
+    # The build alone keeps about one core busy (serial planning, then a long annual render);
+    # the extra annual builds, when this session needs them, fill the gaps.
+    annual_rebuild_runner.start_if_needed()
     out_dir = tmp_path_factory.mktemp("edition")
     run = run_cli("build", "--data", str(BUNDLED_DATA), "--out", str(out_dir), "--jobs", str(JOBS))
     return EditionBuild(out_dir, run)
@@ -283,7 +306,9 @@ def annual_pdf(built: EditionBuild, build_texts: Mapping[Path, tuple[str, ...]])
 
 
 @pytest.fixture(scope="session")
-def brief_pdfs(built: EditionBuild, build_texts: Mapping[Path, tuple[str, ...]]) -> dict[str, PdfDoc]:
+def brief_pdfs(
+    built: EditionBuild, build_texts: Mapping[Path, tuple[str, ...]]
+) -> dict[str, PdfDoc]:
     """city_id -> brief, for every brief the build wrote."""
     folder = built.out_dir / "briefs"
     return {p.stem: PdfDoc(p, pages) for p, pages in build_texts.items() if p.parent == folder}
@@ -307,23 +332,67 @@ class AnnualRebuilds:
     archival_run: subprocess.CompletedProcess[str]
 
 
+class AnnualRebuildRunner:
+    """Starts both annual-only builds at once through the console script; waits for them once."""
+
+    def __init__(self, session: pytest.Session, folder: Path) -> None:
+        self.session = session
+        self.folder = folder
+        self.procs: list[subprocess.Popen[str]] = []
+        self.result: AnnualRebuilds | None = None
+
+    def start_if_needed(self) -> None:
+        if any(
+            "annual_rebuilds" in getattr(item, "fixturenames", ()) for item in self.session.items
+        ):
+            self.start()
+
+    def start(self) -> None:
+        if self.procs:
+            return
+        command = [*console_command(), "annual", "--data", str(BUNDLED_DATA), "--jobs", "1"]
+        for name, extra in (("again", []), ("pdfa", ["--pdf-variant", "pdf/a-3b"])):
+            out_dir = self.folder / name
+            self.procs.append(
+                subprocess.Popen(
+                    [*command, "--out", str(out_dir), *extra],
+                    cwd=ROOT,
+                    text=True,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                )
+            )
+
+    def wait(self) -> AnnualRebuilds:
+        if self.result is None:
+            self.start()
+            done = []
+            for proc in self.procs:
+                stdout, _ = proc.communicate(timeout=600)
+                done.append(subprocess.CompletedProcess(proc.args, proc.returncode, stdout, ""))
+            name = f"annual-{bundled_year()}.pdf"
+            self.result = AnnualRebuilds(
+                self.folder / "again" / name, done[0], self.folder / "pdfa" / name, done[1]
+            )
+        return self.result
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+
+
 @pytest.fixture(scope="session")
-def annual_rebuilds(tmp_path_factory: pytest.TempPathFactory) -> AnnualRebuilds:
-    """Runs both annual builds at once through the console script, one per core."""
-    again_dir = tmp_path_factory.mktemp("annual-again")
-    archival_dir = tmp_path_factory.mktemp("annual-pdfa")
-    command = console_command()
-    common = ["annual", "--data", str(BUNDLED_DATA), "--jobs", "1"]
-    procs = [
-        subprocess.Popen([*command, *common, "--out", str(again_dir)], cwd=ROOT, text=True,
-                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT),
-        subprocess.Popen([*command, *common, "--out", str(archival_dir), "--pdf-variant",
-                          "pdf/a-3b"], cwd=ROOT, text=True, stdout=subprocess.PIPE,
-                         stderr=subprocess.STDOUT),
-    ]
-    done = []
-    for proc in procs:
-        stdout, _ = proc.communicate(timeout=600)
-        done.append(subprocess.CompletedProcess(proc.args, proc.returncode, stdout, ""))
-    name = f"annual-{bundled_year()}.pdf"
-    return AnnualRebuilds(again_dir / name, done[0], archival_dir / name, done[1])
+def annual_rebuild_runner(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[AnnualRebuildRunner]:
+    runner = AnnualRebuildRunner(request.session, tmp_path_factory.mktemp("annual-rebuilds"))
+    yield runner
+    runner.stop()
+
+
+@pytest.fixture(scope="session")
+def annual_rebuilds(annual_rebuild_runner: AnnualRebuildRunner) -> AnnualRebuilds:
+    """The annual report built again (same input) and as PDF/A-3b, each in its own folder."""
+    return annual_rebuild_runner.wait()

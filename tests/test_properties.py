@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from reportgen.index import Build, Framework, IndexData, competition_ranks, run
@@ -109,7 +109,7 @@ def with_values(data: IndexData, values: pd.DataFrame) -> IndexData:
     width=st.floats(1e-3, 1e3),
     method=st.sampled_from(["minmax", "percentile"]),
 )
-def test_normalised_values_stay_in_range_and_reach_both_ends(
+def test_normalised_values_stay_in_range(
     data: IndexData, lo: float, width: float, method: str
 ) -> None:
     hi = lo + width
@@ -125,7 +125,8 @@ def test_normalised_values_stay_in_range_and_reach_both_ends(
         assert (kept >= lo - slack).all(), (code, kept, lo)
         assert (kept <= hi + slack).all(), (code, kept, hi)
         assert kept.min() == pytest.approx(lo, abs=slack + 1e-12)
-        assert kept.max() == pytest.approx(hi, abs=slack + 1e-12)
+        if method == "minmax":  # percentile ranks of a tie at the top stay below 1 (COINr)
+            assert kept.max() == pytest.approx(hi, abs=slack + 1e-12)
 
 
 @PROPERTY
@@ -155,11 +156,18 @@ def test_minmax_is_invariant_to_positive_linear_rescaling(
 # --------------------------------------------------------------------------- whole builds
 
 
+def clear_of_ties(scores: pd.Series, tolerance: float = 1e-9) -> pd.Series:
+    """Cities whose score is not within ``tolerance`` of another city's score."""
+    values = scores.to_numpy(dtype=float)
+    close = np.abs(values[:, None] - values[None, :]) <= tolerance
+    return pd.Series(close.sum(axis=1) == 1, index=scores.index)
+
+
 @PROPERTY
 @given(data=panels(whole=True), seed=st.randoms(use_true_random=False))
 def test_permuting_cities_permutes_scores_and_ranks(data: IndexData, seed: Any) -> None:
-    """The order of rows in cities.csv must not change anybody's score or rank (integer data:
-    sums are exact, so even ties must come out the same)."""
+    """The order of rows in cities.csv changes nobody's score or rank. (Ranks of cities tied
+    to within rounding are checked by the xfail test below.)"""
     order = list(data.values.index)
     seed.shuffle(order)
     shuffled = with_values(data, data.values.loc[order])
@@ -167,11 +175,61 @@ def test_permuting_cities_permutes_scores_and_ranks(data: IndexData, seed: Any) 
         first = run(build(impute=impute), data)
         second = run(build(impute=impute), shuffled)
         assert list(second.scores.index) == order
-        pd.testing.assert_frame_equal(second.scores.loc[first.scores.index], first.scores)
-        pd.testing.assert_frame_equal(second.ranks.loc[first.ranks.index], first.ranks)
         pd.testing.assert_frame_equal(
             second.datasets["imputed"].loc[first.scores.index], first.datasets["imputed"]
         )
+        moved = second.scores.loc[first.scores.index]
+        pd.testing.assert_frame_equal(moved, first.scores, check_exact=False, atol=1e-9)
+        for code in first.scores.columns:
+            clear = clear_of_ties(first.scores[code])
+            pd.testing.assert_series_equal(
+                second.ranks.loc[first.ranks.index, code][clear], first.ranks[code][clear]
+            )
+
+
+def _seven_cities() -> IndexData:
+    """Five identical cities; found by hypothesis: with this BLAS the fifth scored 1 ulp higher
+    than the other four and ranked 2nd while they ranked 3rd."""
+    ids = [f"city{i}" for i in range(7)]
+    values = pd.DataFrame(
+        {"a": [0, 0, 0, 0, 0, 0, 1], "b": [0] * 7, "c": [0] * 7, "d": [0, 0, 0, 0, 0, -1, 8]},
+        index=ids,
+        dtype=float,
+    )
+    fw = framework(
+        {"a": 0.5, "b": 0.5, "c": 0.5, "d": 0.5, "P": 1, "Q": 3, "I": 0.5},
+        {"a": -1, "b": 1, "c": 1, "d": 1},
+    )
+    return IndexData(values=values, units=pd.DataFrame({"g": ["x"] * 7}, index=ids), framework=fw)
+
+
+@st.composite
+def panels_with_twins(draw: DrawFn) -> IndexData:
+    """A panel in which one city's row appears several times, at random places."""
+    data = draw(panels(whole=True, max_cities=6))
+    values = data.values
+    twin = values.iloc[[draw(st.integers(0, len(values) - 1))]]
+    copies = draw(st.integers(1, 6))
+    rows = [values] + [twin.set_axis([f"twin{i}"]) for i in range(copies)]
+    stacked = pd.concat(rows)
+    stacked = stacked.iloc[draw(st.permutations(range(len(stacked))))]
+    units = pd.DataFrame({"g": ["x"] * len(stacked)}, index=stacked.index)
+    return IndexData(values=stacked, units=units, framework=data.framework)
+
+
+@PROPERTY
+@example(data=_seven_cities())
+@given(data=panels_with_twins())
+def test_cities_with_identical_data_get_identical_scores_and_ranks(data: IndexData) -> None:
+    """A score depends only on the city's own data, never on where its row is: twins tie."""
+    result = run(build(), data)
+    groups = data.values.fillna(np.inf).groupby(list(INDICATORS), sort=False).groups
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        for code in result.scores.columns:
+            assert result.scores.loc[members, code].nunique(dropna=False) == 1, code
+            assert result.ranks.loc[members, code].nunique(dropna=False) == 1, code
 
 
 @PROPERTY

@@ -15,6 +15,7 @@ import numpy.typing as npt
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator, model_validator
 
+from reportgen import formatting
 from reportgen.analysis.peers import (
     BUILTIN_GROUPS,
     PeerGroup,
@@ -153,19 +154,8 @@ def _display_unit(unit: str) -> str:
 
 
 def _number(value: float, significant: int = 3) -> str:
-    if value == 0:
-        return "0"
-    magnitude = abs(value)
-    if magnitude < 1e15 and value == round(value):
-        text = f"{round(value):,d}"
-    elif magnitude >= 10 ** (significant - 1):
-        text = f"{value:,.0f}"
-    else:
-        decimals = significant - 1 - math.floor(math.log10(magnitude))
-        text = f"{value:,.{decimals}f}"
-        if "." in text:
-            text = text.rstrip("0").rstrip(".")
-    return text.replace("-", _MINUS)
+    # One number format for the whole product: sentences print what tables print.
+    return formatting.number(value, significant)
 
 
 def _ordinal(value: float) -> str:
@@ -591,7 +581,7 @@ def _prepare(inputs: FindingInputs, spec: FindingsSpec) -> _Panel:
     ranges: dict[str, tuple[float, float]] = {}
     for i in ids:
         row = meta.loc[i]
-        label = _text(row.get("short_name")) or _text(row.get("name"), i)
+        label = formatting.abbreviate(_text(row.get("short_name")) or _text(row.get("name"), i), 60)
         raw_unit = _text(row.get("unit"))
         raw_units[i] = raw_unit
         directions[i] = -1.0 if float(row.get("direction", 1) or 1) < 0 else 1.0
@@ -665,7 +655,7 @@ def _year(value: float) -> int | None:
 
 def _city_name(inputs: FindingInputs, city_id: str) -> str:
     if "name" in inputs.cities.columns and city_id in inputs.cities.index:
-        return _text(inputs.cities.at[city_id, "name"], city_id)
+        return formatting.abbreviate(_text(inputs.cities.at[city_id, "name"], city_id))
     return city_id
 
 

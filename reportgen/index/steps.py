@@ -244,26 +244,47 @@ def aggregate_level_kernel(
     wt = np.swapaxes(weights, -1, -2)
     members = np.swapaxes(weights != 0, -1, -2).astype(float)
     maskf = mask.astype(float)
-    weight_sum = maskf @ wt
+    weight_sum = _weighted_sum(maskf, wt)
     with np.errstate(invalid="ignore", divide="ignore"):
         if method == "arithmetic":
-            out = (np.where(mask, x, 0.0) @ wt) / weight_sum
+            out = _weighted_sum(np.where(mask, x, 0.0), wt) / weight_sum
         elif method == "geometric":
             bad = ((mask & (x <= 0)).astype(float) @ members) > 0
             if bad.any():
                 raise MethodError(_locate(bad, "geometric mean needs values > 0"))
-            out = np.exp((np.log(np.where(mask, x, 1.0)) @ wt) / weight_sum)
+            out = np.exp(_weighted_sum(np.log(np.where(mask, x, 1.0)), wt) / weight_sum)
         elif method == "harmonic":
             bad = ((mask & (x == 0)).astype(float) @ members) > 0
             if bad.any():
                 raise MethodError(_locate(bad, "harmonic mean needs non-zero values"))
-            out = weight_sum / (np.where(mask, 1.0 / np.where(mask, x, 1.0), 0.0) @ wt)
+            out = weight_sum / _weighted_sum(np.where(mask, 1.0 / np.where(mask, x, 1.0), 0.0), wt)
         else:
             raise MethodError(f"unknown aggregation {method!r}; valid: {', '.join(AGGREGATORS)}")
         out = np.where(weight_sum > 0, out, np.nan)
         if dat_thresh is not None:
             share = (maskf @ members) / members.sum(axis=-2, keepdims=True)
             out = np.where(share < dat_thresh, np.nan, out)
+    return out
+
+
+def _weighted_sum(a: FloatArray, wt: FloatArray) -> FloatArray:
+    """``a (..., units, children) · wt (..., children, parents)``, summed row by row.
+
+    A matrix product (BLAS) may round a row differently depending on its position in the
+    block, so two cities with identical data could score one ulp apart and rank differently.
+    Summing each parent's children with numpy's reduction gives every row the same result.
+    """
+    parents = wt.shape[-1]
+    lead = np.broadcast_shapes(a.shape[:-2], wt.shape[:-2])
+    out = np.empty((*lead, a.shape[-2], parents))
+    flat = (wt != 0).reshape(-1, wt.shape[-2], parents).any(axis=0)
+    for p in range(parents):
+        idx = np.flatnonzero(flat[:, p])
+        if idx.size == 0:
+            out[..., p] = 0.0
+            continue
+        w = wt[..., idx, p][..., np.newaxis, :]
+        out[..., p] = (a[..., idx] * w).sum(axis=-1)
     return out
 
 
