@@ -452,7 +452,10 @@ def _spotlight_chapter(
         "spotlight.html",
         "spotlight",
         f"{number}. Spotlight: {name}",
-        (("findings", "Strengths and gaps"), ("indicators", "Indicators against peers")),
+        (
+            ("findings", f"Strengths and gaps against {peer_name}"),
+            ("indicators", "Indicators against peers"),
+        ),
         {
             "intro": intro,
             "key_figures": figures,
@@ -528,7 +531,8 @@ def _changes_chapter(
         "changes.html",
         "changes",
         f"{number}. Changes since {result.previous.year}",
-        ((("movers", "Movers"),) if movers else ()) + (("table", "Ranks then and now"),),
+        ((("movers", "Movers"),) if movers else ())
+        + (("table", f"Ranks in {result.previous.year} and {result.year}"),),
         {
             "intro": intro,
             "findings": movers,

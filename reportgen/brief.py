@@ -101,7 +101,7 @@ def pillar_profile_figure(
         city_label=city_name,
         peer_label=f"median of {peer_name}",
         title="Pillar profile",
-        source="",
+        source=source_line(result),
         width=width,
         label_width=105 if compact else 175,
     )

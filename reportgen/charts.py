@@ -338,11 +338,17 @@ def ranking_chart(
     y = alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=160))
     bars = (
         alt.Chart(scores.assign(is_highlight=scores["city_id"] == highlight))
-        .mark_bar(height=9, color="#C9D3DF")
+        .mark_bar(height=9, color=theme.MUTED_TINT)
         .encode(
             x=alt.X("Overall:Q", title="Score (0-100)", scale=alt.Scale(domain=[0, 100])),
             y=y,
-            color=alt.condition(alt.datum.is_highlight, alt.value("#F4C7A9"), alt.value("#C9D3DF")),
+            color=alt.condition(
+                alt.datum.is_highlight,
+                alt.value(theme.HIGHLIGHT_COLOUR),
+                alt.value(theme.MUTED_TINT),
+            ),
+            # The highlight colour, lightened, so the TDP and ECC dots stay readable on it.
+            opacity=alt.condition(alt.datum.is_highlight, alt.value(0.4), alt.value(1.0)),
         )
     )
     dots = (

@@ -43,7 +43,8 @@ def ordinal(value: Any) -> str:
 
 
 def number(value: Any, significant: int = 3) -> str:
-    """A raw value: thousands separators, 3 significant digits, scientific when extreme."""
+    """A raw value as sourced: whole numbers from 100 up with thousands separators (153,180),
+    3 significant digits below (0.59, 31.2), scientific notation when extreme (1.00e15)."""
     if is_missing(value):
         return "–"
     x = float(value)

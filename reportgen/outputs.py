@@ -11,14 +11,16 @@ import functools
 import shutil
 import subprocess
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from reportgen.annual import AnnualContext, build_annual_context
 from reportgen.brief import BriefContext, build_brief_context
 from reportgen.errors import InputError, Problem
+from reportgen.index.uncertainty import FloatArray, UncertaintyResult
 from reportgen.pipeline import EditionResult
 from reportgen.publish import (
     ContextRecipe,
@@ -40,8 +42,13 @@ def cjk_font_available() -> bool:
     if shutil.which("fc-list") is None:
         return False
     try:
-        found = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True,
-                               timeout=20, check=False).stdout
+        found = subprocess.run(
+            ["fc-list", ":lang=zh", "family"],
+            capture_output=True,
+            text=True,
+            timeout=20,
+            check=False,
+        ).stdout
     except (OSError, subprocess.TimeoutExpired):
         return False
     return bool(found.strip())
@@ -77,21 +84,62 @@ def build_brief_from(inputs: EditionInputs, city_id: str) -> BriefContext:
     return build_brief_context(inputs.result, city_id, labels=inputs.labels)
 
 
+@dataclass(frozen=True)
+class SummarisedUncertainty(UncertaintyResult):
+    """The Monte Carlo results that publications print (rank summaries per aggregate, Sobol
+    tables) without the replications: what render workers get instead of the draws, which
+    grow to gigabytes at a thousand cities. The summaries are computed once, here."""
+
+    summaries: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, full: UncertaintyResult) -> SummarisedUncertainty:
+        kept = {f.name: getattr(full, f.name) for f in fields(UncertaintyResult)}
+        kept["scores"] = kept["ranks"] = np.empty((0, 0, 0))
+        return cls(**kept, summaries={code: full.rank_summary(code) for code in full.codes})
+
+    def draws(self, code: str) -> FloatArray:
+        raise RuntimeError(
+            "Monte Carlo draws are not sent to render workers; add what the "
+            "publication needs to SummarisedUncertainty"
+        )
+
+    def rank_draws(self, code: str) -> FloatArray:
+        return self.draws(code)
+
+    def rank_summary(self, code: str) -> pd.DataFrame:
+        return self.summaries[code].copy()
+
+
+def for_workers(result: EditionResult) -> EditionResult:
+    """The computed edition as render workers receive it: Monte Carlo summarised."""
+    if result.uncertainty is None or isinstance(result.uncertainty, SummarisedUncertainty):
+        return result
+    return replace(result, uncertainty=SummarisedUncertainty.of(result.uncertainty))
+
+
 def _edition_digest(result: EditionResult) -> Digest:
     """The edition file (framework, build, stages, findings rules, uncertainty) and years."""
     return Digest().add(
-        "edition", result.edition, result.build.to_list(), result.year,
+        "edition",
+        result.edition,
+        result.build.to_list(),
+        result.year,
         None if result.previous is None else result.previous.year,
         result.uncertainty is None,
     )
 
 
-def _shared_input(result: EditionResult, labels: dict[str, CityLabel],
-                  with_chinese: bool) -> SharedInput:
+def _shared_input(
+    result: EditionResult, labels: dict[str, CityLabel], with_chinese: bool
+) -> SharedInput:
     # Keyed by content, so the annual's and the briefs' tasks share one copy per worker.
-    key = _edition_digest(result).add("results", result.scores, result.stages,
-                                      with_chinese).hexdigest()
-    return SharedInput(key, EditionInputs(result, labels, with_chinese))
+    key = (
+        _edition_digest(result)
+        .add("results", result.scores, result.stages, with_chinese)
+        .hexdigest()
+    )
+    return SharedInput(key, EditionInputs(for_workers(result), labels, with_chinese))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -106,8 +154,14 @@ def annual_input_hash(result: EditionResult, *, pdf_variant: str, with_chinese: 
         output_digest(ANNUAL_TEMPLATE, pdf_variant, f"chinese={with_chinese}")
         .add("edition", _edition_digest(result).hexdigest())
         .add("data", dataset.cities, dataset.indicators, dataset.observations)
-        .add("results", result.scores, result.ranks, result.stages, result.stage_probabilities,
-             list(result.findings))
+        .add(
+            "results",
+            result.scores,
+            result.ranks,
+            result.stages,
+            result.stage_probabilities,
+            list(result.findings),
+        )
         .hexdigest()
     )
 
@@ -119,8 +173,10 @@ def _city_table(result: EditionResult) -> pd.DataFrame:
     parts: list[pd.DataFrame] = []
     if result.previous is not None:
         before = result.previous.index
-        parts += [before.scores.add_prefix("previous score "),
-                  before.ranks.astype("float64").add_prefix("previous rank ")]
+        parts += [
+            before.scores.add_prefix("previous score "),
+            before.ranks.astype("float64").add_prefix("previous rank "),
+        ]
     if result.uncertainty is not None:
         for code in result.uncertainty.codes:
             summary = result.uncertainty.rank_summary(code)
@@ -133,9 +189,14 @@ def _city_table(result: EditionResult) -> pd.DataFrame:
     return table.astype("float64")
 
 
-def brief_input_hashes(result: EditionResult, cities: Sequence[str], *, pdf_variant: str,
-                       with_chinese: bool, labels: Mapping[str, CityLabel] | None = None,
-                       ) -> dict[str, str]:
+def brief_input_hashes(
+    result: EditionResult,
+    cities: Sequence[str],
+    *,
+    pdf_variant: str,
+    with_chinese: bool,
+    labels: Mapping[str, CityLabel] | None = None,
+) -> dict[str, str]:
     """Per city, a hash of everything its brief prints, without building its view-model.
 
     Shared by every brief: code, templates, options, the edition file, every city's label,
@@ -155,8 +216,11 @@ def brief_input_hashes(result: EditionResult, cities: Sequence[str], *, pdf_vari
         .add("indicators", panel.indicators)
     )
     table = _city_table(result)
-    row_hashes = pd.util.hash_pandas_object(table.round(10), index=True) if len(table.columns) \
+    row_hashes = (
+        pd.util.hash_pandas_object(table.round(10), index=True)
+        if len(table.columns)
         else pd.Series(0, index=table.index, dtype="uint64")
+    )
     findings: dict[str, list[object]] = {}
     for finding in result.findings:
         findings.setdefault(finding.city_id, []).append(finding)
@@ -179,14 +243,17 @@ def brief_input_hashes(result: EditionResult, cities: Sequence[str], *, pdf_vari
 # tasks
 
 
-def annual_task(result: EditionResult, out_dir: Path, *, pdf_variant: str, write_html: bool,
-                with_chinese: bool) -> RenderTask:
+def annual_task(
+    result: EditionResult, out_dir: Path, *, pdf_variant: str, write_html: bool, with_chinese: bool
+) -> RenderTask:
     labels = city_labels(result, with_chinese)
     return RenderTask(
-        name="annual", template=ANNUAL_TEMPLATE,
+        name="annual",
+        template=ANNUAL_TEMPLATE,
         target=safe_target(out_dir, annual_filename(result)),
         input_hash=annual_input_hash(result, pdf_variant=pdf_variant, with_chinese=with_chinese),
-        pdf_variant=pdf_variant, write_html=write_html,
+        pdf_variant=pdf_variant,
+        write_html=write_html,
         recipe=ContextRecipe(build_annual_from, _shared_input(result, labels, with_chinese)),
     )
 
@@ -203,23 +270,45 @@ def select_cities(result: EditionResult, cities: Iterable[str]) -> list[str]:
         for city in unknown:
             close = difflib.get_close_matches(city, known, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
-            problems.append(Problem("--city", f"no ranked city with id {city!r}{hint}",
-                                    found=city, expected="a city_id from cities.csv"))
+            problems.append(
+                Problem(
+                    "--city",
+                    f"no ranked city with id {city!r}{hint}",
+                    found=city,
+                    expected="a city_id from cities.csv",
+                )
+            )
         raise InputError(problems)
     return [c for c in known if c in wanted] if wanted else known
 
 
-def brief_tasks(result: EditionResult, out_dir: Path, cities: Sequence[str], *,
-                pdf_variant: str, write_html: bool, with_chinese: bool) -> list[RenderTask]:
+def brief_tasks(
+    result: EditionResult,
+    out_dir: Path,
+    cities: Sequence[str],
+    *,
+    pdf_variant: str,
+    write_html: bool,
+    with_chinese: bool,
+) -> list[RenderTask]:
     labels = city_labels(result, with_chinese)
-    hashes = brief_input_hashes(result, cities, pdf_variant=pdf_variant,
-                                with_chinese=with_chinese, labels=labels)
     shared = _shared_input(result, labels, with_chinese)
+    # Hashed from the workers' copy: its Monte Carlo summaries are computed once, not per city.
+    hashes = brief_input_hashes(
+        shared.value.result,
+        cities,
+        pdf_variant=pdf_variant,
+        with_chinese=with_chinese,
+        labels=labels,
+    )
     return [
         RenderTask(
-            name=city_id, template=BRIEF_TEMPLATE,
+            name=city_id,
+            template=BRIEF_TEMPLATE,
             target=safe_target(out_dir, brief_filename(city_id)),
-            input_hash=hashes[city_id], pdf_variant=pdf_variant, write_html=write_html,
+            input_hash=hashes[city_id],
+            pdf_variant=pdf_variant,
+            write_html=write_html,
             recipe=ContextRecipe(build_brief_from, shared, (city_id,)),
         )
         for city_id in cities

@@ -9,6 +9,8 @@ import functools
 import hashlib
 import json
 import logging
+import multiprocessing
+import multiprocessing.context
 import os
 import sys
 import time
@@ -35,8 +37,16 @@ LOCK = ".reportgen.lock"
 MANIFEST_VERSION = 2
 
 # Libraries whose version changes the bytes of a PDF (layout, PDF writer, charts, fonts).
-ENGINE_PACKAGES = ("reportgen", "weasyprint", "pydyf", "jinja2", "altair", "vl-convert-python",
-                   "font-source-sans-pro", "font-source-serif-pro")
+ENGINE_PACKAGES = (
+    "reportgen",
+    "weasyprint",
+    "pydyf",
+    "jinja2",
+    "altair",
+    "vl-convert-python",
+    "font-source-sans-pro",
+    "font-source-serif-pro",
+)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -67,8 +77,10 @@ class SharedInput:
         try:
             return _WORKER_SHARED[self.key]
         except KeyError:
-            raise RuntimeError(f"shared input {self.key[:12]} was not installed in this "
-                               "worker (an executor must call install_shared)") from None
+            raise RuntimeError(
+                f"shared input {self.key[:12]} was not installed in this "
+                "worker (an executor must call install_shared)"
+            ) from None
 
 
 def install_shared(values: Mapping[str, Any]) -> None:
@@ -116,7 +128,8 @@ class RenderTask:
         if self.recipe is None:
             return self
         return dataclasses.replace(
-            self, recipe=dataclasses.replace(self.recipe, shared=self.recipe.shared.detached()))
+            self, recipe=dataclasses.replace(self.recipe, shared=self.recipe.shared.detached())
+        )
 
     def attached(self, values: Mapping[str, Any]) -> RenderTask:
         """The task with its shared value put back (in a worker that received it)."""
@@ -153,6 +166,8 @@ class TaskOutcome:
     html_sha256: str = ""
     # Where the time went: (phase, seconds) for context, html, charts, pdf, write.
     phases: tuple[tuple[str, float], ...] = ()
+    # Peak resident memory of the process that rendered it, so far (MB).
+    peak_memory_mb: float = 0.0
 
 
 class Executor(Protocol):
@@ -169,8 +184,9 @@ def _tree_hash(root: Path, pattern: str) -> str:
     files = sorted(p for p in root.rglob(pattern) if p.is_file() and "__pycache__" not in p.parts)
     # Re-read only when a file was added, removed or touched: a long-lived process (a notebook)
     # that edits a template between builds must see the new hash.
-    signature = tuple((str(p.relative_to(root)), p.stat().st_size, p.stat().st_mtime_ns)
-                      for p in files)
+    signature = tuple(
+        (str(p.relative_to(root)), p.stat().st_size, p.stat().st_mtime_ns) for p in files
+    )
     return _hash_files(root, signature)
 
 
@@ -219,14 +235,20 @@ def _round_significant(values: np.ndarray, digits: int = 12) -> np.ndarray:
 
 
 def _frame_bytes(frame: pd.DataFrame) -> bytes:
-    header = json.dumps([[str(c) for c in frame.columns], [str(t) for t in frame.dtypes],
-                         [str(n) for n in frame.index.names]]).encode()
+    header = json.dumps(
+        [
+            [str(c) for c in frame.columns],
+            [str(t) for t in frame.dtypes],
+            [str(n) for n in frame.index.names],
+        ]
+    ).encode()
     columns = {}
     for position in range(frame.shape[1]):
         column = frame.iloc[:, position]
         if pd.api.types.is_float_dtype(column.dtype):
-            column = pd.Series(_round_significant(column.to_numpy(dtype=float, na_value=np.nan)),
-                               index=frame.index)
+            column = pd.Series(
+                _round_significant(column.to_numpy(dtype=float, na_value=np.nan)), index=frame.index
+            )
         columns[position] = column
     rounded = pd.DataFrame(columns, index=frame.index)
     try:
@@ -259,6 +281,11 @@ def _encode(value: Any) -> bytes:
         array = _round_significant(value) if np.issubdtype(value.dtype, np.floating) else value
         header = f"array:{array.shape}:{array.dtype}:".encode()
         return header + np.ascontiguousarray(array).tobytes()
+    if isinstance(value, BaseModel):
+        return b"model:" + value.model_dump_json().encode("utf-8")
+    if isinstance(value, list | tuple) and value and all(isinstance(v, BaseModel) for v in value):
+        # pydantic serialises in compiled code: far faster than json.dumps on model_dump()
+        return b"models:" + b"\x1d".join(v.model_dump_json().encode("utf-8") for v in value)
     text = json.dumps(_jsonable(value), sort_keys=True, default=str, ensure_ascii=False)
     return b"json:" + text.encode("utf-8")
 
@@ -284,8 +311,9 @@ class Digest:
 
 def output_digest(template: str, pdf_variant: str, *extra: str) -> Digest:
     """The start of every output's key: code, templates and CSS, engine versions, options."""
-    return Digest().add("output", code_hash(), templates_hash(), engine_versions(),
-                        template, pdf_variant, *extra)
+    return Digest().add(
+        "output", code_hash(), templates_hash(), engine_versions(), template, pdf_variant, *extra
+    )
 
 
 def input_hash(context: Any, *extra: str) -> str:
@@ -346,32 +374,61 @@ def render_output(task: RenderTask) -> RenderedOutput:
         clock = lap("charts", clock)
         meta = context.meta
         pdf = render.html_to_pdf(
-            html, charts=svgs, variant=task.pdf_variant,
-            metadata=render.PdfMetadata(_pdf_title(task, context), meta.author, meta.subject,
-                                        meta.keyword_list, meta.language),
+            html,
+            charts=svgs,
+            variant=task.pdf_variant,
+            metadata=render.PdfMetadata(
+                _pdf_title(task, context),
+                meta.author,
+                meta.subject,
+                meta.keyword_list,
+                meta.language,
+            ),
         )
         lap("pdf", clock)
         html_bytes = html.encode("utf-8") if task.write_html else b""
         outcome = TaskOutcome(
-            name=task.name, target=task.target, ok=True, pages=pdf.pages,
-            sha256=hashlib.sha256(pdf.payload).hexdigest(), input_hash=task.input_hash,
-            seconds=time.perf_counter() - started, warnings=pdf.warnings,
+            name=task.name,
+            target=task.target,
+            ok=True,
+            pages=pdf.pages,
+            sha256=hashlib.sha256(pdf.payload).hexdigest(),
+            input_hash=task.input_hash,
+            seconds=time.perf_counter() - started,
+            warnings=pdf.warnings,
             html_sha256=hashlib.sha256(html_bytes).hexdigest() if task.write_html else "",
             phases=tuple(phases),
+            peak_memory_mb=_peak_memory_mb(),
         )
         return RenderedOutput(outcome, pdf.payload, html_bytes)
     except Exception as exc:  # one failing output must not lose the others
         return RenderedOutput(_failure(task, exc, started, phases))
 
 
-def _failure(task: RenderTask, exc: BaseException, started: float,
-             phases: Sequence[tuple[str, float]] = ()) -> TaskOutcome:
+def _peak_memory_mb() -> float:
+    try:
+        import resource
+    except ImportError:  # not on this platform
+        return 0.0
+    scale = 1024 * 1024 if sys.platform == "darwin" else 1024  # bytes on macOS, KB elsewhere
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / scale
+
+
+def _failure(
+    task: RenderTask, exc: BaseException, started: float, phases: Sequence[tuple[str, float]] = ()
+) -> TaskOutcome:
     detail = f"{type(exc).__name__}: {exc}"
     if os.environ.get("REPORTGEN_DEBUG"):
         detail += "\n" + traceback.format_exc()
-    return TaskOutcome(name=task.name, target=task.target, ok=False, error=detail,
-                       input_hash=task.input_hash, seconds=time.perf_counter() - started,
-                       phases=tuple(phases))
+    return TaskOutcome(
+        name=task.name,
+        target=task.target,
+        ok=False,
+        error=detail,
+        input_hash=task.input_hash,
+        seconds=time.perf_counter() - started,
+        phases=tuple(phases),
+    )
 
 
 def write_output(task: RenderTask, rendered: RenderedOutput) -> TaskOutcome:
@@ -387,8 +444,9 @@ def write_output(task: RenderTask, rendered: RenderedOutput) -> TaskOutcome:
     except Exception as exc:
         return dataclasses.replace(_failure(task, exc, started), phases=outcome.phases)
     spent = time.perf_counter() - started
-    return dataclasses.replace(outcome, seconds=outcome.seconds + spent,
-                               phases=(*outcome.phases, ("write", spent)))
+    return dataclasses.replace(
+        outcome, seconds=outcome.seconds + spent, phases=(*outcome.phases, ("write", spent))
+    )
 
 
 def render_task(task: RenderTask) -> TaskOutcome:
@@ -409,6 +467,18 @@ def _render_detached(task: RenderTask, shared: Mapping[str, Any]) -> RenderedOut
 # executors
 
 
+def _pool_context() -> multiprocessing.context.BaseContext:
+    # Never fork: once this process has rendered (a notebook, a test, an earlier run), the
+    # native threads and locks of vl-convert and WeasyPrint do not survive a fork and the
+    # workers deadlock. A forkserver child starts from a clean process.
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    # The server imports these once; every worker forked from it starts with them loaded.
+    context.set_forkserver_preload(["reportgen.outputs", "weasyprint"])
+    return context
+
+
 class LocalExecutor:
     """This machine: inline for one job, else a process pool (one worker per core)."""
 
@@ -422,8 +492,12 @@ class LocalExecutor:
             return
         # The computed edition goes to each worker once, through the initializer; each task
         # then carries only its own small arguments.
-        pool = ProcessPoolExecutor(max_workers=min(self.jobs, len(tasks)),
-                                   initializer=install_shared, initargs=(shared_inputs(tasks),))
+        pool = ProcessPoolExecutor(
+            max_workers=min(self.jobs, len(tasks)),
+            mp_context=_pool_context(),
+            initializer=install_shared,
+            initargs=(shared_inputs(tasks),),
+        )
         try:
             futures = {pool.submit(render_task, task.detached()): task for task in tasks}
             for future in as_completed(futures):
@@ -431,9 +505,13 @@ class LocalExecutor:
                     yield future.result()
                 except Exception as exc:  # a worker died (killed, out of memory): keep the others
                     task = futures[future]
-                    yield TaskOutcome(name=task.name, target=task.target, ok=False,
-                                      input_hash=task.input_hash,
-                                      error=f"worker failed: {type(exc).__name__}: {exc}")
+                    yield TaskOutcome(
+                        name=task.name,
+                        target=task.target,
+                        ok=False,
+                        input_hash=task.input_hash,
+                        error=f"worker failed: {type(exc).__name__}: {exc}",
+                    )
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
 
@@ -446,8 +524,9 @@ class DaskExecutor:
     output folder need not be shared with the workers.
     """
 
-    def __init__(self, scheduler_address: str | None = None, *,
-                 n_workers: int | None = None) -> None:
+    def __init__(
+        self, scheduler_address: str | None = None, *, n_workers: int | None = None
+    ) -> None:
         self.scheduler_address = scheduler_address
         self.n_workers = n_workers
 
@@ -455,17 +534,24 @@ class DaskExecutor:
         try:
             from distributed import Client, LocalCluster
         except ImportError as exc:
-            raise OutputError("--executor dask needs Dask distributed: "
-                              "pip install 'reportgen[dask]'") from exc
+            raise OutputError(
+                "--executor dask needs Dask distributed: pip install 'reportgen[dask]'"
+            ) from exc
         if self.scheduler_address is not None:
             try:
                 return stack.enter_context(Client(self.scheduler_address, timeout="30s"))
             except OSError as exc:
-                raise OutputError(f"cannot reach the Dask scheduler at "
-                                  f"{self.scheduler_address}: {exc}") from exc
-        cluster = stack.enter_context(LocalCluster(
-            n_workers=self.n_workers or os.cpu_count() or 1, threads_per_worker=1,
-            processes=True, dashboard_address=None))
+                raise OutputError(
+                    f"cannot reach the Dask scheduler at {self.scheduler_address}: {exc}"
+                ) from exc
+        cluster = stack.enter_context(
+            LocalCluster(
+                n_workers=self.n_workers or os.cpu_count() or 1,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+            )
+        )
         return stack.enter_context(Client(cluster))
 
     def run(self, tasks: Sequence[RenderTask]) -> Iterator[TaskOutcome]:
@@ -477,24 +563,38 @@ class DaskExecutor:
             client = self._client(stack)
             shared = shared_inputs(tasks)
             # One copy of the computed edition per worker, not one per task.
-            scattered = {key: client.scatter(value, broadcast=True, hash=False)
-                         for key, value in shared.items()}
+            scattered = {
+                key: client.scatter(value, broadcast=True, hash=False)
+                for key, value in shared.items()
+            }
             run_id = uuid.uuid4().hex[:8]
             futures = {}
             for task in tasks:
-                needs = {} if task.recipe is None else {
-                    task.recipe.shared.key: scattered[task.recipe.shared.key]}
-                future = client.submit(_render_detached, task.detached(), needs, pure=False,
-                                       key=f"reportgen-{run_id}-{task.name}")
+                needs = (
+                    {}
+                    if task.recipe is None
+                    else {task.recipe.shared.key: scattered[task.recipe.shared.key]}
+                )
+                future = client.submit(
+                    _render_detached,
+                    task.detached(),
+                    needs,
+                    pure=False,
+                    key=f"reportgen-{run_id}-{task.name}",
+                )
                 futures[future] = task
             for future in dask_completed(list(futures)):
                 task = futures[future]
                 try:
                     rendered = future.result()
                 except Exception as exc:  # the worker died or the task could not be sent
-                    yield TaskOutcome(name=task.name, target=task.target, ok=False,
-                                      input_hash=task.input_hash,
-                                      error=f"dask worker failed: {type(exc).__name__}: {exc}")
+                    yield TaskOutcome(
+                        name=task.name,
+                        target=task.target,
+                        ok=False,
+                        input_hash=task.input_hash,
+                        error=f"dask worker failed: {type(exc).__name__}: {exc}",
+                    )
                     continue
                 yield write_output(task, rendered)
 
@@ -555,8 +655,9 @@ def _progress(total: int, quiet: bool, skipped: int = 0) -> Any:
     from tqdm import tqdm
 
     description = f"rendering ({skipped} unchanged)" if skipped else "rendering"
-    return tqdm(total=total, unit="file", desc=description, file=sys.stderr, dynamic_ncols=True,
-                leave=False)
+    return tqdm(
+        total=total, unit="file", desc=description, file=sys.stderr, dynamic_ncols=True, leave=False
+    )
 
 
 @dataclass(frozen=True)
@@ -590,14 +691,24 @@ def _unchanged(task: RenderTask, files: Mapping[str, Any], root: Path) -> TaskOu
     html_sha = ""
     if task.write_html:
         html = files.get(_relative(task.html_target(), root))
-        if (not isinstance(html, dict) or html.get("input_hash") != task.input_hash
-                or not task.html_target().is_file()
-                or file_sha256(task.html_target()) != html.get("sha256")):
+        if (
+            not isinstance(html, dict)
+            or html.get("input_hash") != task.input_hash
+            or not task.html_target().is_file()
+            or file_sha256(task.html_target()) != html.get("sha256")
+        ):
             return None
         html_sha = str(html["sha256"])
-    return TaskOutcome(name=task.name, target=task.target, ok=True, skipped=True,
-                       pages=int(entry.get("pages", 0)), sha256=str(entry["sha256"]),
-                       input_hash=task.input_hash, html_sha256=html_sha)
+    return TaskOutcome(
+        name=task.name,
+        target=task.target,
+        ok=True,
+        skipped=True,
+        pages=int(entry.get("pages", 0)),
+        sha256=str(entry["sha256"]),
+        input_hash=task.input_hash,
+        html_sha256=html_sha,
+    )
 
 
 def _relative(path: Path, root: Path) -> str:
@@ -607,14 +718,21 @@ def _relative(path: Path, root: Path) -> str:
 def _record(files: dict[str, Any], task: RenderTask, outcome: TaskOutcome, root: Path) -> None:
     generated = _now()
     files[_relative(outcome.target, root)] = {
-        "kind": "pdf", "output": task.name, "sha256": outcome.sha256,
-        "input_hash": outcome.input_hash, "pages": outcome.pages, "generated": generated,
+        "kind": "pdf",
+        "output": task.name,
+        "sha256": outcome.sha256,
+        "input_hash": outcome.input_hash,
+        "pages": outcome.pages,
+        "generated": generated,
         "seconds": round(outcome.seconds, 3),
     }
     if task.write_html:
         files[_relative(task.html_target(), root)] = {
-            "kind": "html", "output": task.name, "sha256": outcome.html_sha256,
-            "input_hash": outcome.input_hash, "generated": generated,
+            "kind": "html",
+            "output": task.name,
+            "sha256": outcome.html_sha256,
+            "input_hash": outcome.input_hash,
+            "generated": generated,
         }
 
 
@@ -657,8 +775,9 @@ def publish(
                 if bar is not None:
                     bar.update(1)
                     if not outcome.ok:
-                        bar.write(f"failed: {outcome.target.name}: {outcome.error}",
-                                  file=sys.stderr)
+                        bar.write(
+                            f"failed: {outcome.target.name}: {outcome.error}", file=sys.stderr
+                        )
                 if on_outcome is not None:
                     on_outcome(outcome)
         finally:

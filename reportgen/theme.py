@@ -12,6 +12,7 @@ OVERALL_COLOUR: Final = "#1F2A44"  # ink navy: overall score, titles
 HIGHLIGHT_COLOUR: Final = "#D55E00"  # vermillion: the city a page is about
 MUTED_COLOUR: Final = "#9AA3AE"  # grey: everyone else
 GRID_COLOUR: Final = "#E3E6EA"
+MUTED_TINT: Final = "#C9D3DF"  # light fill behind dots (ranking bars)
 TEXT_COLOUR: Final = "#1B1F24"
 SUBTLE_TEXT_COLOUR: Final = "#5B6573"
 

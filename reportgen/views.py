@@ -340,7 +340,6 @@ def indicator_rows(
     pillar_names = {p.id: p.name for p in result.edition.framework.pillars}
     imputed = result.index.imputed_mask
     bounded = result.index.bound_limited_mask
-    imputed_values = result.index.datasets["imputed"]
     rows = []
     order = sorted(
         indicators.index,
@@ -362,7 +361,7 @@ def indicator_rows(
         shown = value
         is_scored = indicator_id in imputed.columns and city_id in imputed.index
         if pd.isna(value) and is_scored and bool(imputed.at[city_id, indicator_id]):
-            shown = imputed_values.at[city_id, indicator_id]
+            shown = _imputed_in_raw_units(result, city_id, indicator_id)
             flag = BOUNDED_FLAG if bool(bounded.at[city_id, indicator_id]) else IMPUTED_FLAG
         year = panel.years.at[city_id, indicator_id] if city_id in panel.years.index else pd.NA
         if not pd.isna(year) and result.year - int(year) > max_age and not flag:
@@ -400,6 +399,19 @@ def indicator_rows(
             )
         )
     return rows
+
+
+def _imputed_in_raw_units(result: EditionResult, city_id: str, indicator_id: str) -> float:
+    """An imputed cell in the indicator's own unit (the engine may impute after dividing by a
+    denominator); a city below a top-N list shows the list's last value, its upper bound."""
+    bound = result.panel.bounds.at[city_id, indicator_id]
+    if bool(result.index.bound_limited_mask.at[city_id, indicator_id]) and not pd.isna(bound):
+        return float(bound)
+    value = float(result.index.datasets["imputed"].at[city_id, indicator_id])
+    denominator = result.index.framework.denominator_map.get(indicator_id)
+    if denominator:
+        value *= float(result.index.data.units.at[city_id, denominator])
+    return value
 
 
 def _short_unit(unit: str) -> str:

@@ -17,6 +17,7 @@ OKABE_ITO = {"#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "
 NEUTRALS = {
     theme.OVERALL_COLOUR,
     theme.MUTED_COLOUR,
+    theme.MUTED_TINT,
     theme.GRID_COLOUR,
     theme.TEXT_COLOUR,
     theme.SUBTLE_TEXT_COLOUR,
@@ -108,14 +109,6 @@ def bars() -> Any:
         highlight=HIGHLIGHT,
     )
 
-
-RANKING_COLOURS = pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "reportgen/charts.py ranking_chart hard-codes the bar colours #C9D3DF and #F4C7A9 (the "
-        "highlighted city) instead of theme colours"
-    ),
-)
 
 BUILDERS: dict[str, Callable[[], Any]] = {
     "plane": plane,
@@ -228,9 +221,7 @@ def test_value_axes_state_their_units(name: str) -> None:
         assert re.search(r"\(.+\)", title), f"no unit in axis title {title!r}"
 
 
-@pytest.mark.parametrize(
-    "name", [pytest.param(n, marks=RANKING_COLOURS) if n == "ranking" else n for n in HIGHLIGHTING]
-)
+@pytest.mark.parametrize("name", list(HIGHLIGHTING))
 def test_highlighted_city_is_drawn_in_the_theme_highlight_colour(name: str) -> None:
     spec = spec_of(name)
     highlighted, others = set(), set()
@@ -248,9 +239,7 @@ def test_highlighted_city_is_drawn_in_the_theme_highlight_colour(name: str) -> N
     assert theme.HIGHLIGHT_COLOUR not in others
 
 
-@pytest.mark.parametrize(
-    "name", [pytest.param(n, marks=RANKING_COLOURS) if n == "ranking" else n for n in BUILDERS]
-)
+@pytest.mark.parametrize("name", list(BUILDERS))
 def test_colours_come_from_the_okabe_ito_palette_and_theme_neutrals(name: str) -> None:
     text = json.dumps(spec_of(name))
     colours = {c.upper() for c in re.findall(r"#[0-9A-Fa-f]{6}\b", text)}

@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -128,6 +132,55 @@ def test_second_run_writes_nothing(
     assert exit_code == 0, output
     assert f"0 written, {len(CITIES) + 1} unchanged, 0 failed" in output
     assert after == before
+
+
+AFTER_A_CHART = """
+import sys
+from pathlib import Path
+
+import altair as alt
+import pandas as pd
+
+from reportgen import charts
+from reportgen.app import Inputs, OutputOptions, compute, publish_edition
+
+if __name__ == "__main__":
+    chart = alt.Chart(pd.DataFrame({"x": [1, 2]})).mark_point().encode(x="x:Q")
+    assert charts.to_svg(charts.chart_spec(chart)).lstrip().startswith("<svg")
+    result = compute(Inputs(data=Path(sys.argv[1])), uncertainty=False)
+    options = OutputOptions(out_dir=Path(sys.argv[2]), jobs=2, quiet=True)
+    report = publish_edition(result, options, annual=False, cities=("hong_kong", "london"))
+    print(f"{len(report.written)} written, {len(report.failed)} failed")
+"""
+
+
+def test_parallel_briefs_do_not_hang_after_this_process_rendered_a_chart(tmp_path: Path) -> None:
+    # vl-convert's and WeasyPrint's native threads do not survive fork(): workers forked from a
+    # process that has rendered (a notebook, a test run) deadlocked before the pool stopped
+    # forking. Run in a child process so a regression fails on the timeout instead of hanging.
+    script = tmp_path / "after_a_chart.py"
+    script.write_text(AFTER_A_CHART, encoding="utf-8")
+    child = subprocess.Popen(
+        [sys.executable, str(script), str(ROOT / "data"), str(tmp_path / "out")],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, so a hung pool can be stopped whole
+    )
+    try:
+        stdout, stderr = child.communicate(timeout=240)
+    except subprocess.TimeoutExpired:
+        os.killpg(child.pid, signal.SIGKILL)
+        child.communicate()
+        pytest.fail("publishing briefs with 2 workers hung after rendering a chart in-process")
+    done = subprocess.CompletedProcess(child.args, child.returncode, stdout, stderr)
+    assert done.returncode == 0, done.stderr
+    assert "2 written, 0 failed" in done.stdout
+    assert sorted(p.name for p in (tmp_path / "out" / "briefs").glob("*.pdf")) == [
+        "hong_kong.pdf",
+        "london.pdf",
+    ]
 
 
 # ---------------------------------------------------------------------------------------------

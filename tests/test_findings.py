@@ -664,7 +664,7 @@ def test_movers_with_and_without_rank_intervals() -> None:
     subjects = {m.subject for m in only(findings_for(tight), city_id="hong_kong", kind="mover")}
     assert subjects == {"Overall", "TDP"}
     [overall] = only(findings_for(tight), city_id="hong_kong", kind="mover", subject="Overall")
-    assert "outside its rank interval of" in overall.sentence
+    assert "beyond this edition's 5-95% rank range of" in overall.sentence
 
 
 def test_data_finding_lists_imputed_censored_and_old_values() -> None:

@@ -121,14 +121,6 @@ def test_contents_page_numbers_are_the_pages_of_the_headings(
         assert flat(heading) in flat(annual_pdf.pages[entry_page - 1]), heading
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "contents titles come from Chapter.sections in reportgen/annual.py, the headings from the "
-        "templates: 'Strengths and gaps' vs 'Strengths and gaps against <peers>' (spotlight.html), "
-        "'Ranks then and now' vs 'Ranks in <previous> and <year>' (changes.html)"
-    ),
-)
 def test_contents_entries_name_the_headings_they_point_to(
     annual_pdf: PdfDoc, outline: list[tuple[int, str, int]]
 ) -> None:
@@ -227,14 +219,6 @@ def test_pages_carry_the_chapter_as_running_header_and_n_of_total(
         assert chapter.upper() in lines, f"page {number}: no running header {chapter.upper()!r}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "templates/print.css sets string-set on .doc-title and .edition-line, which are "
-        "display:none; WeasyPrint creates no box for them, so string(doc-title) and "
-        "string(edition-line) stay empty"
-    ),
-)
 def test_pages_carry_the_running_title_and_edition_line(
     annual_pdf: PdfDoc, edition_result: Any
 ) -> None:

@@ -147,13 +147,6 @@ def test_pages_are_numbered_n_of_2(brief_pdfs: Mapping[str, PdfDoc], city_id: st
         assert f"{number} / 2" in [line.strip() for line in page.splitlines()]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "the brief footer's string(edition-line) is empty: templates/print.css sets string-set on "
-        ".edition-line, which is display:none, so WeasyPrint never sets the string"
-    ),
-)
 def test_footer_carries_the_edition_line(
     brief_pdfs: Mapping[str, PdfDoc], edition_result: Any
 ) -> None:

@@ -7,6 +7,7 @@ import hashlib
 import json
 import multiprocessing
 import pickle
+import re
 import shutil
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -20,10 +21,11 @@ from conftest import TINY_FILES
 from pypdf import PdfReader
 
 from reportgen import render
+from reportgen.annual import build_annual_context
 from reportgen.app import Inputs, compute
 from reportgen.brief import build_brief_context
 from reportgen.errors import OutputError
-from reportgen.outputs import annual_task, brief_tasks
+from reportgen.outputs import annual_task, brief_tasks, for_workers
 from reportgen.pipeline import EditionResult
 from reportgen.publish import (
     MANIFEST,
@@ -83,6 +85,14 @@ VARIANTS: dict[str, tuple[Callable[[dict[str, str]], None], frozenset[str]]] = {
     "one source": (_edit("observations.csv", "shenzhen,pct_patents,2024,4100,https://example.org/gii",
                          "shenzhen,pct_patents,2024,4100,https://example.org/gii-2024"),
                    frozenset({"shenzhen"})),
+    # Hong Kong's context value overtakes Shenzhen's: Shenzhen's brief changes only through its
+    # printed rank ("4 of 4"), Singapore's and London's through their printed peer medians.
+    "context value crossing": (_edit("observations.csv", "hong_kong,broadband,2024,100",
+                                     "hong_kong,broadband,2024,250"), frozenset(CITIES)),
+    # Last year's value, inside last year's range and ranks: only Shenzhen's "change since
+    # 2023" moves.
+    "previous year value": (_edit("observations.csv", "shenzhen,safety_index,2023,72.1",
+                                  "shenzhen,safety_index,2023,70.0"), frozenset({"shenzhen"})),
     # A scored value moves Hong Kong on the plane that every brief draws.
     "one scored value": (_edit("observations.csv", "hong_kong,safety_index,2024,78.7",
                                "hong_kong,safety_index,2024,70.0"), frozenset(CITIES)),
@@ -252,14 +262,15 @@ def test_manifest_lists_every_file_with_sha_input_hash_pages_and_time(
     tasks = plan(variants["nothing"].result, out, write_html=True)
     rebuilt(tasks, out)
     files = read_manifest(out)["files"]
-    on_disk = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.suffix in (".pdf", ".html")}
+    on_disk = {p.relative_to(out).as_posix() for p in out.rglob("*")
+               if p.suffix in (".pdf", ".html")}
     assert set(files) == on_disk
     assert len(on_disk) == 2 * len(tasks)
     keys = {t.target.relative_to(out.resolve()).as_posix(): t.input_hash for t in tasks}
     for relative, entry in files.items():
         assert entry["sha256"] == sha256(out / relative)
         assert entry["input_hash"] == keys[relative.replace(".html", ".pdf")]
-        assert entry["generated"].endswith("Z") and entry["generated"][:2] == "20"
+        assert re.fullmatch(r"20\d\d-\d\d-\d\dT\d\d:\d\d:\d\dZ", entry["generated"])
         if entry["kind"] == "pdf":
             assert entry["pages"] == 2
     (out / "briefs" / "london.pdf").unlink()
@@ -275,6 +286,20 @@ def test_the_edition_is_sent_to_each_worker_once_not_with_every_task(
     edition_size = len(pickle.dumps(next(iter(shared.values()))))
     for task in tasks:
         assert len(pickle.dumps(task.detached())) < min(20_000, edition_size / 10)
+
+
+def test_workers_get_the_edition_without_draws_and_print_the_same(
+        variants: Mapping[str, Variant]) -> None:
+    result = variants["nothing"].result
+    slim = for_workers(result)
+    assert result.uncertainty is not None
+    assert slim.uncertainty is not None
+    assert slim.uncertainty.ranks.size == 0 < result.uncertainty.ranks.size
+    assert input_hash(build_annual_context(slim, with_chinese=False)) == \
+        input_hash(build_annual_context(result, with_chinese=False))
+    labels = city_labels(result, False)
+    assert input_hash(build_brief_context(slim, "london", labels=labels)) == \
+        variants["nothing"].view_hashes["london"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -295,9 +320,14 @@ def test_safe_target_refuses_paths_outside_the_output_folder(tmp_path: Path) -> 
 def test_atomic_write_keeps_the_previous_file_when_writing_fails(tmp_path: Path) -> None:
     target = tmp_path / "briefs" / "london.pdf"
     render.write_bytes_atomic(target, b"%PDF previous")
-    with pytest.raises(RuntimeError), render.atomic_path(target) as temporary:
-        temporary.write_bytes(b"%PDF half")
-        raise RuntimeError("disk full")
+
+    def write_half() -> None:
+        with render.atomic_path(target) as temporary:
+            temporary.write_bytes(b"%PDF half")
+            raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        write_half()
     assert target.read_bytes() == b"%PDF previous"
     assert sorted(p.name for p in target.parent.iterdir()) == ["london.pdf"]
 
@@ -317,7 +347,8 @@ def test_progress_bar_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> Non
 
     monkeypatch.setattr(sys, "stderr", Terminal())
     bar = _progress(10, quiet=False, skipped=3)
-    assert bar is not None and bar.total == 10
+    assert bar is not None
+    assert bar.total == 10
     bar.close()
     assert _progress(10, quiet=True) is None
 
@@ -409,7 +440,8 @@ def test_a_failed_render_leaves_the_previous_pdf_and_no_temporary_files(rendered
     london = rendered.out / "briefs" / "london.pdf"
     assert london.read_bytes() == rendered.previous_london
     entry = read_manifest(rendered.out)["files"]["briefs/london.pdf"]
-    assert entry["sha256"] == sha256(london) and entry["input_hash"] != "changed"
+    assert entry["sha256"] == sha256(london)
+    assert entry["input_hash"] != "changed"
     assert not [p for p in rendered.out.rglob("*") if p.name.endswith(".tmp")]
 
 

@@ -141,14 +141,6 @@ def test_brief_marks_a_value_below_a_published_list(london_brief: Any) -> None:
     assert row.unit == "USD bn"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "views.indicator_rows shows datasets['imputed'], which is after the denominate step: a "
-        "per-capita indicator's bounded value prints as 2.69e−07 'USD bn' instead of the list's "
-        "last value, 2.5 USD bn"
-    ),
-)
 def test_brief_shows_the_lists_last_value_in_the_indicators_unit(london_brief: Any) -> None:
     assert row_named(london_brief, "VC raised").value == "2.5"
 
@@ -167,13 +159,6 @@ def test_brief_charts_are_the_plane_and_the_profile_with_alt_text(london_brief: 
     assert london_brief.profile.alt.startswith("Dot plot of London's")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "reportgen/brief.py pillar_profile_figure calls charts.profile_chart(..., source='') so "
-        "the pillar profile (brief and annual spotlight) prints no source line"
-    ),
-)
 def test_every_brief_chart_has_a_source_line(london_brief: Any) -> None:
     for spec in london_brief.charts.values():
         assert any(line.startswith("Source: ") for line in spec["title"].get("subtitle", []))

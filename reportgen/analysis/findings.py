@@ -90,7 +90,7 @@ TEMPLATES: dict[str, str] = {
     "mover_scores": " (score {previous_score} to {score})",
     "mover_score": "{city}'s score in {label} {verb} from {previous_score} to {score}, "
     "{score_change} points; its rank is {current}.",
-    "mover_reason_interval": "outside its rank interval of {low} to {high}",
+    "mover_reason_interval": "beyond this edition's 5-95% rank range of {low} to {high}",
     "mover_reason_places": "a move of {places}",
     "stage": "{city} is in the {stage} stage: TDP {tdp} against a threshold of {tdp_threshold}, "
     "ECC {ecc} against a threshold of {ecc_threshold}.",
