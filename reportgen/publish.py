@@ -252,9 +252,9 @@ def _frame_bytes(frame: pd.DataFrame) -> bytes:
         columns[position] = column
     rounded = pd.DataFrame(columns, index=frame.index)
     try:
-        hashed = pd.util.hash_pandas_object(rounded, index=True).to_numpy().tobytes()
+        hashed = bytes(pd.util.hash_pandas_object(rounded, index=True).to_numpy().tobytes())
     except TypeError:  # unhashable cells (lists, dicts): fall back to their JSON text
-        hashed = rounded.to_json(orient="split", default_handler=str).encode()
+        hashed = str(rounded.to_json(orient="split", default_handler=str)).encode()
     return header + hashed
 
 

@@ -408,7 +408,7 @@ def _imputed_in_raw_units(result: EditionResult, city_id: str, indicator_id: str
     if bool(result.index.bound_limited_mask.at[city_id, indicator_id]) and not pd.isna(bound):
         return float(bound)
     value = float(result.index.datasets["imputed"].at[city_id, indicator_id])
-    denominator = result.index.framework.denominator_map.get(indicator_id)
+    denominator = result.index.framework.denominator_map().get(indicator_id)
     if denominator:
         value *= float(result.index.data.units.at[city_id, denominator])
     return value
