@@ -619,6 +619,19 @@ def write_manifest(out_dir: Path, manifest: Mapping[str, Any]) -> None:
     render.write_bytes_atomic(out_dir / MANIFEST, text.encode("utf-8"))
 
 
+def remove_stale_temporaries(out_dir: Path) -> list[Path]:
+    """Delete temporary files that a killed run left behind (``.NAME.*.tmp`` from atomic writes).
+
+    Called under the output lock, when no other reportgen run can be writing into the folder.
+    """
+    removed = []
+    for path in (*out_dir.glob(".*.tmp"), *out_dir.glob("*/.*.tmp")):
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+            removed.append(path)
+    return removed
+
+
 @contextlib.contextmanager
 def output_lock(out_dir: Path) -> Iterator[None]:
     """One publishing run per output folder at a time; a second run waits its turn."""
@@ -754,6 +767,7 @@ def publish(
     tasks = list(tasks)
     executor = executor or LocalExecutor()
     with output_lock(out_dir):
+        remove_stale_temporaries(out_dir)
         manifest = read_manifest(out_dir)
         files: dict[str, Any] = manifest["files"]
         root = out_dir.resolve()

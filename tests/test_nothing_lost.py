@@ -268,11 +268,6 @@ def test_a_killed_run_leaves_the_previous_file_intact(killed_run: Path) -> None:
     assert len(leftovers(killed_run.parent)) == 1  # the killed writer's, nobody could remove it
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="publish() does not remove temporary files left by a killed run (SIGKILL, SIGTERM, "
-    "power cut); it should delete stale .*.tmp files under the output lock before rendering",
-)
 def test_the_next_run_removes_temporary_files_of_a_killed_run(killed_run: Path) -> None:
     out = killed_run.parent
     publish([], out, executor=LocalExecutor(1))
