@@ -34,8 +34,7 @@ def _clock() -> float:
 def _tasks(result: Any, out: Path, cities: Sequence[str] | None, annual: bool) -> list[Any]:
     from reportgen.outputs import annual_task, brief_tasks, select_cities
 
-    common: dict[str, Any] = {"pdf_variant": "pdf/ua-1", "write_html": False,
-                              "with_chinese": False}
+    common: dict[str, Any] = {"pdf_variant": "pdf/ua-1", "write_html": False, "with_chinese": False}
     tasks = [annual_task(result, out, **common)] if annual else []
     chosen = select_cities(result, cities or ())
     return tasks + brief_tasks(result, out, chosen, **common)
@@ -73,8 +72,11 @@ def bundled(n_briefs: int, overhead_sample: int, cli: bool) -> dict[str, Any]:
         seconds, _ = _publish(tasks, out, jobs)
         figures[f"briefs_per_s_{jobs}"] = len(tasks) / (planned + seconds)
         figures[f"briefs_wall_s_{jobs}"] = planned + seconds
-        print(f"  {len(tasks)} briefs on {jobs} worker(s): {planned + seconds:.1f} s "
-              f"(plan {planned:.2f} s)", flush=True)
+        print(
+            f"  {len(tasks)} briefs on {jobs} worker(s): {planned + seconds:.1f} s "
+            f"(plan {planned:.2f} s)",
+            flush=True,
+        )
 
     # Full build (annual + every brief, 2 workers) and a rebuild with nothing changed.
     out = work / "full"
@@ -85,18 +87,37 @@ def bundled(n_briefs: int, overhead_sample: int, cli: bool) -> dict[str, Any]:
     seconds, report = _publish(_tasks(result, out, None, annual=True), out, 2, force=False)
     figures["rebuild_s"] = _clock() - started
     assert len(report.skipped) == len(report.outcomes), "a no-change rebuild rendered something"
-    print(f"  full build {figures['full_build_s']:.1f} s, no-change rebuild "
-          f"{figures['rebuild_s']:.2f} s (after compute)", flush=True)
+    print(
+        f"  full build {figures['full_build_s']:.1f} s, no-change rebuild "
+        f"{figures['rebuild_s']:.2f} s (after compute)",
+        flush=True,
+    )
     if cli:
         out = work / "cli"
         for label, extra in (("cli_full_s", ["--force"]), ("cli_rebuild_s", [])):
             started = _clock()
-            subprocess.run([*CLI, "build", "--data", str(ROOT / "data"), "--out", str(out),
-                            "--jobs", "2", "--quiet", *extra], check=True, cwd=ROOT,
-                           stderr=subprocess.DEVNULL)
+            subprocess.run(
+                [
+                    *CLI,
+                    "build",
+                    "--data",
+                    str(ROOT / "data"),
+                    "--out",
+                    str(out),
+                    "--jobs",
+                    "2",
+                    "--quiet",
+                    *extra,
+                ],
+                check=True,
+                cwd=ROOT,
+                stderr=subprocess.DEVNULL,
+            )
             figures[label] = _clock() - started
-        print(f"  CLI: build {figures['cli_full_s']:.1f} s, "
-              f"rebuild {figures['cli_rebuild_s']:.1f} s", flush=True)
+        print(
+            f"  CLI: build {figures['cli_full_s']:.1f} s, rebuild {figures['cli_rebuild_s']:.1f} s",
+            flush=True,
+        )
 
     figures.update(overhead(result, work / "overhead", cities[:overhead_sample]))
     return figures
@@ -120,11 +141,15 @@ def overhead(result: Any, out: Path, cities: Sequence[str]) -> dict[str, Any]:
         context = task.view_model()
         html = render.render_html(render.make_environment(), task.template, context)
         svgs = {key: charts.to_svg(spec) for key, spec in context.charts.items()}
-        fetcher = render.AssetFetcher(charts=svgs,
-                                      roots=(render.TEMPLATES_DIR, *render.font_directories()))
+        fetcher = render.AssetFetcher(
+            charts=svgs, roots=(render.TEMPLATES_DIR, *render.font_directories())
+        )
         started = _clock()
-        document = weasyprint.HTML(string=html, base_url=render.TEMPLATES_DIR.as_uri() + "/",
-                                   url_fetcher=render._weasy_fetcher(fetcher))
+        document = weasyprint.HTML(
+            string=html,
+            base_url=render.TEMPLATES_DIR.as_uri() + "/",
+            url_fetcher=render._weasy_fetcher(fetcher),
+        )
         document.write_pdf(io.BytesIO(), pdf_variant=task.pdf_variant)
         return _clock() - started
 
@@ -141,13 +166,21 @@ def overhead(result: Any, out: Path, cities: Sequence[str]) -> dict[str, Any]:
             alone.append(weasyprint_alone(task))
         ours.append(rendered.outcome.seconds)
         phases.append(dict(rendered.outcome.phases))
-    mean_phase = {k: statistics.mean(p.get(k, 0.0) for p in phases)
-                  for k in ("context", "html", "charts", "pdf")}
-    print(f"  per brief ({len(tasks)}): reportgen {statistics.mean(ours):.2f} s, WeasyPrint alone "
-          f"{statistics.mean(alone):.2f} s; phases "
-          + ", ".join(f"{k} {v:.2f}" for k, v in mean_phase.items()), flush=True)
-    return {"brief_s": statistics.mean(ours), "weasyprint_s": statistics.mean(alone),
-            "phases": mean_phase}
+    mean_phase = {
+        k: statistics.mean(p.get(k, 0.0) for p in phases)
+        for k in ("context", "html", "charts", "pdf")
+    }
+    print(
+        f"  per brief ({len(tasks)}): reportgen {statistics.mean(ours):.2f} s, WeasyPrint alone "
+        f"{statistics.mean(alone):.2f} s; phases "
+        + ", ".join(f"{k} {v:.2f}" for k, v in mean_phase.items()),
+        flush=True,
+    )
+    return {
+        "brief_s": statistics.mean(ours),
+        "weasyprint_s": statistics.mean(alone),
+        "phases": mean_phase,
+    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -194,13 +227,20 @@ def scale(sizes: Sequence[int], sample: int) -> list[dict[str, Any]]:
     rows = []
     for n in sizes:
         started = _clock()
-        child = subprocess.run([sys.executable, __file__, "--scale-child", str(n), "--sample",
-                                str(sample)], check=True, capture_output=True, text=True,
-                               cwd=ROOT)
+        child = subprocess.run(
+            [sys.executable, __file__, "--scale-child", str(n), "--sample", str(sample)],
+            check=True,
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        )
         row = json.loads(child.stdout.strip().splitlines()[-1])
         row["total_s"] = _clock() - started
-        print(f"  {n} cities: compute {row['compute_s']:.1f} s, plan {row['plan_s']:.1f} s, "
-              f"brief {row['brief_cpu_s']:.2f} s, peak {row['peak_main_mb']:.0f} MB", flush=True)
+        print(
+            f"  {n} cities: compute {row['compute_s']:.1f} s, plan {row['plan_s']:.1f} s, "
+            f"brief {row['brief_cpu_s']:.2f} s, peak {row['peak_main_mb']:.0f} MB",
+            flush=True,
+        )
         rows.append(row)
     return rows
 
@@ -232,31 +272,45 @@ def main(argv: Sequence[str] | None = None) -> None:
     rebuild = b["rebuild_s"] / b["full_build_s"]
     ratio = b["brief_s"] / b["weasyprint_s"]
     print("\n=== results ===")
-    print(f"briefs/s, {args.briefs} briefs: 1 worker {b['briefs_per_s_1']:.2f}, "
-          f"2 workers {b['briefs_per_s_2']:.2f}  -> speed-up {speedup:.2f}x (target >= 1.7x)")
-    print(f"no-change rebuild / full build (after compute): {b['rebuild_s']:.2f} s / "
-          f"{b['full_build_s']:.1f} s = {rebuild:.1%} (target <= 10%)")
+    print(
+        f"briefs/s, {args.briefs} briefs: 1 worker {b['briefs_per_s_1']:.2f}, "
+        f"2 workers {b['briefs_per_s_2']:.2f}  -> speed-up {speedup:.2f}x (target >= 1.7x)"
+    )
+    print(
+        f"no-change rebuild / full build (after compute): {b['rebuild_s']:.2f} s / "
+        f"{b['full_build_s']:.1f} s = {rebuild:.1%} (target <= 10%)"
+    )
     if "cli_full_s" in b:
-        print(f"  end to end (CLI, with import and compute): {b['cli_rebuild_s']:.1f} s / "
-              f"{b['cli_full_s']:.1f} s = {b['cli_rebuild_s'] / b['cli_full_s']:.1%}")
-    print(f"per brief vs WeasyPrint alone on its final HTML: {b['brief_s']:.2f} s / "
-          f"{b['weasyprint_s']:.2f} s = {ratio:.2f}x (target <= 1.3x); phases "
-          + ", ".join(f"{k} {v:.2f} s" for k, v in b["phases"].items()))
+        print(
+            f"  end to end (CLI, with import and compute): {b['cli_rebuild_s']:.1f} s / "
+            f"{b['cli_full_s']:.1f} s = {b['cli_rebuild_s'] / b['cli_full_s']:.1%}"
+        )
+    print(
+        f"per brief vs WeasyPrint alone on its final HTML: {b['brief_s']:.2f} s / "
+        f"{b['weasyprint_s']:.2f} s = {ratio:.2f}x (target <= 1.3x); phases "
+        + ", ".join(f"{k} {v:.2f} s" for k, v in b["phases"].items())
+    )
     print(f"scale (synthetic; briefs: a fixed sample of {args.sample} per size, 2 workers):")
-    print(f"  {'cities':>6} {'generate':>9} {'compute':>8} {'plan/keys':>9} {'per brief':>9} "
-          f"{'context':>8} {'peak main':>10} {'peak worker':>11}")
+    print(
+        f"  {'cities':>6} {'generate':>9} {'compute':>8} {'plan/keys':>9} {'per brief':>9} "
+        f"{'context':>8} {'peak main':>10} {'peak worker':>11}"
+    )
     for r in rows:
-        print(f"  {r['cities']:>6} {r['generate_s']:>8.1f}s {r['compute_s']:>7.1f}s "
-              f"{r['plan_s']:>8.1f}s {r['brief_cpu_s']:>8.2f}s {r['context_s']:>7.2f}s "
-              f"{r['peak_main_mb']:>8.0f}MB {r['peak_worker_mb']:>9.0f}MB")
+        print(
+            f"  {r['cities']:>6} {r['generate_s']:>8.1f}s {r['compute_s']:>7.1f}s "
+            f"{r['plan_s']:>8.1f}s {r['brief_cpu_s']:>8.2f}s {r['context_s']:>7.2f}s "
+            f"{r['peak_main_mb']:>8.0f}MB {r['peak_worker_mb']:>9.0f}MB"
+        )
     if len(rows) >= 2:
         first, last = rows[0], rows[-1]
         factor = last["cities"] / first["cities"]
-        print(f"  growth {first['cities']} -> {last['cities']} cities (x{factor:.0f}): compute "
-              f"x{last['compute_s'] / first['compute_s']:.1f}, plan "
-              f"x{last['plan_s'] / max(first['plan_s'], 1e-3):.1f}, per brief "
-              f"x{last['brief_cpu_s'] / first['brief_cpu_s']:.1f}, peak memory "
-              f"x{last['peak_main_mb'] / first['peak_main_mb']:.1f}")
+        print(
+            f"  growth {first['cities']} -> {last['cities']} cities (x{factor:.0f}): compute "
+            f"x{last['compute_s'] / first['compute_s']:.1f}, plan "
+            f"x{last['plan_s'] / max(first['plan_s'], 1e-3):.1f}, per brief "
+            f"x{last['brief_cpu_s'] / first['brief_cpu_s']:.1f}, peak memory "
+            f"x{last['peak_main_mb'] / first['peak_main_mb']:.1f}"
+        )
 
 
 if __name__ == "__main__":

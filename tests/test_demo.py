@@ -36,7 +36,8 @@ def observations(thousand: tuple[Path, float]) -> pd.DataFrame:
 
 
 def test_thousand_cities_are_written_quickly_and_pass_the_data_checks(
-        thousand: tuple[Path, float], observations: pd.DataFrame) -> None:
+    thousand: tuple[Path, float], observations: pd.DataFrame
+) -> None:
     folder, seconds = thousand
     assert seconds < 10
     dataset = load_dataset(folder)  # every cell parses: ids, numbers, years, URLs
@@ -55,8 +56,9 @@ def test_thousand_cities_are_written_quickly_and_pass_the_data_checks(
         assert (this_year.groupby("indicator_id")["value"].nunique() >= 2).all()
 
 
-def test_everything_is_labelled_synthetic(thousand: tuple[Path, float],
-                                          observations: pd.DataFrame) -> None:
+def test_everything_is_labelled_synthetic(
+    thousand: tuple[Path, float], observations: pd.DataFrame
+) -> None:
     folder = thousand[0]
     assert observations["note"].str.contains("SYNTHETIC").all()
     assert observations["source_url"].str.fullmatch(SYNTHETIC_URL + r"/source-\d\d").all()
@@ -84,27 +86,34 @@ def test_indicators_and_edition_are_the_bundled_ones(thousand: tuple[Path, float
     for key in ("framework", "stages", "year", "previous_year"):
         assert edition[key] == original[key], key
     # Winsorisation limits count cities: 3 of the 30 bundled cities is 100 of 1000.
-    treat = [(ours, theirs) for ours, theirs in zip(edition["build"], original["build"],
-                                                    strict=True) if "winmax" in theirs]
+    treat = [
+        (ours, theirs)
+        for ours, theirs in zip(edition["build"], original["build"], strict=True)
+        if "winmax" in theirs
+    ]
     assert [(o["winmax"], t["winmax"]) for o, t in treat] == [(100, 3)]
     for ours, theirs in zip(edition["build"], original["build"], strict=True):
-        assert {k: v for k, v in ours.items() if k != "winmax"} == \
-            {k: v for k, v in theirs.items() if k != "winmax"}
+        assert {k: v for k, v in ours.items() if k != "winmax"} == {
+            k: v for k, v in theirs.items() if k != "winmax"
+        }
     assert edition["uncertainty"]["winsorisation"] == [33, 67, 100, 133, 167]
     assert edition["uncertainty"]["aggregation"] == ["arithmetic"]
     changed = ("winsorisation", "aggregation")
-    assert {k: v for k, v in edition["uncertainty"].items() if k not in changed} == \
-        {k: v for k, v in original["uncertainty"].items() if k not in changed}
+    assert {k: v for k, v in edition["uncertainty"].items() if k not in changed} == {
+        k: v for k, v in original["uncertainty"].items() if k not in changed
+    }
 
 
 def _values(observations: pd.DataFrame, indicator_id: str, year: int = 2026) -> pd.Series:
-    rows = observations[(observations["indicator_id"] == indicator_id)
-                        & (observations["year"] == year)]
+    rows = observations[
+        (observations["indicator_id"] == indicator_id) & (observations["year"] == year)
+    ]
     return rows.set_index("city_id")["value"]
 
 
-def test_distributions_look_like_real_city_data(observations: pd.DataFrame,
-                                                thousand: tuple[Path, float]) -> None:
+def test_distributions_look_like_real_city_data(
+    observations: pd.DataFrame, thousand: tuple[Path, float]
+) -> None:
     # Counts and money are right-skewed (a few giants), log-symmetric.
     for indicator_id in ("unicorn_valuation", "gmm_gdp_per_capita_ppp", "numbeo_price_to_income"):
         values = _values(observations, indicator_id)
@@ -119,8 +128,10 @@ def test_distributions_look_like_real_city_data(observations: pd.DataFrame,
     before = _values(observations, "numbeo_safety_index", 2025).reindex(safety.index)
     assert 0.9 < np.corrcoef(before, safety)[0, 1] < 0.9999
     # Technology indicators move together (one latent strength per city).
-    both = pd.concat([_values(observations, "unicorn_count"),
-                      _values(observations, "gii_cluster_pubs", 2026)], axis=1).dropna()
+    both = pd.concat(
+        [_values(observations, "unicorn_count"), _values(observations, "gii_cluster_pubs", 2026)],
+        axis=1,
+    ).dropna()
     assert both.corr(method="spearman").iloc[0, 1] > 0.3
     # Nested and backed counts stay consistent.
     top100 = _values(observations, "arwu_top100_univ")
@@ -132,7 +143,8 @@ def test_distributions_look_like_real_city_data(observations: pd.DataFrame,
 
 
 def test_top_lists_leave_the_other_cities_out_below_the_threshold(
-        observations: pd.DataFrame, thousand: tuple[Path, float]) -> None:
+    observations: pd.DataFrame, thousand: tuple[Path, float]
+) -> None:
     indicators = pd.read_csv(thousand[0] / "indicators.csv").set_index("indicator_id")
     # As in the bundled data, 17 of every 30 cities are on the venture-capital list.
     raised = _values(observations, "vc_capital_raised_6y")
@@ -162,13 +174,13 @@ def test_too_few_cities_is_a_user_error(tmp_path: Path) -> None:
         write_demo_data(tmp_path, n_cities=2, seed=1)
 
 
-def test_the_bundled_edition_builds_and_publishes_on_fifty_synthetic_cities(
-        tmp_path: Path) -> None:
+def test_the_bundled_edition_builds_and_publishes_on_fifty_synthetic_cities(tmp_path: Path) -> None:
     from reportgen.cli import main
 
     folder = tmp_path / "fifty"
-    run = CliRunner().invoke(main, ["demo-data", "--cities", "50", "--seed", "5",
-                                    "--out", str(folder)])
+    run = CliRunner().invoke(
+        main, ["demo-data", "--cities", "50", "--seed", "5", "--out", str(folder)]
+    )
     assert run.exit_code == 0, run.output
     assert "50 cities" in run.output
     assert validate_inputs(Inputs(data=folder)).startswith("ok: 50 cities")
@@ -179,8 +191,14 @@ def test_the_bundled_edition_builds_and_publishes_on_fifty_synthetic_cities(
     assert result.scores["ECC"].std() > 5
     assert result.findings
     city = str(result.scores["Overall"].idxmax())
-    task = brief_tasks(result, tmp_path / "out", [city], pdf_variant="pdf/ua-1",
-                       write_html=False, with_chinese=False)[0]
+    task = brief_tasks(
+        result,
+        tmp_path / "out",
+        [city],
+        pdf_variant="pdf/ua-1",
+        write_html=False,
+        with_chinese=False,
+    )[0]
     rendered = render_output(task)
     assert rendered.outcome.ok, rendered.outcome.error
     assert rendered.outcome.pages == 2

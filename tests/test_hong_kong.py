@@ -13,7 +13,12 @@ from reportgen.app import Inputs, compute
 from reportgen.pipeline import EditionResult
 
 DATA = Path(__file__).resolve().parent.parent / "data"
-VC_INDICATORS = {"vc_capital_raised_6y", "vc_deal_count_6y", "vc_exit_value_6y", "vc_ecosystem_rank"}
+VC_INDICATORS = {
+    "vc_capital_raised_6y",
+    "vc_deal_count_6y",
+    "vc_exit_value_6y",
+    "vc_ecosystem_rank",
+}
 
 
 @pytest.fixture(scope="module")
@@ -41,9 +46,9 @@ def test_venture_capital_gap_uses_the_real_figures(bundled: EditionResult) -> No
     assert {"vc_ecosystem_rank", "vc_capital_raised_6y"} <= set(gaps)
 
     observations = pd.read_csv(DATA / "observations.csv")
-    hk_rank = observations.query(
-        "city_id == 'hong_kong' and indicator_id == 'vc_ecosystem_rank'"
-    )["value"]
+    hk_rank = observations.query("city_id == 'hong_kong' and indicator_id == 'vc_ecosystem_rank'")[
+        "value"
+    ]
     rank = gaps["vc_ecosystem_rank"]
     assert rank.evidence_for("city").value == pytest.approx(float(hk_rank.iloc[-1]))
     assert "26th" in rank.sentence
@@ -56,9 +61,9 @@ def test_venture_capital_gap_uses_the_real_figures(bundled: EditionResult) -> No
     )
     assert capital.evidence_for("city").is_bounded
     peers = [c for c in capital.comparison.members if c != "hong_kong"]
-    assert set(peers) == set(bundled.stages.index[bundled.stages["stage_id"] == "growth_driven"]) - {
-        "hong_kong"
-    }
+    assert set(peers) == set(
+        bundled.stages.index[bundled.stages["stage_id"] == "growth_driven"]
+    ) - {"hong_kong"}
     ratio = capital.evidence_for("ratio").value
     median = capital.evidence_for("peer_median").value
     assert ratio == pytest.approx(31.2 / median)
@@ -75,9 +80,7 @@ def test_gap_disappears_when_hong_kong_reaches_the_peer_median(
     copy = tmp_path / "data"
     shutil.copytree(DATA, copy)
     observations = pd.read_csv(copy / "observations.csv", dtype=str, keep_default_na=False)
-    keep = ~(
-        (observations["city_id"] == "hong_kong") & observations["indicator_id"].isin(targets)
-    )
+    keep = ~((observations["city_id"] == "hong_kong") & observations["indicator_id"].isin(targets))
     added = pd.DataFrame(
         [
             {

@@ -53,8 +53,7 @@ CONTEXT_INDICATOR = (
 CONTEXT_ROWS = "".join(
     f"{city},broadband,{year},{value},https://example.org/ookla,\n"
     for year in (2023, 2024)
-    for city, value in (("hong_kong", 100), ("shenzhen", 200), ("singapore", 300),
-                        ("london", 400))
+    for city, value in (("hong_kong", 100), ("shenzhen", 200), ("singapore", 300), ("london", 400))
 )
 UNCERTAINTY = "uncertainty:\n  n: 64\n  seed: 5\n  weights: {levels: [2, 3], noise: 0.25}\n"
 
@@ -80,26 +79,53 @@ VARIANTS: dict[str, tuple[Callable[[dict[str, str]], None], frozenset[str]]] = {
     "nothing": (lambda files: None, frozenset()),
     # London's context value moves but stays the highest: no other brief's rank or peer median
     # of broadband changes, and nothing is scored.
-    "one observation": (_edit("observations.csv", "london,broadband,2024,400",
-                              "london,broadband,2024,410"), frozenset({"london"})),
-    "one source": (_edit("observations.csv", "shenzhen,pct_patents,2024,4100,https://example.org/gii",
-                         "shenzhen,pct_patents,2024,4100,https://example.org/gii-2024"),
-                   frozenset({"shenzhen"})),
+    "one observation": (
+        _edit("observations.csv", "london,broadband,2024,400", "london,broadband,2024,410"),
+        frozenset({"london"}),
+    ),
+    "one source": (
+        _edit(
+            "observations.csv",
+            "shenzhen,pct_patents,2024,4100,https://example.org/gii",
+            "shenzhen,pct_patents,2024,4100,https://example.org/gii-2024",
+        ),
+        frozenset({"shenzhen"}),
+    ),
     # Hong Kong's context value overtakes Shenzhen's: Shenzhen's brief changes only through its
     # printed rank ("4 of 4"), Singapore's and London's through their printed peer medians.
-    "context value crossing": (_edit("observations.csv", "hong_kong,broadband,2024,100",
-                                     "hong_kong,broadband,2024,250"), frozenset(CITIES)),
+    "context value crossing": (
+        _edit("observations.csv", "hong_kong,broadband,2024,100", "hong_kong,broadband,2024,250"),
+        frozenset(CITIES),
+    ),
     # Last year's value, inside last year's range and ranks: only Shenzhen's "change since
     # 2023" moves.
-    "previous year value": (_edit("observations.csv", "shenzhen,safety_index,2023,72.1",
-                                  "shenzhen,safety_index,2023,70.0"), frozenset({"shenzhen"})),
+    "previous year value": (
+        _edit(
+            "observations.csv", "shenzhen,safety_index,2023,72.1", "shenzhen,safety_index,2023,70.0"
+        ),
+        frozenset({"shenzhen"}),
+    ),
     # A scored value moves Hong Kong on the plane that every brief draws.
-    "one scored value": (_edit("observations.csv", "hong_kong,safety_index,2024,78.7",
-                               "hong_kong,safety_index,2024,70.0"), frozenset(CITIES)),
-    "one city name": (_edit("cities.csv", "london,London,", "london,Greater London,"),
-                      frozenset(CITIES)),
-    "edition title": (_edit("edition.yaml", "title: Tiny Tech Cities Index",
-                            "title: Tiny Tech Cities Index (revised)"), frozenset(CITIES)),
+    "one scored value": (
+        _edit(
+            "observations.csv",
+            "hong_kong,safety_index,2024,78.7",
+            "hong_kong,safety_index,2024,70.0",
+        ),
+        frozenset(CITIES),
+    ),
+    "one city name": (
+        _edit("cities.csv", "london,London,", "london,Greater London,"),
+        frozenset(CITIES),
+    ),
+    "edition title": (
+        _edit(
+            "edition.yaml",
+            "title: Tiny Tech Cities Index",
+            "title: Tiny Tech Cities Index (revised)",
+        ),
+        frozenset(CITIES),
+    ),
 }
 
 
@@ -132,12 +158,18 @@ def variants(tmp_path_factory: pytest.TempPathFactory) -> Mapping[str, Variant]:
     return out
 
 
-def plan(result: EditionResult, out_dir: Path, cities: Sequence[str] = CITIES,
-         write_html: bool = False) -> list[RenderTask]:
-    options: dict[str, Any] = {"pdf_variant": "pdf/ua-1", "write_html": write_html,
-                               "with_chinese": False}
-    return [annual_task(result, out_dir, **options),
-            *brief_tasks(result, out_dir, cities, **options)]
+def plan(
+    result: EditionResult, out_dir: Path, cities: Sequence[str] = CITIES, write_html: bool = False
+) -> list[RenderTask]:
+    options: dict[str, Any] = {
+        "pdf_variant": "pdf/ua-1",
+        "write_html": write_html,
+        "with_chinese": False,
+    }
+    return [
+        annual_task(result, out_dir, **options),
+        *brief_tasks(result, out_dir, cities, **options),
+    ]
 
 
 def sha256(path: Path) -> str:
@@ -158,10 +190,15 @@ class FakeRenderer:
             render.write_bytes_atomic(task.target, payload)
             if task.write_html:
                 render.write_bytes_atomic(task.html_target(), b"<html></html>")
-            yield TaskOutcome(name=task.name, target=task.target, ok=True, pages=2,
-                              sha256=hashlib.sha256(payload).hexdigest(),
-                              input_hash=task.input_hash,
-                              html_sha256=hashlib.sha256(b"<html></html>").hexdigest())
+            yield TaskOutcome(
+                name=task.name,
+                target=task.target,
+                ok=True,
+                pages=2,
+                sha256=hashlib.sha256(payload).hexdigest(),
+                input_hash=task.input_hash,
+                html_sha256=hashlib.sha256(b"<html></html>").hexdigest(),
+            )
 
 
 def rebuilt(tasks: Sequence[RenderTask], out_dir: Path, **kwargs: Any) -> set[str]:
@@ -177,7 +214,8 @@ def rebuilt(tasks: Sequence[RenderTask], out_dir: Path, **kwargs: Any) -> set[st
 
 @pytest.mark.parametrize("name", [n for n in VARIANTS if n != "nothing"])
 def test_brief_key_changes_whenever_the_printed_view_model_changes(
-        variants: Mapping[str, Variant], name: str, tmp_path: Path) -> None:
+    variants: Mapping[str, Variant], name: str, tmp_path: Path
+) -> None:
     before, after = variants["nothing"], variants[name]
     keys_before = {t.name: t.input_hash for t in plan(before.result, tmp_path)}
     keys_after = {t.name: t.input_hash for t in plan(after.result, tmp_path)}
@@ -197,15 +235,19 @@ def test_same_inputs_give_the_same_keys(variants: Mapping[str, Variant], tmp_pat
     assert len(set(first.values())) == len(first)  # one key per output
 
 
-def test_pdf_variant_and_html_option_are_part_of_the_output(variants: Mapping[str, Variant],
-                                                            tmp_path: Path) -> None:
+def test_pdf_variant_and_html_option_are_part_of_the_output(
+    variants: Mapping[str, Variant], tmp_path: Path
+) -> None:
     result = variants["nothing"].result
-    ua = brief_tasks(result, tmp_path, ["london"], pdf_variant="pdf/ua-1", write_html=False,
-                     with_chinese=False)[0]
-    archival = brief_tasks(result, tmp_path, ["london"], pdf_variant="pdf/a-3b",
-                           write_html=False, with_chinese=False)[0]
-    chinese = brief_tasks(result, tmp_path, ["london"], pdf_variant="pdf/ua-1",
-                          write_html=False, with_chinese=True)[0]
+    ua = brief_tasks(
+        result, tmp_path, ["london"], pdf_variant="pdf/ua-1", write_html=False, with_chinese=False
+    )[0]
+    archival = brief_tasks(
+        result, tmp_path, ["london"], pdf_variant="pdf/a-3b", write_html=False, with_chinese=False
+    )[0]
+    chinese = brief_tasks(
+        result, tmp_path, ["london"], pdf_variant="pdf/ua-1", write_html=False, with_chinese=True
+    )[0]
     assert len({ua.input_hash, archival.input_hash, chinese.input_hash}) == 3
 
 
@@ -215,15 +257,17 @@ def test_pdf_variant_and_html_option_are_part_of_the_output(variants: Mapping[st
 
 @pytest.mark.parametrize("name", list(VARIANTS))
 def test_a_change_rebuilds_exactly_the_outputs_that_print_it(
-        variants: Mapping[str, Variant], name: str, tmp_path: Path) -> None:
+    variants: Mapping[str, Variant], name: str, tmp_path: Path
+) -> None:
     out = tmp_path / "out"
     assert rebuilt(plan(variants["nothing"].result, out), out) == {"annual", *CITIES}
     expected = set(VARIANTS[name][1]) | ({"annual"} if name != "nothing" else set())
     assert rebuilt(plan(variants[name].result, out), out) == expected
 
 
-def test_a_template_change_rebuilds_everything(variants: Mapping[str, Variant], tmp_path: Path,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_template_change_rebuilds_everything(
+    variants: Mapping[str, Variant], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     templates = tmp_path / "templates"
     shutil.copytree(render.TEMPLATES_DIR, templates)
     monkeypatch.setattr(render, "TEMPLATES_DIR", templates)
@@ -236,7 +280,8 @@ def test_a_template_change_rebuilds_everything(variants: Mapping[str, Variant], 
 
 
 def test_deleted_or_tampered_files_are_rebuilt_and_force_rebuilds_all(
-        variants: Mapping[str, Variant], tmp_path: Path) -> None:
+    variants: Mapping[str, Variant], tmp_path: Path
+) -> None:
     out, result = tmp_path / "out", variants["nothing"].result
     rebuilt(plan(result, out), out)
     (out / "briefs" / "london.pdf").unlink()
@@ -247,8 +292,7 @@ def test_deleted_or_tampered_files_are_rebuilt_and_force_rebuilds_all(
     assert rebuilt(plan(result, out), out, force=True) == {"annual", *CITIES}
 
 
-def test_html_written_later_is_not_skipped(variants: Mapping[str, Variant],
-                                           tmp_path: Path) -> None:
+def test_html_written_later_is_not_skipped(variants: Mapping[str, Variant], tmp_path: Path) -> None:
     out, result = tmp_path / "out", variants["nothing"].result
     rebuilt(plan(result, out, ["london"]), out)
     assert rebuilt(plan(result, out, ["london"], write_html=True), out) == {"annual", "london"}
@@ -257,13 +301,15 @@ def test_html_written_later_is_not_skipped(variants: Mapping[str, Variant],
 
 
 def test_manifest_lists_every_file_with_sha_input_hash_pages_and_time(
-        variants: Mapping[str, Variant], tmp_path: Path) -> None:
+    variants: Mapping[str, Variant], tmp_path: Path
+) -> None:
     out = tmp_path / "out"
     tasks = plan(variants["nothing"].result, out, write_html=True)
     rebuilt(tasks, out)
     files = read_manifest(out)["files"]
-    on_disk = {p.relative_to(out).as_posix() for p in out.rglob("*")
-               if p.suffix in (".pdf", ".html")}
+    on_disk = {
+        p.relative_to(out).as_posix() for p in out.rglob("*") if p.suffix in (".pdf", ".html")
+    }
     assert set(files) == on_disk
     assert len(on_disk) == 2 * len(tasks)
     keys = {t.target.relative_to(out.resolve()).as_posix(): t.input_hash for t in tasks}
@@ -279,7 +325,8 @@ def test_manifest_lists_every_file_with_sha_input_hash_pages_and_time(
 
 
 def test_the_edition_is_sent_to_each_worker_once_not_with_every_task(
-        variants: Mapping[str, Variant], tmp_path: Path) -> None:
+    variants: Mapping[str, Variant], tmp_path: Path
+) -> None:
     tasks = plan(variants["nothing"].result, tmp_path)
     shared = shared_inputs(tasks)
     assert len(shared) == 1  # the annual and the briefs share one copy
@@ -289,17 +336,21 @@ def test_the_edition_is_sent_to_each_worker_once_not_with_every_task(
 
 
 def test_workers_get_the_edition_without_draws_and_print_the_same(
-        variants: Mapping[str, Variant]) -> None:
+    variants: Mapping[str, Variant],
+) -> None:
     result = variants["nothing"].result
     slim = for_workers(result)
     assert result.uncertainty is not None
     assert slim.uncertainty is not None
     assert slim.uncertainty.ranks.size == 0 < result.uncertainty.ranks.size
-    assert input_hash(build_annual_context(slim, with_chinese=False)) == \
-        input_hash(build_annual_context(result, with_chinese=False))
+    assert input_hash(build_annual_context(slim, with_chinese=False)) == input_hash(
+        build_annual_context(result, with_chinese=False)
+    )
     labels = city_labels(result, False)
-    assert input_hash(build_brief_context(slim, "london", labels=labels)) == \
-        variants["nothing"].view_hashes["london"]
+    assert (
+        input_hash(build_brief_context(slim, "london", labels=labels))
+        == variants["nothing"].view_hashes["london"]
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -355,23 +406,35 @@ def test_progress_bar_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> Non
 
 def _locked_run(data: str, out: str, barrier: Any, report_file: str) -> None:
     result = compute(Inputs(data=Path(data)))
-    tasks = brief_tasks(result, Path(out), ["london"], pdf_variant="pdf/ua-1", write_html=False,
-                        with_chinese=False)
+    tasks = brief_tasks(
+        result, Path(out), ["london"], pdf_variant="pdf/ua-1", write_html=False, with_chinese=False
+    )
     barrier.wait(timeout=60)
     report = publish(tasks, Path(out), executor=LocalExecutor(1))
-    Path(report_file).write_text(json.dumps({"written": len(report.written),
-                                             "skipped": len(report.skipped),
-                                             "failed": len(report.failed)}))
+    Path(report_file).write_text(
+        json.dumps(
+            {
+                "written": len(report.written),
+                "skipped": len(report.skipped),
+                "failed": len(report.failed),
+            }
+        )
+    )
 
 
-def test_two_runs_into_one_folder_at_once_take_turns(variants: Mapping[str, Variant],
-                                                     tmp_path: Path) -> None:
+def test_two_runs_into_one_folder_at_once_take_turns(
+    variants: Mapping[str, Variant], tmp_path: Path
+) -> None:
     out = tmp_path / "out"
     context = multiprocessing.get_context("fork")
     barrier = context.Barrier(2)
-    runs = [context.Process(target=_locked_run, args=(str(variants["nothing"].data), str(out),
-                                                      barrier, str(tmp_path / f"run{i}.json")))
-            for i in range(2)]
+    runs = [
+        context.Process(
+            target=_locked_run,
+            args=(str(variants["nothing"].data), str(out), barrier, str(tmp_path / f"run{i}.json")),
+        )
+        for i in range(2)
+    ]
     for run in runs:
         run.start()
     for run in runs:
@@ -380,8 +443,10 @@ def test_two_runs_into_one_folder_at_once_take_turns(variants: Mapping[str, Vari
     reports = [json.loads((tmp_path / f"run{i}.json").read_text()) for i in range(2)]
     # Both started publishing together; the lock made the second wait and find the first's
     # fresh output, instead of both rendering into the folder at once.
-    assert sorted((r["written"], r["skipped"], r["failed"]) for r in reports) == [(0, 1, 0),
-                                                                                  (1, 0, 0)]
+    assert sorted((r["written"], r["skipped"], r["failed"]) for r in reports) == [
+        (0, 1, 0),
+        (1, 0, 0),
+    ]
     pdf = out / "briefs" / "london.pdf"
     assert read_manifest(out)["files"]["briefs/london.pdf"]["sha256"] == sha256(pdf)
     assert len(PdfReader(pdf).pages) >= 1
@@ -407,17 +472,23 @@ class Broken:
 
 
 @pytest.fixture(scope="module")
-def rendered(variants: Mapping[str, Variant], tmp_path_factory: pytest.TempPathFactory
-             ) -> Rendered:
+def rendered(variants: Mapping[str, Variant], tmp_path_factory: pytest.TempPathFactory) -> Rendered:
     """Two real briefs in a process pool beside a broken task, over a previous London brief."""
     out = tmp_path_factory.mktemp("rendered") / "out"
     result = variants["nothing"].result
-    london = brief_tasks(result, out, ["london"], pdf_variant="pdf/ua-1", write_html=False,
-                         with_chinese=False)[0]
+    london = brief_tasks(
+        result, out, ["london"], pdf_variant="pdf/ua-1", write_html=False, with_chinese=False
+    )[0]
     assert publish([london], out, executor=LocalExecutor(1)).written
     previous = london.target.read_bytes()
-    tasks = brief_tasks(result, out, ["hong_kong", "singapore"], pdf_variant="pdf/ua-1",
-                        write_html=False, with_chinese=False)
+    tasks = brief_tasks(
+        result,
+        out,
+        ["hong_kong", "singapore"],
+        pdf_variant="pdf/ua-1",
+        write_html=False,
+        with_chinese=False,
+    )
     broken_london = replace(london, recipe=None, context=Broken(), input_hash="changed")
     report = publish([*tasks, broken_london], out, executor=LocalExecutor(2))
     return Rendered(out, report, previous)
@@ -435,8 +506,7 @@ def test_one_failing_brief_does_not_lose_the_others(rendered: Rendered) -> None:
     assert {"briefs/hong_kong.pdf", "briefs/singapore.pdf"} <= set(files)
 
 
-def test_a_failed_render_leaves_the_previous_pdf_and_no_temporary_files(rendered: Rendered
-                                                                        ) -> None:
+def test_a_failed_render_leaves_the_previous_pdf_and_no_temporary_files(rendered: Rendered) -> None:
     london = rendered.out / "briefs" / "london.pdf"
     assert london.read_bytes() == rendered.previous_london
     entry = read_manifest(rendered.out)["files"]["briefs/london.pdf"]
@@ -445,9 +515,9 @@ def test_a_failed_render_leaves_the_previous_pdf_and_no_temporary_files(rendered
     assert not [p for p in rendered.out.rglob("*") if p.name.endswith(".tmp")]
 
 
-def test_the_cli_reports_the_failure_and_exits_non_zero(rendered: Rendered,
-                                                        capsys: pytest.CaptureFixture[str]
-                                                        ) -> None:
+def test_the_cli_reports_the_failure_and_exits_non_zero(
+    rendered: Rendered, capsys: pytest.CaptureFixture[str]
+) -> None:
     from reportgen.cli import _report
 
     with pytest.raises(SystemExit) as exit_info:
@@ -458,12 +528,22 @@ def test_the_cli_reports_the_failure_and_exits_non_zero(rendered: Rendered,
     assert "2 written, 0 unchanged, 1 failed" in captured.out
 
 
-def test_cli_skips_unchanged_briefs_and_force_rebuilds(variants: Mapping[str, Variant],
-                                                       tmp_path: Path) -> None:
+def test_cli_skips_unchanged_briefs_and_force_rebuilds(
+    variants: Mapping[str, Variant], tmp_path: Path
+) -> None:
     from reportgen.cli import main
 
-    args = ["briefs", "--data", str(variants["nothing"].data), "--city", "london",
-            "--out", str(tmp_path / "out"), "--jobs", "1"]
+    args = [
+        "briefs",
+        "--data",
+        str(variants["nothing"].data),
+        "--city",
+        "london",
+        "--out",
+        str(tmp_path / "out"),
+        "--jobs",
+        "1",
+    ]
     runner = CliRunner()
     outputs = [runner.invoke(main, args + extra) for extra in ([], [], ["--force"])]
     assert [r.exit_code for r in outputs] == [0, 0, 0]
@@ -472,16 +552,24 @@ def test_cli_skips_unchanged_briefs_and_force_rebuilds(variants: Mapping[str, Va
     assert "1 written, 0 unchanged" in outputs[2].output
 
 
-def test_dask_executor_renders_the_same_briefs(rendered: Rendered, variants: Mapping[str, Variant],
-                                               tmp_path: Path) -> None:
+def test_dask_executor_renders_the_same_briefs(
+    rendered: Rendered, variants: Mapping[str, Variant], tmp_path: Path
+) -> None:
     distributed = pytest.importorskip("distributed", reason="needs the reportgen[dask] extra")
     from reportgen.publish import DaskExecutor
 
     out = tmp_path / "out"
-    tasks = brief_tasks(variants["nothing"].result, out, ["hong_kong", "singapore"],
-                        pdf_variant="pdf/ua-1", write_html=False, with_chinese=False)
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster:
+    tasks = brief_tasks(
+        variants["nothing"].result,
+        out,
+        ["hong_kong", "singapore"],
+        pdf_variant="pdf/ua-1",
+        write_html=False,
+        with_chinese=False,
+    )
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
         report = publish(tasks, out, executor=DaskExecutor(cluster.scheduler_address))
     assert not report.failed, [o.error for o in report.failed]
     local_pages = {o.name: o.pages for o in rendered.report.written}
@@ -490,4 +578,3 @@ def test_dask_executor_renders_the_same_briefs(rendered: Rendered, variants: Map
         assert len(PdfReader(outcome.target).pages) == local_pages[outcome.name]
     assert set(read_manifest(out)["files"]) == {"briefs/hong_kong.pdf", "briefs/singapore.pdf"}
     assert (out / MANIFEST).is_file()
-
