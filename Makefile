@@ -32,6 +32,9 @@ report: $(STAMP) system-deps
 
 test: $(STAMP) system-deps
 	$(BIN)/pytest
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
