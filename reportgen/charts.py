@@ -168,10 +168,17 @@ def plane_chart(
     y_domain = _domain(data["y"], ecc_threshold)
     pad_x = (x_domain[1] - x_domain[0]) * 0.015
     pad_y = (y_domain[1] - y_domain[0]) * 0.03
-    data = pd.concat([data, _place_labels(data, x_domain, y_domain, width, height)], axis=1)
     data["is_highlight"] = data["city_id"] == highlight if highlight else False
-    if not label_all and highlight:
+    if label_all or not highlight:
+        placement = _place_labels(data, x_domain, y_domain, width, height)
+    else:
+        # Only the highlighted city is named: place its label, leave the others' text empty
+        # (placement is quadratic in the number of labels, which matters at 1,000 cities).
         data = data.assign(label=data["label"].where(data["is_highlight"], ""))
+        placement = pd.DataFrame({"dx": 6.0, "dy": 0.0, "align": "left"}, index=data.index)
+        named = data[data["is_highlight"]]
+        placement.loc[named.index] = _place_labels(named, x_domain, y_domain, width, height)
+    data = pd.concat([data, placement], axis=1)
 
     x = alt.X(
         "x:Q",
