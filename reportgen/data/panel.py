@@ -55,8 +55,10 @@ def make_panel(dataset: Dataset, year: int, max_age: int) -> Panel:
     chosen = select_observations(dataset, year, max_age)
     cities = dataset.cities.drop_duplicates("city_id")
     indicators = dataset.indicators.drop_duplicates("indicator_id")
-    city_ids = [c for c in cities["city_id"] if c in set(chosen["city_id"])]
-    indicator_ids = [i for i in indicators["indicator_id"] if i in set(chosen["indicator_id"])]
+    present_cities = set(chosen["city_id"])
+    present_indicators = set(chosen["indicator_id"])
+    city_ids = [c for c in cities["city_id"] if c in present_cities]
+    indicator_ids = [i for i in indicators["indicator_id"] if i in present_indicators]
     row_index = pd.Index(city_ids, name="city_id", dtype="str")
     column_index = pd.Index(indicator_ids, name="indicator_id", dtype="str")
 
