@@ -261,6 +261,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(json.dumps(scale_child(args.scale_child, args.sample)))
         return
 
+    from reportgen.publish import code_hash
+
+    code_at_start = code_hash()
     print(f"reportgen publishing benchmark ({os.cpu_count()} cores)", flush=True)
     print("bundled data:", flush=True)
     b = bundled(args.briefs, args.overhead, not args.no_cli)
@@ -268,6 +271,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     print("synthetic data:", flush=True)
     rows = scale(sizes, args.sample)
 
+    if code_hash() != code_at_start:
+        print(
+            "WARNING: reportgen's code changed during this run (a changed code hash rebuilds "
+            "everything): the figures mix versions, run again"
+        )
     speedup = b["briefs_per_s_2"] / b["briefs_per_s_1"]
     rebuild = b["rebuild_s"] / b["full_build_s"]
     ratio = b["brief_s"] / b["weasyprint_s"]
