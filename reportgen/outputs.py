@@ -264,20 +264,17 @@ def select_cities(result: EditionResult, cities: Iterable[str]) -> list[str]:
     wanted = list(dict.fromkeys(cities))
     unknown = [c for c in wanted if c not in known]
     if unknown:
-        import difflib
+        from reportgen.config import did_you_mean
 
-        problems = []
-        for city in unknown:
-            close = difflib.get_close_matches(city, known, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            problems.append(
-                Problem(
-                    "--city",
-                    f"no ranked city with id {city!r}{hint}",
-                    found=city,
-                    expected="a city_id from cities.csv",
-                )
+        problems = [
+            Problem(
+                "--city",
+                f"no ranked city with id {city!r}{did_you_mean(city, known)}",
+                found=city,
+                expected="a city_id from cities.csv",
             )
+            for city in unknown
+        ]
         raise InputError(problems)
     return [c for c in known if c in wanted] if wanted else known
 

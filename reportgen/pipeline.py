@@ -189,8 +189,9 @@ def _rank_bounds(
 ) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
     if uncertainty is None:
         return None, None
-    low = {c: uncertainty.rank_summary(c)["p05"] for c in codes if c in uncertainty.codes}
-    high = {c: uncertainty.rank_summary(c)["p95"] for c in codes if c in uncertainty.codes}
+    summaries = {c: uncertainty.rank_summary(c) for c in codes if c in uncertainty.codes}
+    low = {c: summary["p05"] for c, summary in summaries.items()}
+    high = {c: summary["p95"] for c, summary in summaries.items()}
     return pd.DataFrame(low), pd.DataFrame(high)
 
 
