@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -308,7 +308,3 @@ def finding_inputs(
         year=current.year,
         dimension_names={d.id: d.name for d in edition.framework.dimensions},
     )
-
-
-def city_names(result: EditionResult) -> Mapping[str, str]:
-    return dict(result.panel.cities["name"].astype(str))

@@ -11,10 +11,8 @@ import numpy as np
 import pandas as pd
 
 from reportgen import charts, formatting, theme
-from reportgen.analysis.findings import Finding, format_value, select
+from reportgen.analysis.findings import Finding, select
 from reportgen.pipeline import EditionResult
-
-NO_CJK_WARNING = "no CJK font found: Chinese city names are left out (install fonts-noto-cjk)"
 
 
 @dataclass(frozen=True)
@@ -416,10 +414,6 @@ def _imputed_in_raw_units(result: EditionResult, city_id: str, indicator_id: str
 
 def _short_unit(unit: str) -> str:
     return unit if len(unit) <= 38 else unit[:36].rstrip() + "…"
-
-
-def finding_value(value: float, unit: str) -> str:
-    return format_value(value, unit)
 
 
 def peer_members(result: EditionResult, city_id: str) -> tuple[str, list[str]]:
