@@ -10,14 +10,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from reportgen.analysis.findings import Finding, FindingInputs, compute_findings
+from reportgen.analysis.findings import (
+    Finding,
+    FindingInputs,
+    FindingsResult,
+    ScoreDraws,
+    analyse,
+)
 from reportgen.analysis.stages import assign_stages, check_stages, stage_probabilities
 from reportgen.config import Edition
 from reportgen.data.load import Dataset
 from reportgen.data.panel import Panel, make_panel
 from reportgen.errors import InputError, Problem
 from reportgen.index import Build, Framework, IndexData, IndexResult, parse_override, run
-from reportgen.index.uncertainty import UncertaintyResult, run_uncertainty
+from reportgen.index.steps import IMPUTERS
+from reportgen.index.uncertainty import QUANTILES, UncertaintyResult, run_uncertainty
 
 LEVEL_NAMES = ("Indicator", "Pillar", "Dimension", "Index")
 DIMENSIONS = ("TDP", "ECC")
@@ -132,6 +139,8 @@ class EditionResult:
     stages: pd.DataFrame
     stage_probabilities: pd.DataFrame | None
     findings: tuple[Finding, ...]
+    # Themes, every brief's selection, the spotlight, the executive summary's story.
+    analysis: FindingsResult | None = None
 
     @property
     def year(self) -> int:
@@ -252,8 +261,8 @@ def compute_edition(
         if isinstance(probabilities, pd.DataFrame):
             probabilities.index = mc.units
     rank_low, rank_high = _rank_bounds(mc, scores.columns)
-    inputs = finding_inputs(current, prior, edition, rank_low, rank_high, probabilities)
-    findings = tuple(compute_findings(inputs, stages, edition.findings))
+    inputs = finding_inputs(current, prior, edition, rank_low, rank_high, probabilities, mc)
+    analysis = analyse(inputs, stages, edition.findings, spotlight_city=edition.spotlight_city)
     return EditionResult(
         edition=edition,
         dataset=dataset,
@@ -263,8 +272,16 @@ def compute_edition(
         uncertainty=mc,
         stages=stages,
         stage_probabilities=probabilities,
-        findings=findings,
+        findings=analysis.findings,
+        analysis=analysis,
     )
+
+
+def score_draws(mc: UncertaintyResult | None) -> ScoreDraws | None:
+    """The Monte Carlo replications findings read for robustness (None without a Monte Carlo)."""
+    if mc is None:
+        return None
+    return ScoreDraws(units=tuple(str(u) for u in mc.units), codes=mc.codes, draw=mc.draws)
 
 
 def finding_inputs(
@@ -274,6 +291,7 @@ def finding_inputs(
     rank_low: pd.DataFrame | None,
     rank_high: pd.DataFrame | None,
     probabilities: pd.DataFrame | None,
+    mc: UncertaintyResult | None = None,
 ) -> FindingInputs:
     """What the findings engine reads, assembled from the year results and the edition."""
     panel, index = current.panel, current.index
@@ -288,6 +306,9 @@ def finding_inputs(
     imputed = index.imputed_mask.reindex(
         index=panel.values.index, columns=panel.values.columns, fill_value=False
     )
+    impute = current.index.build.step("impute")
+    shared = getattr(panel, "shared", None)
+    shared_with = getattr(panel, "shared_with", None)
     return FindingInputs(
         scores=index.scores,
         ranks=index.ranks,
@@ -299,12 +320,20 @@ def finding_inputs(
         sources=panel.sources,
         imputed=imputed.astype(bool),
         bounded=panel.bounds,
+        shared=shared.astype(bool) if shared is not None else None,
+        shared_with=shared_with,
         previous_scores=prior.index.scores if prior else None,
         previous_ranks=prior.index.ranks if prior else None,
         rank_low=rank_low,
         rank_high=rank_high,
+        rank_quantiles=(QUANTILES[0], QUANTILES[-1]),
         stage_probabilities=probabilities,
         pillar_weights=pillars["weight"].astype(float),
+        index=index,
+        previous_index=prior.index if prior else None,
+        draws=score_draws(mc),
+        imputation=IMPUTERS[impute.method] if impute is not None else "",
+        index_code=edition.framework.index_name,
         year=current.year,
         dimension_names={d.id: d.name for d in edition.framework.dimensions},
     )
