@@ -226,10 +226,22 @@ def test_venture_capital_gap_with_natural_units() -> None:
     assert city.source_url == "https://example.org/vc_capital/obs"
     assert gap.magnitude == pytest.approx(math.log(ratio.value) / math.log(0.5))
     assert gap.sentence == (
-        "Venture capital raised per capita in Hong Kong is 0.077x the median of Growth-driven "
-        "peers: USD 400 vs USD 5,212 (2023)."
+        "On Venture capital raised per capita, Hong Kong stands at 0.077x the median of "
+        "Growth-driven peers: USD 400 against USD 5,212 (2023)."
+    )
+    assert gap.clause == (
+        "Venture capital raised per capita: USD 400 against a median of USD 5,212 (0.077x, 2023)"
     )
     assert gap.caveats == ()
+    assert gap.flags == ()
+    # Effect: the indicator's weight in the index (1/2 dimension x 1/2 pillar x 1/2 indicator)
+    # times the gap on the 0-100 scale of the cities' values.
+    values = [3.0e9 / 7.5e6, 130.3e9 / 25e6]
+    per_capita = [v * 1e9 / CITIES[c][2] for c, v in zip(CITIES, VALUES["vc_capital"], strict=True)]
+    lo, hi = np.nanmin(per_capita), np.nanmax(per_capita)
+    gap_points = (values[1] - values[0]) / (hi - lo) * 100
+    assert gap.salience.effect == pytest.approx(gap_points / 8)
+    assert gap.salience.value == pytest.approx(gap_points / 8)
 
 
 def test_filter_findings() -> None:
@@ -294,9 +306,11 @@ def test_direction_minus_one_rank_wording() -> None:
     )
     difference = gap.evidence_for("difference")
     assert difference is not None
-    assert difference.value == pytest.approx(
-        (26 - 4) / (50 - 1) * 100
-    )  # Zurich's bound sets the range
+    assert (difference.value, difference.text) == (22, "22 places")
+    normalised = gap.evidence_for("normalised_gap")
+    assert normalised is not None
+    # Zurich's bound sets the range of the 0-100 scale
+    assert normalised.value == pytest.approx((26 - 4) / (50 - 1) * 100)
 
 
 def test_direction_minus_one_ratio_wording() -> None:
@@ -305,8 +319,8 @@ def test_direction_minus_one_ratio_wording() -> None:
     [gap] = only(findings_for(worse), city_id="hong_kong", subject="pm25")
     assert gap.kind == "gap"
     assert gap.sentence == (
-        "PM2.5 concentration in Hong Kong is 2.3x the median of Growth-driven peers, where lower "
-        "is better: 80 µg/m³ vs 35 µg/m³ (2022)."
+        "On PM2.5 concentration, where lower is better, Hong Kong stands at 2.3x the median of "
+        "Growth-driven peers: 80 µg/m³ against 35 µg/m³ (2022)."
     )
     cleaner = inputs.with_value("hong_kong", "pm25", 12.0)
     [strength] = only(findings_for(cleaner), city_id="hong_kong", subject="pm25")
@@ -317,9 +331,10 @@ def test_direction_minus_one_ratio_wording() -> None:
 def test_strength_is_the_converse() -> None:
     [strength] = only(findings_for(build_inputs()), city_id="hong_kong", subject="qol")
     assert strength.kind == "strength"
+    # In the indicator's own units, never "normalised points".
     assert strength.sentence == (
-        "Quality of life index in Hong Kong is 140 against a median of 120 among Growth-driven "
-        "peers (2024), 20.0 normalised points better."
+        "On Quality of life index, Hong Kong is at 140 against a median of 120 among "
+        "Growth-driven peers (2024), 20 higher."
     )
 
 
@@ -358,7 +373,12 @@ def test_imputed_values_carry_a_caveat_and_stay_out_of_peer_medians() -> None:
     [gap] = only(
         findings_for(build_inputs(imputed=imputed)), city_id="hong_kong", subject="unicorns"
     )
-    assert "Hong Kong's value is imputed by the index, not observed." in gap.caveats
+    assert (
+        "Unicorn companies: Hong Kong's value is an estimate, imputed (the median of the other "
+        "cities), not observed." in gap.caveats
+    )
+    assert gap.flags == ("imputed",)
+    assert gap.salience.quality == pytest.approx(0.5)
     city = gap.evidence_for("city")
     assert city is not None
     assert city.is_imputed
@@ -383,7 +403,11 @@ def test_old_values_carry_a_caveat() -> None:
     inputs = build_inputs()
     years = set_cell(inputs.years, "hong_kong", "vc_capital", 2016.0)
     [gap] = only(findings_for(build_inputs(years=years)), city_id="hong_kong", subject="vc_capital")
-    assert "Hong Kong's value dates from 2016, more than 5 years before 2025." in gap.caveats
+    assert (
+        "Venture capital raised per capita: Hong Kong's value dates from 2016, more than 5 years "
+        "before 2025." in gap.caveats
+    )
+    assert gap.salience.quality == pytest.approx(0.7)
     assert gap.sentence.endswith("(2016).")
 
 
@@ -476,9 +500,9 @@ def test_censored_city_gets_a_gap_only_when_its_best_case_is_far_below() -> None
     assert bound is not None
     assert bound.text == "USD 2 bn"
     assert gap.sentence == (
-        "Venture capital raised per capita in Zurich is at most 0.27x the median of Hub peers: at "
-        "most USD 1,429 vs USD 5,212 (2023), as Zurich is not in the published list, whose lowest "
-        "value is USD 2 bn."
+        "On Venture capital raised per capita, Zurich stands at most at 0.27x the median of Hub "
+        "peers: at most USD 1,429 against USD 5,212 (2023), as it is not in the published list, "
+        "whose lowest value is USD 2 bn."
     )
     assert any("not in the source's published list" in c for c in gap.caveats)
 
@@ -491,8 +515,9 @@ def test_censored_city_wording_without_per_capita() -> None:
     inputs = build_inputs(indicators=indicators, bounded=bounded)
     [gap] = only(findings_for(inputs, spec), city_id="zurich", subject="vc_capital")
     assert gap.sentence == (
-        "Venture capital raised in Zurich is at most 0.15x the median of Hub peers: not listed, so "
-        "below the published list's lowest value of USD 20 bn, vs USD 130 bn (2023)."
+        "On Venture capital raised, Zurich stands at most at 0.15x the median of Hub peers: it is "
+        "not in the published list, whose lowest value is USD 20 bn, against a median of "
+        "USD 130 bn (2023)."
     )
     city = gap.evidence_for("city")
     assert city is not None
@@ -661,10 +686,13 @@ def test_movers_with_and_without_rank_intervals() -> None:
         rank_low=inputs.ranks,
         rank_high=inputs.ranks,
     )
+    # A collapsed interval (5th to 5th) says nothing about a move: a one-place move on TDP is no
+    # longer a mover, the four-place move is, and no sentence prints "a range of 5th to 5th".
     subjects = {m.subject for m in only(findings_for(tight), city_id="hong_kong", kind="mover")}
-    assert subjects == {"Overall", "TDP"}
+    assert subjects == {"Overall"}
     [overall] = only(findings_for(tight), city_id="hong_kong", kind="mover", subject="Overall")
-    assert "beyond this edition's 5-95% rank range of" in overall.sentence
+    assert "every replication of the uncertainty analysis" in overall.sentence
+    assert "rank interval" not in overall.sentence
 
 
 def test_data_finding_lists_imputed_censored_and_old_values() -> None:
@@ -675,8 +703,8 @@ def test_data_finding_lists_imputed_censored_and_old_values() -> None:
         findings_for(build_inputs(imputed=imputed, years=years)), city_id="zurich", kind="data"
     )
     assert data.sentence == (
-        "Of Zurich's 5 indicator values, 1 is imputed by the index (Quality of life index), 2 are "
-        "only known to lie below a list's last value (Venture capital raised per capita, "
+        "Of Zurich's 5 indicator values, 1 is estimated by imputation (Quality of life index), 2 "
+        "are only known to lie below a list's last value (Venture capital raised per capita; "
         "PitchBook's VC ecosystem ranking) and 1 is more than 5 years old (PM2.5 concentration)."
     )
     assert data.magnitude == pytest.approx(4 / 5)

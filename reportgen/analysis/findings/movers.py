@@ -31,11 +31,23 @@ FloatArray = npt.NDArray[np.float64]
 _NEGLIGIBLE = 0.05
 
 
-def printed_ranks(scores: pd.DataFrame, decimals: int = 1) -> pd.DataFrame:
-    """Ranks of the scores as printed (1 decimal): cities that print the same score share the
-    best rank of the pair, so a reader never sees 43.2 ranked 13th and 43.2 ranked 14th."""
+def printed_ranks(
+    scores: pd.DataFrame, ranks: pd.DataFrame | None = None, decimals: int = 1
+) -> pd.DataFrame:
+    """Ranks as a reader sees them: cities that print the same score (1 decimal) share the best
+    rank among them, so 43.2 is never ranked 13th and 14th. `ranks` defaults to ranking the
+    scores."""
     rounded = scores.select_dtypes("number").round(decimals)
-    return rounded.rank(ascending=False, method="min", na_option="keep")
+    if ranks is None:
+        return rounded.rank(ascending=False, method="min", na_option="keep")
+    out = ranks.astype(float).copy()
+    for code in out.columns:
+        if code not in rounded.columns:
+            continue
+        printed = rounded[code].reindex(out.index)
+        best = out[code].groupby(printed).transform("min")
+        out[code] = best.where(printed.notna(), out[code])
+    return out
 
 
 def ties(ranks: pd.DataFrame) -> pd.DataFrame:
@@ -84,9 +96,9 @@ def mover_findings(
     if inputs.previous_ranks is None:
         return []
     cities = panel.cities
-    now_ranks = printed_ranks(inputs.scores)
+    now_ranks = printed_ranks(inputs.scores, inputs.ranks)
     then_ranks = (
-        printed_ranks(inputs.previous_scores)
+        printed_ranks(inputs.previous_scores, inputs.previous_ranks)
         if inputs.previous_scores is not None
         else inputs.previous_ranks
     )
