@@ -281,7 +281,15 @@ def score_draws(mc: UncertaintyResult | None) -> ScoreDraws | None:
     """The Monte Carlo replications findings read for robustness (None without a Monte Carlo)."""
     if mc is None:
         return None
-    return ScoreDraws(units=tuple(str(u) for u in mc.units), codes=mc.codes, draw=mc.draws)
+    # Only the codes whose scores the Monte Carlo kept (all of them unless told otherwise).
+    codes = tuple(getattr(mc, "score_codes", ()) or mc.codes)
+    return ScoreDraws(
+        units=tuple(str(u) for u in mc.units),
+        codes=codes,
+        draw=mc.draws,
+        rank_codes=tuple(mc.codes),
+        rank_draw=mc.rank_draws,
+    )
 
 
 def finding_inputs(
@@ -326,7 +334,7 @@ def finding_inputs(
         previous_ranks=prior.index.ranks if prior else None,
         rank_low=rank_low,
         rank_high=rank_high,
-        rank_quantiles=(QUANTILES[0], QUANTILES[-1]),
+        rank_quantiles=getattr(edition.uncertainty, "quantiles", (QUANTILES[0], QUANTILES[-1])),
         stage_probabilities=probabilities,
         pillar_weights=pillars["weight"].astype(float),
         index=index,

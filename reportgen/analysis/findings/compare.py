@@ -5,11 +5,13 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from reportgen.analysis import peers
 from reportgen.analysis.findings.inputs import (
     FindingInputs,
     Prepared,
@@ -19,7 +21,12 @@ from reportgen.analysis.findings.inputs import (
     old_mask,
 )
 from reportgen.analysis.findings.peerstats import PeerStats, peer_stats
-from reportgen.analysis.findings.records import Comparison, Evidence, Finding, Salience
+from reportgen.analysis.findings.records import (
+    Comparison,
+    Evidence,
+    Finding,
+    Salience,
+)
 from reportgen.analysis.findings.spec import FindingsSpec, Flag, Kind, SubjectKind
 from reportgen.analysis.findings.wording import (
     CAVEATS,
@@ -30,7 +37,7 @@ from reportgen.analysis.findings.wording import (
     join_words,
     verb,
 )
-from reportgen.analysis.peers import PeerGroup, resolve_group
+from reportgen.analysis.peers import PeerGroup
 from reportgen.analysis.stages import DIMENSIONS
 
 FloatArray = npt.NDArray[np.float64]
@@ -41,21 +48,21 @@ def resolve_groups(
     group_id: str, inputs: FindingInputs, stages: pd.DataFrame, spec: FindingsSpec
 ) -> dict[str, PeerGroup]:
     """Each scored city's peer group `group_id` (cities it does not apply to are left out)."""
-    out: dict[str, PeerGroup] = {}
-    named = spec.named_groups()
-    for city_id in (str(c) for c in inputs.scores.index):
-        group = resolve_group(
-            group_id,
-            city_id,
-            stages=stages,
-            cities=inputs.cities,
-            ranks=inputs.ranks,
-            top_n=spec.top_n,
-            named=named,
-        )
-        if group is not None:
-            out[city_id] = group
-    return out
+    city_ids = [str(c) for c in inputs.scores.index]
+    options: dict[str, Any] = {
+        "stages": stages,
+        "cities": inputs.cities,
+        "ranks": inputs.ranks,
+        "top_n": spec.top_n,
+        "named": spec.named_groups(),
+    }
+    # The batch resolver reads the columns once; older peers modules resolve city by city.
+    batch = getattr(peers, "resolve_groups", None)
+    if batch is not None:
+        found = batch(group_id, city_ids, **options)
+    else:
+        found = {c: peers.resolve_group(group_id, c, **options) for c in city_ids}
+    return {c: g for c, g in found.items() if g is not None}
 
 
 def _member_rows(

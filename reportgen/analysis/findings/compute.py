@@ -133,9 +133,23 @@ def analyse(
     pillar_names = {str(p): code_name(inputs, str(p)) for p in inputs.pillars.index}
     themes = build_themes(findings, spec, panel_names, pillar_names)
     cities = [str(c) for c in inputs.scores.index]
-    briefs = {c: brief_findings(findings, themes, "brief", spec=spec, city_id=c) for c in cities}
+    own: dict[str, list[Finding]] = {c: [] for c in cities}
+    for f in findings:
+        own.setdefault(f.city_id, []).append(f)
+    own_themes: dict[str, list[Theme]] = {c: [] for c in cities}
+    for t in themes:
+        own_themes.setdefault(t.city_id, []).append(t)
+    briefs = {
+        c: brief_findings(own[c], own_themes[c], "brief", spec=spec, city_id=c) for c in cities
+    }
     spotlight = (
-        brief_findings(findings, themes, "spotlight", spec=spec, city_id=spotlight_city)
+        brief_findings(
+            own[spotlight_city],
+            own_themes[spotlight_city],
+            "spotlight",
+            spec=spec,
+            city_id=spotlight_city,
+        )
         if spotlight_city is not None and spotlight_city in cities
         else None
     )

@@ -42,12 +42,22 @@ class ScoreDraws:
     units: tuple[str, ...]
     codes: tuple[str, ...]
     draw: Callable[[str], npt.NDArray[Any]]
+    rank_codes: tuple[str, ...] = ()
+    rank_draw: Callable[[str], npt.NDArray[Any]] | None = None
 
     def frame_order(self, code: str, cities: list[str]) -> FloatArray | None:
         """Draws of `code` with columns in `cities` order (NaN for a city not replicated)."""
         if code not in self.codes:
             return None
-        raw = np.asarray(self.draw(code), dtype=float)
+        return self._ordered(np.asarray(self.draw(code), dtype=float), cities)
+
+    def rank_order(self, code: str, cities: list[str]) -> FloatArray | None:
+        """Replicated ranks of `code` (1 = best), columns in `cities` order."""
+        if self.rank_draw is None or code not in self.rank_codes:
+            return None
+        return self._ordered(np.asarray(self.rank_draw(code), dtype=float), cities)
+
+    def _ordered(self, raw: FloatArray, cities: list[str]) -> FloatArray:
         position = {u: k for k, u in enumerate(self.units)}
         columns = np.array([position.get(c, -1) for c in cities])
         out = raw[:, np.maximum(columns, 0)]

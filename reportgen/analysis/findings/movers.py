@@ -10,7 +10,12 @@ import pandas as pd
 
 from reportgen.analysis.findings.decompose import Decomposition, decompose
 from reportgen.analysis.findings.inputs import FindingInputs, Prepared, code_name
-from reportgen.analysis.findings.records import Contribution, Evidence, Finding, Salience
+from reportgen.analysis.findings.records import (
+    Contribution,
+    Evidence,
+    Finding,
+    Salience,
+)
 from reportgen.analysis.findings.spec import FindingsSpec, SubjectKind
 from reportgen.analysis.findings.wording import (
     CAVEATS,
@@ -175,7 +180,9 @@ def _code_movers(
         if inputs.index is not None and inputs.previous_index is not None
         else None
     )
-    replicated_ranks = _replicated_ranks(draws) if draws is not None else None
+    replicated_ranks = inputs.draws.rank_order(code, cities) if inputs.draws is not None else None
+    if replicated_ranks is None and draws is not None:
+        replicated_ranks = _replicated_ranks(draws)
     code_weight = (
         weights[code].reindex(cities).fillna(0.0).to_numpy(float)
         if code in weights.columns
@@ -336,14 +343,11 @@ def _mover_robustness(
     spec: FindingsSpec,
 ) -> float:
     """Share of replications in which the move holds (1 without a Monte Carlo)."""
-    if replicated_ranks is None or draws is None:
-        return 1.0
-    ranks = replicated_ranks[:, r]
-    nominal = np.nanmedian(ranks)
-    if rank_moved:
-        rose = nominal < previous_rank
+    if rank_moved and replicated_ranks is not None:
+        ranks = replicated_ranks[:, r]
+        rose = np.nanmedian(ranks) < previous_rank
         return float(np.mean(ranks < previous_rank if rose else ranks > previous_rank))
-    if math.isnan(previous_score):
+    if draws is None or math.isnan(previous_score):
         return 1.0
     change = draws[:, r] - previous_score
     sign = np.sign(np.nanmedian(change))
@@ -355,27 +359,32 @@ def _mover_robustness(
 def _contributions(
     decomposition: Decomposition, panel: Prepared, city_id: str
 ) -> tuple[Contribution, ...]:
-    own = decomposition.own.loc[city_id]
-    rescaling = decomposition.rescaling.loc[city_id]
-    total = (own + rescaling).abs()
-    order = total.sort_values(ascending=False, kind="stable").index
+    row = decomposition.own.index.get_loc(city_id)
+    own = decomposition.own.to_numpy()[row]
+    rescaling = decomposition.rescaling.to_numpy()[row]
+    weights = decomposition.weights.to_numpy()[row]
+    raw, previous_raw = (
+        decomposition.raw.to_numpy()[row],
+        decomposition.previous_raw.to_numpy()[row],
+    )
+    ids = [str(i) for i in decomposition.own.columns]
+    total = np.abs(own + rescaling)
     out = []
-    for indicator_id in order:
-        if total[indicator_id] == 0:
-            continue
-        raw_unit = panel.raw_units.get(str(indicator_id), "")
+    for k in np.argsort(-total, kind="stable"):
+        if total[k] == 0:
+            break
+        indicator_id = ids[k]
+        label = panel.labels.get(indicator_id, indicator_id)
         out.append(
             Contribution(
-                indicator_id=str(indicator_id),
-                label=panel.labels.get(str(indicator_id), str(indicator_id))
-                .removesuffix(" per capita")
-                .removesuffix(" per million people"),
-                weight=float(decomposition.weights.at[city_id, indicator_id]),
-                own=float(own[indicator_id]),
-                rescaling=float(rescaling[indicator_id]),
-                previous_value=_maybe(decomposition.previous_raw.at[city_id, indicator_id]),
-                value=_maybe(decomposition.raw.at[city_id, indicator_id]),
-                unit=raw_unit,
+                indicator_id=indicator_id,
+                label=label.removesuffix(" per capita").removesuffix(" per million people"),
+                weight=float(weights[k]),
+                own=float(own[k]),
+                rescaling=float(rescaling[k]),
+                previous_value=_maybe(previous_raw[k]),
+                value=_maybe(raw[k]),
+                unit=panel.raw_units.get(indicator_id, ""),
             )
         )
     return tuple(out)

@@ -39,11 +39,20 @@ def stage_findings(
         levers.drop_duplicates("city_id").set_index("city_id") if not levers.empty else levers
     )
     old = old_mask(panel, spec.max_data_age)
+    in_index_weights = weights.reindex(index=panel.cities, columns=panel.ids).fillna(0.0)
+    # Estimated values that enter the city's score: every stage claim on it says so.
+    rests_on = panel.imputed & panel.in_index[None, :] & (in_index_weights.to_numpy() > 0)
+    rows = stages.to_dict("index")
+    members_of = {
+        str(k): tuple(str(c) for c in v) for k, v in stages.groupby("stage_id").groups.items()
+    }
     out: dict[str, Finding] = {}
     for city_id in panel.cities:
-        if city_id not in stages.index:
+        if city_id not in rows:
             continue
-        finding = _stage_finding(inputs, panel, stages, first_lever, spec, weights, old, city_id)
+        finding = _stage_finding(
+            inputs, panel, rows[city_id], members_of, first_lever, spec, rests_on, old, city_id
+        )
         if finding is not None:
             out[city_id] = finding
     return out
@@ -63,14 +72,14 @@ def _probability(inputs: FindingInputs, city_id: str, stage_id: str) -> float | 
 def _stage_finding(
     inputs: FindingInputs,
     panel: Prepared,
-    stages: pd.DataFrame,
+    row: dict[Hashable, Any],
+    members_of: dict[str, tuple[str, ...]],
     levers: pd.DataFrame,
     spec: FindingsSpec,
-    weights: pd.DataFrame,
+    rests_on: np.ndarray,
     old: np.ndarray,
     city_id: str,
 ) -> Finding | None:
-    row: dict[Hashable, Any] = stages.loc[city_id].to_dict()
     if row["stage_id"] == UNASSIGNED:
         return None
     city = panel.city_names[city_id]
@@ -176,18 +185,13 @@ def _stage_finding(
                 caveats.append(CAVEATS["weights"])
         if needs:
             sentence += "."
-            members = tuple(str(c) for c in stages.index[stages["stage_id"] == target])
+            members = members_of.get(str(target), ())
             comparison = Comparison(group_id="next_stage", name=target_name, members=members)
     if probability is not None and not borderline:
         sentence += TEMPLATES["stage_probability"].format(probability=fill["probability"])
     # A stage rests on both dimensions: every estimated value in the index says so.
     r = panel.position[city_id]
-    own_weights = weights.reindex(index=[city_id], columns=panel.ids).fillna(0.0).iloc[0]
-    imputed_columns = [
-        j
-        for j in np.flatnonzero(panel.imputed[r])
-        if panel.in_index[j] and float(own_weights.iloc[j]) > 0
-    ]
+    imputed_columns = list(np.flatnonzero(rests_on[r]))
     for j in imputed_columns:
         caveats += value_caveats(inputs, panel, spec, old, r, int(j))
     quality = spec.salience.discount(["imputed"]) if imputed_columns else 1.0

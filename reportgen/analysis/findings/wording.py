@@ -7,6 +7,7 @@ is an evidence record's. Templates are built so that their grammar holds for any
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Sequence
@@ -169,8 +170,26 @@ SIGNIFICANT = 3
 _NOT_PLURAL = frozenset({"mbps", "gbps", "kbps"})
 
 
+@functools.lru_cache(maxsize=1024)
 def display_unit(unit: str) -> str:
     return re.sub(r"\s*\([^)]*\)", "", unit or "").strip()
+
+
+@functools.lru_cache(maxsize=1024)
+def _currency(unit: str) -> tuple[str, str] | None:
+    """(prefix, suffix) around the number for a money unit ('USD', ' bn'), else None."""
+    match = _CURRENCY.match(unit)
+    if not match:
+        return None
+    currency = "USD" if match["cur"] == "US$" else match["cur"]
+    scale = f" {match['scale']}" if match["scale"] else ""
+    rest = match["rest"].strip()
+    if rest.startswith("PPP"):
+        scale += " (PPP)"
+        rest = rest[3:].strip()
+    if rest in _DROPPED_REST:
+        rest = ""
+    return f"{currency} ", f"{scale}{' ' + rest if rest else ''}"
 
 
 def _number(value: float, significant: int = SIGNIFICANT) -> str:
@@ -207,17 +226,9 @@ def format_value(value: float | None, unit: str) -> str:
         return f"{_number(x)} {word}"
     if abs(x) == 1 and re.fullmatch(r"[A-Za-z ]*[a-z]{3}s", u) and low not in _NOT_PLURAL:
         u = singular(u)
-    match = _CURRENCY.match(u)
-    if match:
-        currency = "USD" if match["cur"] == "US$" else match["cur"]
-        scale = f" {match['scale']}" if match["scale"] else ""
-        rest = match["rest"].strip()
-        if rest.startswith("PPP"):
-            scale += " (PPP)"
-            rest = rest[3:].strip()
-        if rest in _DROPPED_REST:
-            rest = ""
-        return f"{currency} {_number(x)}{scale}{' ' + rest if rest else ''}"
+    money = _currency(u)
+    if money is not None:
+        return f"{money[0]}{_number(x)}{money[1]}"
     if not u or low.startswith(("count", "index", "ratio", "per million")):
         return _number(x)
     return f"{_number(x)} {u}"
