@@ -7,6 +7,7 @@ import logging
 import math
 import re
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -16,6 +17,7 @@ import yaml
 from pydantic import ValidationError
 
 from reportgen.analysis.findings import (
+    TEMPLATES,
     Finding,
     FindingInputs,
     FindingsSpec,
@@ -856,3 +858,123 @@ def test_findings_frame_exports_every_record() -> None:
     assert {e["role"] for e in evidence} >= {"city", "peer_median", "ratio"}
     assert all("text" in e for e in evidence)
     assert findings_frame([]).columns.tolist() == frame.columns.tolist()
+
+
+# ---------------------------------------------------------------------------------------------
+# grammar, salience order, borderline stages
+
+
+INDICATOR_TEMPLATES = [
+    k
+    for k in TEMPLATES
+    if k.startswith(("ratio", "rank", "points", "clause_ratio", "clause_rank", "clause_points"))
+    or k == "clause_censored"
+]
+
+
+@pytest.mark.parametrize("template", INDICATOR_TEMPLATES)
+def test_indicator_templates_hold_for_every_indicator_name(template: str) -> None:
+    # Every indicator of the bundled data, by the label findings use: the grammar must not
+    # depend on the name (no "Unicorns is", no doubled words or stray spaces).
+    indicators = pd.read_csv(Path(__file__).resolve().parent.parent / "data" / "indicators.csv")
+    for _, row in indicators.iterrows():
+        label = str(row["short_name"] if isinstance(row["short_name"], str) else row["name"])
+        fill = {
+            "label": label,
+            "city": "São Paulo",
+            "group": "Growth-driven",
+            "value": "26th",
+            "peer": "7.5th",
+            "year": " (2024)",
+            "year_paren": " (2024)",
+            "ratio": "0.23x",
+            "difference": "5.9",
+            "bound": "USD 31.2 bn",
+            "side": "lower",
+        }
+        sentence = TEMPLATES[template].format(**fill)
+        assert label in sentence
+        for wrong in (f"{label} is ", f"{label} are ", "  ", " ,", "..", "{", "}"):
+            assert wrong not in sentence, (wrong, sentence)
+        if not template.startswith("clause"):
+            assert sentence.endswith(".")
+            assert "Growth-driven" in sentence  # every comparison names its peer group
+
+
+def test_salience_order_does_not_depend_on_row_order() -> None:
+    inputs = build_inputs()
+    order = list(np.random.default_rng(7).permutation(list(CITIES)))
+    frames = {
+        name: getattr(inputs, name).loc[order]
+        for name in (
+            "scores",
+            "ranks",
+            "values",
+            "cities",
+            "years",
+            "sources",
+            "imputed",
+            "bounded",
+        )
+    }
+    shuffled = replace(inputs, **frames)
+    spec = FindingsSpec(peer_groups=("same_stage", "top_n"))
+
+    def key(f: Finding) -> tuple[Any, ...]:
+        group = f.comparison.group_id if f.comparison else ""
+        return (f.city_id, f.kind, f.subject, group, round(f.salience.value, 9), f.sentence)
+
+    first, second = findings_for(inputs, spec), findings_for(shuffled, spec)
+    assert sorted(map(key, first)) == sorted(map(key, second))
+    for city in CITIES:
+        assert [key(f) for f in select(first, "brief", spec=spec, city_id=city)] == [
+            key(f) for f in select(second, "brief", spec=spec, city_id=city)
+        ]
+    assert [key(f) for f in select(first, "executive_summary", spec=spec)] == [
+        key(f) for f in select(second, "executive_summary", spec=spec)
+    ]
+
+
+def test_a_borderline_stage_says_so_with_its_probability() -> None:
+    inputs = build_inputs()
+    probabilities = pd.DataFrame(
+        {"growth_driven": 0.3, "balanced_leader": 0.7, "emerging": 0.0, "co_benefit_led": 0.0},
+        index=inputs.scores.index,
+    )
+    [stage] = only(
+        findings_for(build_inputs(stage_probabilities=probabilities)),
+        city_id="hong_kong",
+        kind="stage",
+    )
+    assert stage.sentence.startswith(
+        "Hong Kong's stage, Growth-driven, is borderline (30% of runs): TDP 70.0"
+    )
+    assert "The uncertainty analysis places it" not in stage.sentence
+    assert stage.salience.robustness == pytest.approx(0.3)
+
+
+def test_imputed_values_behind_a_stage_are_said() -> None:
+    inputs = build_inputs()
+    imputed = set_cell(inputs.imputed, "hong_kong", "pm25", True)
+    [stage] = only(findings_for(build_inputs(imputed=imputed)), city_id="hong_kong", kind="stage")
+    assert stage.flags == ("imputed",)
+    assert any("PM2.5 concentration: Hong Kong's value is an estimate" in c for c in stage.caveats)
+
+
+def test_shared_values_are_flagged_discounted_and_said() -> None:
+    inputs = build_inputs()
+    shared = pd.DataFrame(False, index=inputs.values.index, columns=inputs.values.columns)
+    shared.loc["hong_kong", "qol"] = True
+    shared_with = pd.DataFrame("", index=shared.index, columns=shared.columns)
+    shared_with.loc["hong_kong", "qol"] = "shenzhen"
+    [strength] = only(
+        findings_for(replace(inputs, shared=shared, shared_with=shared_with)),
+        city_id="hong_kong",
+        subject="qol",
+    )
+    assert strength.flags == ("shared",)
+    assert strength.salience.quality == pytest.approx(FindingsSpec().salience.shared)
+    assert strength.caveats == (
+        "Quality of life index: one published value covers Hong Kong and Shenzhen; it is not "
+        "Hong Kong's own.",
+    )

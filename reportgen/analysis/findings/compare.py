@@ -176,7 +176,9 @@ def value_caveats(
     if panel.shared[r, j]:
         others = [s for s in str(panel.shared_with[r, j] or "").split(";") if s]
         names = [panel.city_names.get(o, o) for o in others] or ["other cities"]
-        out.append(CAVEATS["shared"].format(label=label, city=city, others=join_words(names)))
+        out.append(
+            CAVEATS["shared"].format(label=label, city=city, cities=join_words([city, *names]))
+        )
     if panel.censored[r, j]:
         out.append(CAVEATS["censored"].format(label=label, city=city))
     if old[r, j]:

@@ -132,7 +132,7 @@ TEMPLATES: dict[str, str] = {
 
 CAVEATS: dict[str, str] = {
     "imputed": "{label}: {city}'s value is an estimate, imputed ({how}), not observed.",
-    "shared": "{label}: one published value covers {city} and {others}; it is not {city}'s own.",
+    "shared": "{label}: one published value covers {cities}; it is not {city}'s own.",
     "censored": "{label}: {city} is not in the source's published list; the list's lowest value "
     "is used as its best case.",
     "old": "{label}: {city}'s value dates from {year}, more than {age} years before {reference}.",
