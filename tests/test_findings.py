@@ -978,3 +978,12 @@ def test_shared_values_are_flagged_discounted_and_said() -> None:
         "Quality of life index: one published value covers Hong Kong and Shenzhen; it is not "
         "Hong Kong's own.",
     )
+
+
+def test_a_group_without_peers_gives_no_finding() -> None:
+    spec = FindingsSpec.model_validate(
+        {"peer_groups": ["nowhere"], "named": {"nowhere": {"name": "Nowhere", "members": []}}}
+    )
+    findings = findings_for(build_inputs(), spec)
+    assert findings
+    assert filter_findings(findings, group_id="nowhere") == []

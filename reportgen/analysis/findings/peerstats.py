@@ -131,6 +131,8 @@ def peer_stats(
         by_members[tuple(sorted(peers))].append(row)
     by_base: dict[tuple[int, ...], list[int]] = defaultdict(list)
     for peers, rows in by_members.items():
+        if not peers:
+            continue  # no peers: the stats stay NaN, the counts 0
         if len(rows) > 1:
             stats = _batch(
                 np.array(peers, dtype=np.intp), None, values, censored, usable, floor, years
