@@ -21,6 +21,7 @@ from reportgen.analysis.findings.records import (
 from reportgen.analysis.findings.salience import finding_weights
 from reportgen.analysis.findings.spec import FindingsSpec
 from reportgen.analysis.findings.wording import (
+    CAVEATS,
     TEMPLATES,
     capitalise,
     difference_text,
@@ -243,7 +244,13 @@ def _stages(
     if borderline:
         threshold = format_value(spec.borderline_probability, "share")
         sentence += TEMPLATES["story_borderline"].format(
-            cities=join_words(borderline), threshold=threshold
+            who=(
+                "One city holds its stage"
+                if len(borderline) == 1
+                else f"{_count_words(len(borderline))} hold their stage"
+            ),
+            cities=join_words(borderline),
+            threshold=threshold,
         )
         city_ids = tuple(
             str(c)
@@ -251,6 +258,25 @@ def _stages(
             if any(f"{names.get(str(c), str(c))} (" in b for b in borderline)
         )
     return StoryItem(topic="stages", sentence=sentence, city_ids=city_ids, evidence=tuple(evidence))
+
+
+_COUNT_WORDS = (
+    "No city",
+    "One city",
+    "Two cities",
+    "Three cities",
+    "Four cities",
+    "Five cities",
+    "Six cities",
+    "Seven cities",
+    "Eight cities",
+    "Nine cities",
+    "Ten cities",
+)
+
+
+def _count_words(n: int) -> str:
+    return _COUNT_WORDS[n] if n < len(_COUNT_WORDS) else f"{n} cities"
 
 
 def _mover_clause(finding: Finding, names: dict[str, str]) -> str:
@@ -341,7 +367,8 @@ def _spotlight(
     )
     gaps = spotlight.gaps[:2]
     evidence = list(stage.evidence)
-    caveats = list(stage.caveats)
+    # The stage's data caveats travel; its note on how levers are computed stays in the brief.
+    caveats = [c for c in stage.caveats if c != CAVEATS["weights"]]
     if gaps:
         details = []
         for theme in gaps:

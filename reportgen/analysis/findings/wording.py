@@ -106,8 +106,8 @@ TEMPLATES: dict[str, str] = {
     "story_dimensions_caveat": "A correlation across this edition's cities describes them; it "
     "does not show a cause.",
     "story_stages": "The {n} cities fall into {k} stages: {parts}.",
-    "story_borderline": " Where the uncertainty analysis is split, the stage is borderline: "
-    "{cities} (share of runs in the stage, below {threshold}).",
+    "story_borderline": " {who} in fewer than {threshold} of the uncertainty analysis's runs, "
+    "so the stage is borderline: {cities}.",
     "story_borderline_city": "{city} ({stage}, {probability})",
     "story_movers": "The largest moves that clear the uncertainty: {clauses}.",
     "story_mover": "{city} {verb} from {previous} to {current} {label}",
