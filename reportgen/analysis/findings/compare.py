@@ -282,6 +282,8 @@ def indicator_findings(
     member_rows = {
         c: np.array([panel.position.get(m, -1) for m in g.members]) for c, g in groups.items()
     }
+    # One comparison record per (city, set of peers with data): most indicators share it.
+    comparisons: dict[tuple[str, bytes], Comparison] = {}
     out: list[Finding] = []
     for r, j in zip(*np.nonzero(verdicts.kind), strict=True):
         city_id = panel.cities[r]
@@ -289,6 +291,13 @@ def indicator_findings(
         peers_rows = member_rows[city_id]
         kept = peers_rows >= 0
         kept[kept] = usable[peers_rows[kept], j]
+        key = (city_id, np.packbits(kept).tobytes())
+        comparison = comparisons.get(key)
+        if comparison is None:
+            comparison = Comparison(
+                group_id=group.id, name=group.name, members=tuple(member_ids[city_id][kept])
+            )
+            comparisons[key] = comparison
         out.append(
             _indicator_finding(
                 inputs,
@@ -300,8 +309,7 @@ def indicator_findings(
                 w,
                 int(r),
                 int(j),
-                group,
-                tuple(member_ids[city_id][kept]),
+                comparison,
             )
         )
     return out
@@ -317,8 +325,7 @@ def _indicator_finding(
     weights: FloatArray,
     r: int,
     j: int,
-    group: PeerGroup,
-    members: tuple[str, ...],
+    comparison: Comparison,
 ) -> Finding:
     city_id, indicator_id = panel.cities[r], panel.ids[j]
     kind: Kind = "gap" if verdicts.kind[r, j] == 1 else "strength"
@@ -349,7 +356,7 @@ def _indicator_finding(
         ),
         Evidence(
             role="peer_median",
-            label=f"Median of {group.name} peers",
+            label=f"Median of {comparison.name} peers",
             value=peer,
             unit=unit,
             year=int(ymin) if ymin == ymax and not math.isnan(ymin) else None,
@@ -393,7 +400,7 @@ def _indicator_finding(
     fill = {
         "label": label,
         "city": city,
-        "group": group.name,
+        "group": comparison.name,
         "value": texts["city"],
         "peer": texts["peer_median"],
         "year": f" ({year})" if year is not None else "",
@@ -422,7 +429,7 @@ def _indicator_finding(
         subject_kind="indicator",
         subject_name=label,
         magnitude=float(verdicts.magnitude[r, j]),
-        comparison=Comparison(group_id=group.id, name=group.name, members=members),
+        comparison=comparison,
         evidence=tuple(evidence),
         sentence=sentence,
         clause=clause,
