@@ -101,3 +101,27 @@ def test_gap_disappears_when_hong_kong_reaches_the_peer_median(
     assert _vc_gaps(changed) == []
     # The engine saw the new values: Hong Kong's venture-capital pillar rose.
     assert changed.scores.at["hong_kong", "capital"] > bundled.scores.at["hong_kong", "capital"]
+
+
+def test_hong_kong_brief_leads_with_its_venture_capital_and_firms_themes(
+    bundled: EditionResult,
+) -> None:
+    assert bundled.analysis is not None
+    brief = bundled.analysis.briefs["hong_kong"]
+    capital = next(t for t in brief.gaps if t.pillar == "capital")
+    firms = next(t for t in brief.gaps if t.pillar == "firms")
+    assert brief.gaps.index(capital) < 2
+    assert brief.gaps.index(firms) < 2
+    # Natural units, each against the same named peer median; no loose line repeats a pillar.
+    assert "PitchBook VC ecosystem rank: 26th against a median of 7.5th (2024)" in capital.sentence
+    assert "against Growth-driven peers" in capital.sentence
+    unicorns = next(f for f in firms.findings if f.subject == "unicorn_count")
+    ratio = unicorns.evidence_for("ratio")
+    assert ratio is not None
+    assert f"({ratio.text}, 2024)" in firms.sentence
+    subjects = [s for t in brief.gaps + brief.strengths for s in t.subjects]
+    assert len(subjects) == len(set(subjects))
+    pillars = [t.pillar for t in brief.gaps] + [t.pillar for t in brief.strengths]
+    assert len(pillars) == len(set(pillars))
+    # The study's third point is said to be unmeasurable, not dropped.
+    assert any("Later-stage growth funding" in c for c in capital.caveats)
