@@ -113,7 +113,8 @@ TEMPLATES: dict[str, str] = {
     "story_mover": "{city} {verb} from {previous} to {current} {label}",
     "story_mover_driver": ", chiefly on {label} ({previous_value} to {value})",
     "story_mover_others": ", as other cities' values moved",
-    "story_no_movers": "No city's overall rank moved beyond the uncertainty of this edition.",
+    "story_no_movers": "No city's overall or dimension rank moved beyond the uncertainty of "
+    "this edition.",
     "story_spotlight": "{city}, this edition's spotlight, {stage}; its two largest gaps against "
     "{group} peers are in {pillars}: {details}.",
     "story_spotlight_no_gaps": "{city}, this edition's spotlight, {stage}, with no large gap "
