@@ -9,9 +9,9 @@ from pathlib import Path
 
 from reportgen.config import Edition
 from reportgen.data.load import Dataset
-from reportgen.outputs import annual_task, brief_tasks, cjk_font_available, select_cities
 from reportgen.pipeline import EditionResult, compute_edition
 from reportgen.publish import Executor, PublishReport, RenderTask, publish
+from reportgen.publish.plan import annual_task, brief_tasks, cjk_font_available, select_cities
 
 log = logging.getLogger("reportgen")
 

@@ -389,7 +389,7 @@ def demo_data(n_cities: int, seed: int, out_dir: Path) -> None:
       reportgen demo-data --cities 1000 --out /tmp/demo
       reportgen briefs --data /tmp/demo --out /tmp/demo-out --jobs 2
     """
-    from reportgen.demo import write_demo_data
+    from reportgen.data.demo import write_demo_data
 
     summary = write_demo_data(out_dir, n_cities=n_cities, seed=seed)
     click.echo(summary)
@@ -404,8 +404,8 @@ def _export(
     fmt: str,
     out: Path,
 ) -> list[Path]:
-    from reportgen import exports
     from reportgen.app import compute
+    from reportgen.report import exports
 
     result = compute(
         _inputs(data_path, edition_path, year, overrides), uncertainty=kind != "findings"

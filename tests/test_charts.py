@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from reportgen import charts, theme
+from reportgen.report import charts, theme
 
 OKABE_ITO = {"#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000"}
 NEUTRALS = {

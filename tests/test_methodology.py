@@ -8,7 +8,7 @@ import yaml
 
 from reportgen.config import load_edition
 from reportgen.index import Build
-from reportgen.methodology import compact_build_yaml, describe_build
+from reportgen.report.methodology import compact_build_yaml, describe_build
 
 EDITION = Path(__file__).resolve().parent.parent / "data" / "edition.yaml"
 

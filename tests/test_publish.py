@@ -20,12 +20,9 @@ from click.testing import CliRunner
 from conftest import TINY_FILES
 from pypdf import PdfReader
 
-from reportgen import render
-from reportgen.annual import build_annual_context
+from reportgen import files
 from reportgen.app import Inputs, compute
-from reportgen.brief import build_brief_context
 from reportgen.errors import OutputError
-from reportgen.outputs import annual_task, brief_tasks, for_workers
 from reportgen.pipeline import EditionResult
 from reportgen.publish import (
     MANIFEST,
@@ -33,14 +30,18 @@ from reportgen.publish import (
     PublishReport,
     RenderTask,
     TaskOutcome,
-    _progress,
     input_hash,
     publish,
     read_manifest,
     safe_target,
     shared_inputs,
 )
-from reportgen.views import city_labels
+from reportgen.publish.plan import annual_task, brief_tasks, for_workers
+from reportgen.publish.run import _progress
+from reportgen.report import html as report_html
+from reportgen.report.context.annual import build_annual_context
+from reportgen.report.context.brief import build_brief_context
+from reportgen.report.context.common import city_labels
 
 CITIES = ("hong_kong", "shenzhen", "singapore", "london")
 
@@ -187,9 +188,9 @@ class FakeRenderer:
         for task in tasks:
             self.rendered.append(task.name)
             payload = f"%PDF-fake {task.name} {task.input_hash}".encode()
-            render.write_bytes_atomic(task.target, payload)
+            files.write_bytes_atomic(task.target, payload)
             if task.write_html:
-                render.write_bytes_atomic(task.html_target(), b"<html></html>")
+                files.write_bytes_atomic(task.html_target(), b"<html></html>")
             yield TaskOutcome(
                 name=task.name,
                 target=task.target,
@@ -269,8 +270,8 @@ def test_a_template_change_rebuilds_everything(
     variants: Mapping[str, Variant], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     templates = tmp_path / "templates"
-    shutil.copytree(render.TEMPLATES_DIR, templates)
-    monkeypatch.setattr(render, "TEMPLATES_DIR", templates)
+    shutil.copytree(report_html.TEMPLATES_DIR, templates)
+    monkeypatch.setattr(report_html, "TEMPLATES_DIR", templates)
     out, result = tmp_path / "out", variants["nothing"].result
     rebuilt(plan(result, out), out)
     assert rebuilt(plan(result, out), out) == set()
@@ -370,10 +371,10 @@ def test_safe_target_refuses_paths_outside_the_output_folder(tmp_path: Path) -> 
 
 def test_atomic_write_keeps_the_previous_file_when_writing_fails(tmp_path: Path) -> None:
     target = tmp_path / "briefs" / "london.pdf"
-    render.write_bytes_atomic(target, b"%PDF previous")
+    files.write_bytes_atomic(target, b"%PDF previous")
 
     def write_half() -> None:
-        with render.atomic_path(target) as temporary:
+        with files.atomic_path(target) as temporary:
             temporary.write_bytes(b"%PDF half")
             raise RuntimeError("disk full")
 

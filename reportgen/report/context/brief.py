@@ -7,9 +7,10 @@ from typing import Any
 
 import pandas as pd
 
-from reportgen import charts, formatting
+from reportgen import formatting
 from reportgen.pipeline import EditionResult
-from reportgen.views import (
+from reportgen.report import charts
+from reportgen.report.context.common import (
     FLAG_NOTE,
     ChartBook,
     CityLabel,

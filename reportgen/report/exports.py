@@ -11,8 +11,8 @@ import pandas as pd
 
 from reportgen.analysis.findings import findings_frame
 from reportgen.errors import OutputError
+from reportgen.files import write_bytes_atomic
 from reportgen.pipeline import EditionResult
-from reportgen.render import write_bytes_atomic
 
 FORMATS = ("csv", "xlsx", "json")
 

@@ -17,8 +17,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from reportgen.annual import AnnualContext, build_annual_context
-from reportgen.brief import BriefContext, build_brief_context
 from reportgen.errors import InputError, Problem
 from reportgen.index.uncertainty import FloatArray, UncertaintyResult
 from reportgen.pipeline import EditionResult
@@ -30,7 +28,15 @@ from reportgen.publish import (
     output_digest,
     safe_target,
 )
-from reportgen.views import CityLabel, SourceRegistry, city_labels, indicator_rows, peer_members
+from reportgen.report.context.annual import AnnualContext, build_annual_context
+from reportgen.report.context.brief import BriefContext, build_brief_context
+from reportgen.report.context.common import (
+    CityLabel,
+    SourceRegistry,
+    city_labels,
+    indicator_rows,
+    peer_members,
+)
 
 ANNUAL_TEMPLATE = "annual/report.html"
 BRIEF_TEMPLATE = "brief/brief.html"

@@ -13,7 +13,7 @@ from typing import Any, Literal
 import altair as alt
 import pandas as pd
 
-from reportgen import theme
+from reportgen.report import theme
 
 # Chart sizes in CSS px at 96 dpi: the A4 text block is about 170 mm = 640 px wide.
 FULL_WIDTH = 600

@@ -7,10 +7,10 @@ from typing import Any
 
 import pandas as pd
 
-from reportgen import charts, formatting, theme
-from reportgen.methodology import compact_build_yaml, describe_build
+from reportgen import formatting
 from reportgen.pipeline import EditionResult
-from reportgen.views import (
+from reportgen.report import charts, theme
+from reportgen.report.context.common import (
     FLAG_NOTE,
     ChartBook,
     CityLabel,
@@ -29,6 +29,7 @@ from reportgen.views import (
     source_line,
     stage_classes,
 )
+from reportgen.report.methodology import compact_build_yaml, describe_build
 
 
 @dataclass(frozen=True)
@@ -413,7 +414,7 @@ def _stages_chapter(
 def _spotlight_chapter(
     result: EditionResult, labels: dict[str, CityLabel], book: ChartBook, number: int
 ) -> Chapter | None:
-    from reportgen.brief import pillar_profile_figure
+    from reportgen.report.context.brief import pillar_profile_figure
 
     city_id = result.edition.spotlight_city
     if city_id is None or city_id not in result.scores.index:

@@ -10,9 +10,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from reportgen import charts, formatting, theme
+from reportgen import formatting
 from reportgen.analysis.findings import Finding, select
 from reportgen.pipeline import EditionResult
+from reportgen.report import charts, theme
 
 
 @dataclass(frozen=True)

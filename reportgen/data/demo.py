@@ -16,7 +16,7 @@ import yaml
 
 from reportgen.errors import InputError, Problem
 
-BUNDLED_DATA = Path(__file__).resolve().parent.parent / "data"
+BUNDLED_DATA = Path(__file__).resolve().parents[2] / "data"
 SYNTHETIC_URL = "synthetic://reportgen/demo"
 SYNTHETIC_SOURCE = "SYNTHETIC data (reportgen demo-data)"
 REGIONS = (  # with the bundled data's mix of cities per region
@@ -413,7 +413,7 @@ def _edition(
         "# framework, build, stages, findings and uncertainty, with a synthetic header;\n"
         "# named peer groups hold synthetic cities of their members' regions, and the\n"
         "# winsorisation limits (counts of cities) keep their share of the cities, and\n"
-        "# the Monte Carlo aggregates arithmetically only (see reportgen.demo).\n"
+        "# the Monte Carlo aggregates arithmetically only (see reportgen.data.demo).\n"
     )
     return header + yaml.safe_dump(edition, sort_keys=False, allow_unicode=True)
 

@@ -1,0 +1,75 @@
+"""HTML from templates: Jinja with autoescape, strict undefined names and formatting filters."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from importlib.util import find_spec
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from reportgen import formatting
+from reportgen.report import theme
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent.parent / "templates"
+
+
+def font_directories() -> tuple[Path, ...]:
+    """Folders of the bundled fonts (installed from PyPI with the package)."""
+    dirs = []
+    for package in ("font_source_sans_pro", "font_source_serif_pro"):
+        spec = find_spec(package)
+        if spec is not None and spec.origin is not None:
+            dirs.append(Path(spec.origin).parent / "files")
+    return tuple(dirs)
+
+
+_FACES = (
+    # family, file stem, weight, style
+    (theme.BODY_FONT, "SourceSansPro-Regular", 400, "normal"),
+    (theme.BODY_FONT, "SourceSansPro-It", 400, "italic"),
+    (theme.BODY_FONT, "SourceSansPro-Semibold", 600, "normal"),
+    (theme.BODY_FONT, "SourceSansPro-Bold", 700, "normal"),
+    (theme.BODY_FONT, "SourceSansPro-BoldIt", 700, "italic"),
+    (theme.BODY_FONT, "SourceSansPro-Light", 300, "normal"),
+    (theme.HEADING_FONT, "SourceSerifPro-Regular", 400, "normal"),
+    (theme.HEADING_FONT, "SourceSerifPro-Semibold", 600, "normal"),
+    (theme.HEADING_FONT, "SourceSerifPro-Bold", 700, "normal"),
+    (theme.HEADING_FONT, "SourceSerifPro-It", 400, "italic"),
+)
+
+
+def font_face_css() -> str:
+    """@font-face rules for the bundled fonts, so every machine typesets the same way."""
+    files = {p.stem: p for d in font_directories() for p in d.glob("*.ttf")}
+    rules = []
+    for family, stem, weight, style in _FACES:
+        path = files.get(stem)
+        if path is not None:
+            rules.append(
+                f"@font-face{{font-family:'{family}';src:url('{path.as_uri()}');"
+                f"font-weight:{weight};font-style:{style};}}"
+            )
+    return "\n".join(rules)
+
+
+def make_environment(templates_dir: Path = TEMPLATES_DIR) -> jinja2.Environment:
+    """Jinja environment: autoescape everything, fail on undefined names, formatting filters."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_dir)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(formatting.FILTERS)
+    return env
+
+
+def render_html(env: jinja2.Environment, template: str, context: Mapping[str, Any]) -> str:
+    """Fill a template with a view-model; data never becomes template source."""
+    return env.get_template(template).render(
+        ctx=context, font_faces=font_face_css(), css_root=theme.css_root_block()
+    )
