@@ -11,13 +11,20 @@ import numpy as np
 import pandas as pd
 
 from reportgen.analysis.findings import Finding, FindingInputs, compute_findings
-from reportgen.analysis.stages import assign_stages, check_stages, stage_probabilities
+from reportgen.analysis.stages import (
+    assign_stages,
+    check_stages,
+    next_stage_levers,
+    stage_probabilities,
+)
 from reportgen.config import Edition
 from reportgen.data.load import Dataset
 from reportgen.data.panel import Panel, make_panel
 from reportgen.errors import InputError, Problem
 from reportgen.index import Build, Framework, IndexData, IndexResult, parse_override, run
+from reportgen.index.stats import AuditResult, audit
 from reportgen.index.uncertainty import UncertaintyResult, run_uncertainty
+from reportgen.labels import Labels, edition_labels
 
 LEVEL_NAMES = ("Indicator", "Pillar", "Dimension", "Index")
 DIMENSIONS = ("TDP", "ECC")
@@ -132,6 +139,16 @@ class EditionResult:
     stages: pd.DataFrame
     stage_probabilities: pd.DataFrame | None
     findings: tuple[Finding, ...]
+    # Computed here so that publications only print: the JRC-style audit of the build, and per
+    # city below the top stage the pillars that would lift it furthest towards the next one.
+    audit: AuditResult | None = None
+    levers: pd.DataFrame | None = None
+    # Pearson correlations between the pillar and dimension scores, for the audit chapter.
+    correlations: pd.DataFrame | None = None
+
+    @property
+    def labels(self) -> Labels:
+        return edition_labels(self.edition)
 
     @property
     def year(self) -> int:
@@ -254,6 +271,7 @@ def compute_edition(
     rank_low, rank_high = _rank_bounds(mc, scores.columns)
     inputs = finding_inputs(current, prior, edition, rank_low, rank_high, probabilities)
     findings = tuple(compute_findings(inputs, stages, edition.findings))
+    levers = next_stage_levers(scores, stages, inputs.pillars)
     return EditionResult(
         edition=edition,
         dataset=dataset,
@@ -264,7 +282,16 @@ def compute_edition(
         stages=stages,
         stage_probabilities=probabilities,
         findings=findings,
+        audit=audit(current.index),
+        levers=levers,
+        correlations=score_correlations(current.index, edition),
     )
+
+
+def score_correlations(index: IndexResult, edition: Edition) -> pd.DataFrame:
+    """Pearson correlations of the pillar scores and the dimension scores, pillars first."""
+    codes = [*index.framework.codes_at(2), *(d.id for d in edition.framework.dimensions)]
+    return index.scores[codes].corr()
 
 
 def finding_inputs(

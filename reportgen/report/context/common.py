@@ -110,7 +110,7 @@ def meta_of(result: EditionResult, kind: str) -> Meta:
         author=edition.author,
         subject=(
             f"{kind} of the {edition.title} {result.year}: {n_cities} cities scored on "
-            "Technology Development Potential and Ecosystem Co-Benefit Capacity"
+            + " and ".join(result.labels.name(d) for d in result.labels.dimensions)
         ),
         keywords=", ".join(edition.keywords),
         keyword_list=tuple(edition.keywords),
@@ -169,13 +169,13 @@ def stage_classes(result: EditionResult) -> dict[str, str]:
 def stage_regions(result: EditionResult) -> list[charts.StageRegion]:
     """Rectangles of the plane per stage, from the rules and the thresholds in force."""
     first = result.stages.iloc[0]
-    cut = {"TDP": float(first["tdp_threshold"]), "ECC": float(first["ecc_threshold"])}
+    x_cut, y_cut = float(first["tdp_threshold"]), float(first["ecc_threshold"])
     regions = []
     for i, stage in enumerate(result.edition.stages.stages):
-        lo_t, hi_t = _band(stage.rule.tdp, cut["TDP"])
-        lo_e, hi_e = _band(stage.rule.ecc, cut["ECC"])
+        x_low, x_high = _band(stage.rule.tdp, x_cut)
+        y_low, y_high = _band(stage.rule.ecc, y_cut)
         regions.append(
-            charts.StageRegion(stage.name, theme.stage_colour(i), lo_t, hi_t, lo_e, hi_e)
+            charts.StageRegion(stage.name, theme.stage_colour(i), x_low, x_high, y_low, y_high)
         )
     return regions
 
@@ -192,13 +192,13 @@ def _band(band: Any, threshold: float) -> tuple[float, float]:
 
 
 def plane_points(result: EditionResult, labels: Mapping[str, CityLabel]) -> pd.DataFrame:
-    stages = result.stages
+    stages, levels = result.stages, result.labels
     return pd.DataFrame(
         {
             "city_id": stages.index.astype(str),
             "label": [labels[c].short_name for c in stages.index],
-            "TDP": stages["TDP"].to_numpy(float),
-            "ECC": stages["ECC"].to_numpy(float),
+            "x": result.scores.loc[stages.index, levels.x].to_numpy(float),
+            "y": result.scores.loc[stages.index, levels.y].to_numpy(float),
             "stage": stages["stage_name"].astype(str).to_numpy(),
         }
     )
@@ -212,19 +212,23 @@ def plane_figure(
     highlight: str | None = None,
     width: int = charts.FULL_WIDTH,
     height: int = 430,
-    title: str = "Cities on the TDP × ECC plane",
+    title: str = "",
     label_all: bool = True,
     css_class: str = "",
 ) -> FigureView:
+    levels = result.labels
+    x, y = levels.x, levels.y
     first = result.stages.iloc[0]
-    tdp_cut, ecc_cut = float(first["tdp_threshold"]), float(first["ecc_threshold"])
+    x_cut, y_cut = float(first["tdp_threshold"]), float(first["ecc_threshold"])
     chart = charts.plane_chart(
         plane_points(result, labels),
-        tdp_threshold=tdp_cut,
-        ecc_threshold=ecc_cut,
+        x_threshold=x_cut,
+        y_threshold=y_cut,
+        x_title=f"{levels.name(x)} ({x} score, 0-100)",
+        y_title=f"{levels.name(y)} ({y} score, 0-100)",
         regions=stage_regions(result),
-        title=title,
-        subtitle=f"Dashed lines: stage thresholds (TDP {tdp_cut:.1f}, ECC {ecc_cut:.1f})",
+        title=title or f"Cities on the {levels.plane} plane",
+        subtitle=f"Dashed lines: stage thresholds ({x} {x_cut:.1f}, {y} {y_cut:.1f})",
         source=source_line(result),
         highlight=highlight,
         width=width,
@@ -233,11 +237,11 @@ def plane_figure(
     )
     city = labels[highlight].short_name if highlight else ""
     alt = (
-        f"Scatter plot of {len(result.stages)} cities by TDP score (horizontal) and ECC score "
+        f"Scatter plot of {len(result.stages)} cities by {x} score (horizontal) and {y} score "
         f"(vertical), divided into {len(result.edition.stages.stages)} stage regions"
         + (
-            f"; {city} highlighted at TDP {result.stages.at[highlight, 'TDP']:.1f}, "
-            f"ECC {result.stages.at[highlight, 'ECC']:.1f}"
+            f"; {city} highlighted at {x} {result.scores.at[highlight, x]:.1f}, "
+            f"{y} {result.scores.at[highlight, y]:.1f}"
             if highlight
             else ""
         )
@@ -425,7 +429,7 @@ def peer_members(result: EditionResult, city_id: str) -> tuple[str, list[str]]:
     ]
     name = f"{result.stages.at[city_id, 'stage_name']} peers"
     if len(members) < 3:
-        top = result.scores["Overall"].sort_values(ascending=False).index[:10]
+        top = result.scores[result.labels.index].sort_values(ascending=False).index[:10]
         members = [str(c) for c in top if c != city_id]
         name = "top-10 cities"
     return name, members
