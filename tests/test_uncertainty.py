@@ -277,6 +277,6 @@ def test_a_geometric_replication_shifts_zeros_to_positive(build: Build, data: In
     expected = run(shifted, data).scores[list(result.codes)].to_numpy()
     for i in range(spec.n):
         np.testing.assert_array_equal(result.scores[i], expected)
-    hint = r"start the range above 0: --set normalise.range=\[1,100\]"
+    hint = r"start the range above 0: --set normalise.range=1,100"
     with pytest.raises(MethodError, match=hint):
         run(build.with_overrides({"aggregate.method": "geometric"}), data)

@@ -265,14 +265,14 @@ def _positive_hint(build: Build) -> str:
         return ""
     if spec.method == "minmax":
         lo, hi = spec.range
-        fix = f"normalise.range=[1,{hi:g}]" if hi > 1 else "normalise.range=[1,100]"
+        fix = f"normalise.range=1,{hi:g}" if hi > 1 else "normalise.range=1,100"
         return (
             f" (min-max to [{lo:g}, {hi:g}] puts each indicator's lowest unit at {lo:g}); "
             f"start the range above 0: --set {fix}"
         )
     return (
         f" ({spec.method} normalisation can give values ≤ 0); min-max to a range starting "
-        "above 0 instead: --set normalise.method=minmax --set normalise.range=[1,100]"
+        "above 0 instead: --set normalise.method=minmax --set normalise.range=1,100"
     )
 
 
