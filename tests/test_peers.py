@@ -58,3 +58,16 @@ def test_many_cities_at_once_equal_one_by_one() -> None:
                 group_id, city_id, stages=STAGES, cities=CITIES, ranks=RANKS, top_n=3, named=NAMED
             )
             assert batch[city_id] == one == index.group(group_id, city_id)
+
+
+def test_peer_median_bounds_by_hand() -> None:
+    """Peers 10, 20, 30 and a censored 40 (absent from a top list, so at most 40): the median
+    is 25 if the censored peer is at its best, (10 + 20) / 2 = 15 at its worst."""
+    from reportgen.analysis.peers import peer_median
+
+    median = peer_median([10.0, 20.0, np.nan, 30.0, 40.0], [False, False, False, False, True])
+    assert (median.value, median.worst, median.n, median.n_censored) == (25.0, 15.0, 4, 1)
+    assert not median.exact
+    ranks = peer_median([3.0, 5.0, 9.0], [False, False, True], direction=-1.0)
+    assert (ranks.value, ranks.worst) == (5.0, 5.0)  # a rank can only be worse: 3, 5, +inf
+    assert ranks.exact

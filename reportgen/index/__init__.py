@@ -10,11 +10,13 @@ from reportgen.index.steps import (
     SCREENERS,
     TREATMENTS,
     AggregateSpec,
+    Method,
     DenominateSpec,
     ImputeSpec,
     NormaliseSpec,
     ScreenSpec,
     TreatSpec,
+    registry_for,
 )
 
 __all__ = [
@@ -31,10 +33,12 @@ __all__ = [
     "ImputeSpec",
     "IndexData",
     "IndexResult",
+    "Method",
     "NormaliseSpec",
     "ScreenSpec",
     "TreatSpec",
     "competition_ranks",
     "parse_override",
+    "registry_for",
     "run",
 ]
