@@ -207,8 +207,9 @@ def _rank_bounds(
     if uncertainty is None:
         return None, None
     summaries = {c: uncertainty.rank_summary(c) for c in codes if c in uncertainty.codes}
-    low = {c: summary["p05"] for c, summary in summaries.items()}
-    high = {c: summary["p95"] for c, summary in summaries.items()}
+    low_column, high_column = uncertainty.spec.interval_columns
+    low = {c: summary[low_column] for c, summary in summaries.items()}
+    high = {c: summary[high_column] for c, summary in summaries.items()}
     return pd.DataFrame(low), pd.DataFrame(high)
 
 
@@ -253,7 +254,9 @@ def compute_edition(
 
     mc = None
     if uncertainty and edition.uncertainty.n > 0 and edition.uncertainty.factors():
-        mc = run_uncertainty(build, current.index.data, edition.uncertainty)
+        mc = run_uncertainty(
+            build, current.index.data, edition.uncertainty, keep_scores=("TDP", "ECC")
+        )
 
     scores = current.index.scores
     stages = assign_stages(scores, edition.stages)

@@ -11,7 +11,7 @@ import numpy.typing as npt
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from reportgen.analysis.peers import cell, median_or_nan
+from reportgen.analysis.peers import median_or_nan
 
 DIMENSIONS: tuple[str, str] = ("TDP", "ECC")
 UNASSIGNED = "unassigned"
@@ -444,6 +444,27 @@ def stage_probabilities(
     return pd.DataFrame(probs, index=index, columns=pd.Index(columns, name="stage_id"))
 
 
+_LEVER_COLUMNS = [
+    "city_id",
+    "stage_id",
+    "target_stage_id",
+    "dimension",
+    "score",
+    "target_level",
+    "shortfall",
+    "pillar",
+    "pillar_score",
+    "peer_median",
+    "n_peers",
+    "improvement",
+    "weight_share",
+    "dimension_gain",
+    "closes_shortfall",
+    "indicators",
+    "lever_rank",
+]
+
+
 def next_stage_levers(
     scores: pd.DataFrame,
     stages: pd.DataFrame,
@@ -462,82 +483,108 @@ def next_stage_levers(
     the pillar's index indicators on which the city trails those members, largest gap first
     (normalised points from `indicator_points`, e.g. `peers.indicator_points`).
     Rows are sorted by city and by gain; `lever_rank` 1 is the city's largest lever.
+
+    Linear in cities x pillars: peer medians are taken once per target stage (a city is never
+    a member of its own target stage), then every (city, pillar) pair is a row of one table.
     """
-    columns = [
-        "city_id",
-        "stage_id",
-        "target_stage_id",
-        "dimension",
-        "score",
-        "target_level",
-        "shortfall",
-        "pillar",
-        "pillar_score",
-        "peer_median",
-        "n_peers",
-        "improvement",
-        "weight_share",
-        "dimension_gain",
-        "closes_shortfall",
-        "indicators",
-        "lever_rank",
-    ]
-    rows: list[dict[str, object]] = []
     weights = _pillar_weights(pillars, pillar_weights)
-    for city_id, row in stages.iterrows():
-        target = row["target_stage_id"]
-        if not target or (isinstance(target, float) and np.isnan(target)):
-            continue
-        members = stages.index[(stages["stage_id"] == target) & (stages.index != city_id)]
-        for dim in DIMENSIONS:
-            need = float(row[f"{dim.lower()}_shortfall"])
-            if not (need > 0 and np.isfinite(need)):
-                continue
-            dim_pillars = [p for p in pillars.index if pillars.loc[p, "dimension"] == dim]
-            total = float(sum(weights.get(p, 0.0) for p in dim_pillars))
-            city_rows: list[dict[str, object]] = []
-            for pillar in dim_pillars:
-                if pillar not in scores.columns:
-                    continue
-                own = cell(scores, city_id, pillar)
-                peer_values = scores.loc[members, pillar].to_numpy(float)
-                peer = median_or_nan(peer_values)
-                if np.isnan(own) or np.isnan(peer) or total <= 0:
-                    continue
-                improvement = max(0.0, peer - own)
-                share = weights.get(pillar, 0.0) / total
-                gain = improvement * share
-                city_rows.append(
-                    {
-                        "city_id": city_id,
-                        "stage_id": row["stage_id"],
-                        "target_stage_id": target,
-                        "dimension": dim,
-                        "score": float(row[dim]),
-                        "target_level": float(row[dim]) + need,
-                        "shortfall": need,
-                        "pillar": pillar,
-                        "pillar_score": own,
-                        "peer_median": peer,
-                        "n_peers": int(np.count_nonzero(~np.isnan(peer_values))),
-                        "improvement": improvement,
-                        "weight_share": share,
-                        "dimension_gain": gain,
-                        "closes_shortfall": bool(gain >= need),
-                        "indicators": _trailing_indicators(
-                            str(city_id), pillar, members, indicator_points, indicators
-                        ),
-                    }
-                )
-            rows.extend(city_rows)
-    frame = pd.DataFrame(rows, columns=columns[:-1])
+    shortfall = _shortfall_rows(stages)
+    levers = shortfall.merge(_pillar_shares(pillars, weights, scores), on="dimension")
+    if levers.empty:
+        return pd.DataFrame(columns=_LEVER_COLUMNS)
+    peer_median, n_peers = _stage_medians(scores, stages, levers, "pillar")
+    levers["pillar_score"] = _lookup(scores, levers["city_id"], levers["pillar"])
+    levers["peer_median"] = peer_median
+    levers["n_peers"] = n_peers
+    levers = levers[levers["pillar_score"].notna() & levers["peer_median"].notna()].copy()
+    levers["improvement"] = np.maximum(0.0, levers["peer_median"] - levers["pillar_score"])
+    levers["dimension_gain"] = levers["improvement"] * levers["weight_share"]
+    levers["closes_shortfall"] = levers["dimension_gain"] >= levers["shortfall"]
+    levers["indicators"] = _trailing_indicators(levers, stages, indicator_points, indicators)
+    frame = levers[_LEVER_COLUMNS[:-1]]
     if frame.empty:
-        return pd.DataFrame(columns=columns)
+        return pd.DataFrame(columns=_LEVER_COLUMNS)
     frame = frame.sort_values(
         ["city_id", "dimension_gain", "pillar"], ascending=[True, False, True], kind="mergesort"
     )
     frame["lever_rank"] = frame.groupby("city_id").cumcount() + 1
     return frame.reset_index(drop=True)
+
+
+def _shortfall_rows(stages: pd.DataFrame) -> pd.DataFrame:
+    """One row per (city, dimension) the city must raise to reach its target stage."""
+    target = stages["target_stage_id"]
+    has_target = target.map(lambda t: isinstance(t, str) and bool(t)).to_numpy(dtype=bool)
+    parts = []
+    for dim in DIMENSIONS:
+        need = stages[f"{dim.lower()}_shortfall"].to_numpy(dtype=float)
+        keep = has_target & (need > 0) & np.isfinite(need)
+        score = stages[dim].to_numpy(dtype=float)[keep]
+        parts.append(
+            pd.DataFrame(
+                {
+                    "city_id": stages.index[keep],
+                    "stage_id": stages["stage_id"].to_numpy()[keep],
+                    "target_stage_id": target.to_numpy()[keep],
+                    "dimension": dim,
+                    "score": score,
+                    "target_level": score + need[keep],
+                    "shortfall": need[keep],
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
+def _pillar_shares(
+    pillars: pd.DataFrame, weights: Mapping[str, float], scores: pd.DataFrame
+) -> pd.DataFrame:
+    """Each scored pillar's dimension and its weight share within the dimension."""
+    frame = pd.DataFrame(
+        {
+            "pillar": pillars.index.astype(str),
+            "dimension": pillars["dimension"].to_numpy(),
+            "weight": [weights.get(str(p), 0.0) for p in pillars.index],
+        }
+    )
+    total = frame.groupby("dimension")["weight"].transform("sum")
+    frame["weight_share"] = frame["weight"] / total
+    scored = frame["pillar"].isin(scores.columns) & (total > 0)
+    return frame.loc[scored, ["dimension", "pillar", "weight_share"]]
+
+
+def _lookup(frame: pd.DataFrame, rows: pd.Series, columns: pd.Series) -> FloatArray:
+    """``frame.at[row, column]`` for many pairs at once (NaN where the row is absent)."""
+    row_at = frame.index.get_indexer(rows)
+    col_at = frame.columns.get_indexer(columns)
+    values = frame.to_numpy(dtype=float)
+    out = np.full(len(row_at), np.nan)
+    found = (row_at >= 0) & (col_at >= 0)
+    out[found] = values[row_at[found], col_at[found]]
+    return out
+
+
+def _stage_medians(
+    values: pd.DataFrame, stages: pd.DataFrame, rows: pd.DataFrame, column: str
+) -> tuple[FloatArray, npt.NDArray[np.int64]]:
+    """For each row: median (and count) of ``values[row[column]]`` over the members of the row's
+    target stage other than the row's city; computed once per (target stage, column)."""
+    medians = np.full(len(rows), np.nan)
+    counts = np.zeros(len(rows), dtype=np.int64)
+    stage_of = stages["stage_id"]
+    keys = rows[["target_stage_id", column]].astype(str)
+    for (target, code), at in keys.groupby(["target_stage_id", column]).indices.items():
+        members = stages.index[(stage_of == target).to_numpy(dtype=bool)]
+        peers = values.loc[members, code].to_numpy(dtype=float) if code in values else np.array([])
+        own_stage = rows["stage_id"].to_numpy()[at] == target
+        medians[at] = median_or_nan(peers)
+        counts[at] = np.count_nonzero(~np.isnan(peers))
+        for i in at[own_stage]:  # a stage that lists itself as next: leave the city out
+            city = rows["city_id"].iloc[i]
+            rest = values.loc[members[members != city], code].to_numpy(dtype=float)
+            medians[i] = median_or_nan(rest)
+            counts[i] = np.count_nonzero(~np.isnan(rest))
+    return medians, counts
 
 
 def _pillar_weights(pillars: pd.DataFrame, pillar_weights: pd.Series | None) -> dict[str, float]:
@@ -549,23 +596,34 @@ def _pillar_weights(pillars: pd.DataFrame, pillar_weights: pd.Series | None) -> 
 
 
 def _trailing_indicators(
-    city_id: str,
-    pillar: str,
-    members: pd.Index,
+    levers: pd.DataFrame,
+    stages: pd.DataFrame,
     indicator_points: pd.DataFrame | None,
     indicators: pd.DataFrame | None,
-) -> tuple[str, ...]:
-    if indicator_points is None or indicators is None or city_id not in indicator_points.index:
-        return ()
-    in_pillar = indicators.index[indicators["pillar"] == pillar]
+) -> list[tuple[str, ...]]:
+    """Per lever row: the pillar's index indicators on which the city trails its target
+    stage's median, largest gap first (ties by indicator id)."""
+    empty: list[tuple[str, ...]] = [() for _ in range(len(levers))]
+    if indicator_points is None or indicators is None or levers.empty:
+        return empty
+    members = indicators
     if "role" in indicators.columns:
-        in_pillar = in_pillar[indicators.loc[in_pillar, "role"].astype(str) != "context"]
-    gaps: list[tuple[float, str]] = []
-    for indicator_id in in_pillar:
-        if indicator_id not in indicator_points.columns:
-            continue
-        own = cell(indicator_points, city_id, indicator_id)
-        peer = median_or_nan(indicator_points.loc[members, indicator_id].to_numpy(float))
-        if not np.isnan(own) and not np.isnan(peer) and peer > own:
-            gaps.append((own - peer, str(indicator_id)))
-    return tuple(i for _, i in sorted(gaps))
+        members = indicators[indicators["role"].astype(str) != "context"]
+    members = members[members.index.isin(indicator_points.columns)]
+    pairs = levers[["city_id", "stage_id", "target_stage_id", "pillar"]].reset_index(drop=True)
+    pairs["row"] = np.arange(len(pairs))
+    pairs = pairs[pairs["city_id"].isin(indicator_points.index)]
+    long = pairs.merge(
+        pd.DataFrame({"pillar": members["pillar"].to_numpy(), "indicator": members.index}),
+        on="pillar",
+    )
+    if long.empty:
+        return empty
+    long["own"] = _lookup(indicator_points, long["city_id"], long["indicator"])
+    long["peer"], _ = _stage_medians(indicator_points, stages, long, "indicator")
+    long["gap"] = long["own"] - long["peer"]
+    trailing = long[long["own"].notna() & long["peer"].notna() & (long["peer"] > long["own"])]
+    trailing = trailing.sort_values(["row", "gap", "indicator"], kind="mergesort")
+    for row, names in trailing.groupby("row", sort=False)["indicator"]:
+        empty[int(row)] = tuple(str(n) for n in names)
+    return empty
