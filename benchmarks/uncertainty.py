@@ -80,8 +80,8 @@ def thousand_cities() -> None:
     """The edition's own Monte Carlo (N=1,000, Sobol, geometric beside z-scores) at 1,000
     synthetic cities, keeping score draws for the two dimensions only, as the pipeline does."""
     from reportgen.config import load_edition
+    from reportgen.data.demo import BUNDLED_DATA, write_demo_data
     from reportgen.data.load import load_dataset
-    from reportgen.demo import BUNDLED_DATA, write_demo_data
     from reportgen.pipeline import compute_year
 
     with tempfile.TemporaryDirectory() as folder:

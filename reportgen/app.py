@@ -58,7 +58,8 @@ def validate_inputs(inputs: Inputs) -> str:
         uncertainty=False,
         previous=False,
     )
-    messages = [("stages", m) for m in check_stages(edition.stages, result.scores)]
+    axes = (result.labels.x, result.labels.y)
+    messages = [("stages", m) for m in check_stages(edition.stages, result.scores, axes=axes)]
     messages += [
         ("findings", m)
         for m in check_findings(

@@ -27,7 +27,6 @@ from reportgen.index.uncertainty import UncertaintyResult, run_uncertainty
 from reportgen.labels import Labels, edition_labels
 
 LEVEL_NAMES = ("Indicator", "Pillar", "Dimension", "Index")
-DIMENSIONS = ("TDP", "ECC")
 
 
 def index_indicators(indicators: pd.DataFrame) -> pd.DataFrame:
@@ -252,15 +251,15 @@ def compute_edition(
         else:
             prior = compute_year(dataset, edition, build, previous_year)
 
+    labels = edition_labels(edition)
+    axes = (labels.x, labels.y)
     mc = None
     if uncertainty and edition.uncertainty.n > 0 and edition.uncertainty.factors():
-        mc = run_uncertainty(
-            build, current.index.data, edition.uncertainty, keep_scores=("TDP", "ECC")
-        )
+        mc = run_uncertainty(build, current.index.data, edition.uncertainty, keep_scores=axes)
 
     scores = current.index.scores
-    stages = assign_stages(scores, edition.stages)
-    stage_problems = check_stages(edition.stages, scores, plane=False)
+    stages = assign_stages(scores, edition.stages, axes=axes)
+    stage_problems = check_stages(edition.stages, scores, axes=axes, plane=False)
     if stage_problems:
         raise InputError(
             Problem(edition.source, m, row=edition.line_of("stages"), column="stages")
@@ -268,13 +267,13 @@ def compute_edition(
         )
     probabilities = None
     if mc is not None:
-        probabilities = stage_probabilities(mc.draws("TDP"), mc.draws("ECC"), edition.stages)
+        probabilities = stage_probabilities(mc.draws(axes[0]), mc.draws(axes[1]), edition.stages)
         if isinstance(probabilities, pd.DataFrame):
             probabilities.index = mc.units
     rank_low, rank_high = _rank_bounds(mc, scores.columns)
     inputs = finding_inputs(current, prior, edition, rank_low, rank_high, probabilities)
     findings = tuple(compute_findings(inputs, stages, edition.findings))
-    levers = next_stage_levers(scores, stages, inputs.pillars)
+    levers = next_stage_levers(scores, stages, inputs.pillars, axes=axes)
     return EditionResult(
         edition=edition,
         dataset=dataset,

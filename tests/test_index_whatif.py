@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from reportgen.config import load_edition
+from reportgen.data.demo import BUNDLED_DATA
 from reportgen.data.load import load_dataset
-from reportgen.demo import BUNDLED_DATA
 from reportgen.errors import MethodError
 from reportgen.pipeline import compute_edition
 

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from reportgen.config import load_edition
+from reportgen.data.demo import BUNDLED_DATA, write_demo_data
 from reportgen.data.load import load_dataset
-from reportgen.demo import BUNDLED_DATA, write_demo_data
 from reportgen.index import AggregateSpec, IndexResult, run
 from reportgen.index.steps import aggregate
 from reportgen.index.uncertainty import run_uncertainty

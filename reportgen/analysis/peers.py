@@ -184,7 +184,8 @@ class PeerIndex:
             members = self.universe[self.region == region]
         elif group_id == "top_n":
             name = f"top-{self.top_n}"
-            overall = self.ranks["Overall"].reindex(stages.index).to_numpy(dtype=float)
+            # The index is the framework's top level: the last column of the engine's ranks.
+            overall = self.ranks.iloc[:, -1].reindex(stages.index).to_numpy(dtype=float)
             members = self.universe[overall <= self.top_n]  # NaN compares False
         elif group_id == "all":
             name = "all"
