@@ -86,6 +86,13 @@ class Edition(Frozen):
     max_data_age: int = Field(
         default=10, ge=0, description="oldest observation used, in years before `year`"
     )
+    shared_values: Literal["whole", "split", "drop"] = Field(
+        default="split",
+        description=(
+            "values of a multi-city unit (observations.csv shared_with): each city keeps the "
+            "whole total, gets a population share of it (an estimate), or is treated as missing"
+        ),
+    )
     framework: FrameworkSpec
     build: Build
     stages: StagesSpec
