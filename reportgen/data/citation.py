@@ -101,8 +101,8 @@ def citation(
     ``publisher``, e.g. the census office behind one city's foreign-born share). Without a
     publisher column the indicator's source_name stands in, so older data still cites.
     """
-    name = _text(publisher) or _text(indicator.get("publisher")) or _text(
-        indicator.get("source_name")
+    name = (
+        _text(publisher) or _text(indicator.get("publisher")) or _text(indicator.get("source_name"))
     )
     title = _text(indicator.get("publication")) or _text(indicator.get("name")) or ""
     return Citation(

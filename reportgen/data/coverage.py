@@ -1,4 +1,4 @@
-"""What a panel holds: each city's coverage of the scored indicators, and the data years per pillar."""
+"""What a panel holds: each city's coverage of the scored indicators, the data years per pillar."""
 
 from __future__ import annotations
 

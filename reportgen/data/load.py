@@ -121,7 +121,9 @@ def parse_city_list(text: str) -> str:
     """City ids separated by ';' (the other members of a multi-city unit), kept as 'a;b'."""
     ids = [part.strip() for part in text.split(";")]
     if any(not part for part in ids):
-        raise CellError("empty city id in the list", "city ids separated by ';', e.g. shenzhen;guangzhou")
+        raise CellError(
+            "empty city id in the list", "city ids separated by ';', e.g. shenzhen;guangzhou"
+        )
     for part in ids:
         parse_id(part)
     if len(set(ids)) != len(ids):

@@ -1,4 +1,4 @@
-"""Values that belong to a multi-city unit (one WIPO cluster for three cities): whole, split or drop."""
+"""Values of a multi-city unit (one WIPO cluster for three cities): kept whole, split or dropped."""
 
 from __future__ import annotations
 
@@ -60,7 +60,8 @@ def apply_shared_values(panel: Panel, mode: str) -> Panel:
     its note says so). ``drop``: the value is missing, so the build imputes it like any gap.
     """
     if mode not in SHARED_MODES:
-        raise MethodError(f"unknown shared_values {mode!r}; expected one of {', '.join(SHARED_MODES)}")
+        choices = ", ".join(SHARED_MODES)
+        raise MethodError(f"unknown shared_values {mode!r}; expected one of {choices}")
     shared = panel.shared
     if mode == "whole" or not shared.to_numpy().any():
         return dataclasses.replace(panel, shared_mode=mode)

@@ -408,7 +408,7 @@ class _Checks:
                     "a city cannot share a value with itself",
                     found=others,
                     expected="the other cities of the unit, not " + city,
-                    **where,  # type: ignore[arg-type]
+                    **where,
                 )
                 continue
             unit = {city, *members}
@@ -419,7 +419,7 @@ class _Checks:
                         "unknown city id in shared_with" + did_you_mean(other, self.city_ids),
                         found=other,
                         expected=f"a city_id listed in {Path(self.cities_file).name}",
-                        **where,  # type: ignore[arg-type]
+                        **where,
                     )
                     continue
                 partner = rows.get((other, indicator, year))
@@ -431,11 +431,13 @@ class _Checks:
                         found=others,
                         expected=f"a row {other},{indicator},{year} with value {_g(value)} and "
                         f"shared_with {';'.join(sorted(unit - {other}))}",
-                        **where,  # type: ignore[arg-type]
+                        **where,
                     )
                     continue
                 partner_row, partner_value, partner_others = partner
-                listed = set(partner_others.split(";")) if isinstance(partner_others, str) else set()
+                listed = (
+                    set(partner_others.split(";")) if isinstance(partner_others, str) else set()
+                )
                 if listed | {other} != unit:
                     yield Problem(
                         self.observations_file,
@@ -446,17 +448,21 @@ class _Checks:
                         found=partner_others if listed else "",
                         expected=";".join(sorted(unit - {other})),
                     )
-                elif _present(value) and _present(partner_value) and value != partner_value:
-                    if row < partner_row:  # one problem per pair, at the later row
-                        yield Problem(
-                            self.observations_file,
-                            f"a shared {indicator!r} value differs within its unit: {city!r} "
-                            f"has {_g(value)} (row {row})",
-                            row=partner_row,
-                            column="value",
-                            found=_g(partner_value),
-                            expected=f"{_g(value)}, the unit total every member carries",
-                        )
+                elif (
+                    _present(value)
+                    and _present(partner_value)
+                    and value != partner_value
+                    and row < partner_row  # one problem per pair, at the later row
+                ):
+                    yield Problem(
+                        self.observations_file,
+                        f"a shared {indicator!r} value differs within its unit: {city!r} "
+                        f"has {_g(value)} (row {row})",
+                        row=partner_row,
+                        column="value",
+                        found=_g(partner_value),
+                        expected=f"{_g(value)}, the unit total every member carries",
+                    )
             for member in sorted(unit):
                 if member in known and not _present(populations.get(member)):
                     no_population.add(member)
