@@ -71,9 +71,9 @@ def test_split_values_sum_to_the_unit_total_in_population_shares(panel: Panel) -
 
 def test_split_shares_by_hand() -> None:
     index = pd.Index(["a", "b", "c"], name="city_id")
-    shared_with = pd.DataFrame(
-        {"x": ["b", "a", pd.NA]}, index=index, dtype="str"
-    ).rename_axis(columns="indicator_id")
+    shared_with = pd.DataFrame({"x": ["b", "a", pd.NA]}, index=index, dtype="str").rename_axis(
+        columns="indicator_id"
+    )
     shares = split_shares(shared_with, pd.Series({"a": 1.0, "b": 3.0, "c": 9.0}))
     assert shares.loc["a", "x"] == 0.25
     assert shares.loc["b", "x"] == 0.75
@@ -100,9 +100,7 @@ HONG_KONG_RANKS = {"whole": 9, "split": 24, "drop": 24}
 
 
 @pytest.mark.parametrize("mode", SHARED_MODES)
-def test_hong_kong_rank_under_each_treatment(
-    bundled: tuple[Dataset, Edition], mode: str
-) -> None:
+def test_hong_kong_rank_under_each_treatment(bundled: tuple[Dataset, Edition], mode: str) -> None:
     dataset, edition = bundled
     variant = edition.model_copy(update={"shared_values": mode})
     result = compute_edition(dataset, variant, uncertainty=False, previous=False)
@@ -132,7 +130,9 @@ def test_every_observation_cites_its_original_publisher(
     assert len(cites) == len(dataset.observations)
     for cite, url in zip(cites, dataset.observations["source_url"], strict=True):
         assert isinstance(cite, Citation)
-        assert cite.publisher and cite.title and cite.url == url
+        assert cite.publisher
+        assert cite.title
+        assert cite.url == url
         words = cite.publisher.lower()
         assert not any(h.split(".")[0] in words for h in REPUBLISHER_HOSTS), cite
         assert host(url) not in words
