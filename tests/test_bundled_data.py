@@ -312,7 +312,7 @@ def test_readme_counts_the_scored_indicators(indicators: pd.DataFrame) -> None:
     scored = int((indicators["role"] == "index").sum())
     context = int((indicators["role"] == "context").sum())
     readme = (DATA / "README.md").read_text(encoding="utf-8")
-    assert f"In all, {scored} indicators are scored and {context} are context." in readme
+    assert f"In all, {scored} indicators are scored and {context} are context" in readme
     assert f"{len(indicators)} indicators in two dimensions" in readme
 
 
