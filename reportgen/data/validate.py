@@ -397,6 +397,7 @@ class _Checks:
             if _present(city) and _present(indicator) and _present(year)
         }
         no_population: set[str] = set()
+        value_reported: set[int] = set()
         for (city, indicator, year), (row, value, others) in rows.items():
             if not (isinstance(others, str) and others):
                 continue
@@ -438,11 +439,13 @@ class _Checks:
                 listed = (
                     set(partner_others.split(";")) if isinstance(partner_others, str) else set()
                 )
-                if listed | {other} != unit:
+                if listed | {other} != unit and (city not in listed or row < partner_row):
+                    # both rows see a pair that lists each other: report it once, at the later
                     yield Problem(
                         self.observations_file,
-                        f"shared_with is not symmetric: row {row} ({city}) lists {other!r}, but "
-                        f"{other!r}'s row lists {partner_others if listed else 'no city'}",
+                        f"shared_with is not symmetric: row {row} ({city}) shares "
+                        f"{indicator!r} with {others}, but {other!r}'s row lists "
+                        f"{partner_others if listed else 'no city'}",
                         row=partner_row,
                         column="shared_with",
                         found=partner_others if listed else "",
@@ -453,7 +456,9 @@ class _Checks:
                     and _present(partner_value)
                     and value != partner_value
                     and row < partner_row  # one problem per pair, at the later row
+                    and partner_row not in value_reported  # and one per row
                 ):
+                    value_reported.add(partner_row)
                     yield Problem(
                         self.observations_file,
                         f"a shared {indicator!r} value differs within its unit: {city!r} "
