@@ -318,8 +318,10 @@ def read_dataset(path: Path) -> tuple[Dataset | None, list[Problem]]:
         return None, [
             Problem(
                 str(path),
-                "data folder or workbook not found",
-                expected="a folder of CSV files or an .xlsx workbook",
+                f"data folder or workbook not found (looked for {path.resolve()}; pass the data "
+                "with --data PATH)",
+                expected="a folder with cities.csv, indicators.csv and observations.csv, or an "
+                ".xlsx workbook with those three sheets",
             )
         ]
     if path.is_dir():
