@@ -86,6 +86,13 @@ class Edition(Frozen):
     max_data_age: int = Field(
         default=10, ge=0, description="oldest observation used, in years before `year`"
     )
+    shared_values: Literal["whole", "split", "drop"] = Field(
+        default="split",
+        description=(
+            "values of a multi-city unit (observations.csv shared_with): each city keeps the "
+            "whole total, gets a population share of it (an estimate), or is treated as missing"
+        ),
+    )
     framework: FrameworkSpec
     build: Build
     stages: StagesSpec
@@ -156,7 +163,11 @@ def read_edition_parts(path: Path) -> tuple[Edition | None, EditionParts | None,
     path = Path(path)
     file = str(path)
     if not path.is_file():
-        return None, None, [Problem(file, "edition file not found", expected="a YAML file")]
+        hint = (
+            f"edition file not found (looked for {path.resolve()}; by default it is edition.yaml "
+            "beside the data folder or workbook: pass another with --edition PATH)"
+        )
+        return None, None, [Problem(file, hint, expected="a YAML edition file")]
     data = path.read_bytes()
     try:
         text = data.decode("utf-8-sig")

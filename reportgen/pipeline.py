@@ -20,6 +20,7 @@ from reportgen.analysis.stages import (
 from reportgen.config import Edition
 from reportgen.data.load import Dataset
 from reportgen.data.panel import Panel, make_panel
+from reportgen.data.shared import SHARED_MODES, apply_shared_values
 from reportgen.errors import InputError, Problem
 from reportgen.index import Build, Framework, IndexData, IndexResult, parse_override, run
 from reportgen.index.stats import AuditResult, audit
@@ -144,6 +145,7 @@ class EditionResult:
     levers: pd.DataFrame | None = None
     # Pearson correlations between the pillar and dimension scores, for the audit chapter.
     correlations: pd.DataFrame | None = None
+    shared_ranks: pd.DataFrame | None = None  # index rank per shared_values treatment
 
     @property
     def labels(self) -> Labels:
@@ -193,11 +195,30 @@ def previous_vintages(dataset: Dataset, year: int, max_age: int) -> Dataset:
     return dataclasses.replace(dataset, observations=obs.drop(index=drop))
 
 
-def compute_year(dataset: Dataset, edition: Edition, build: Build, year: int) -> YearResult:
-    panel = make_panel(dataset, year, edition.max_data_age)
+def compute_year(
+    dataset: Dataset, edition: Edition, build: Build, year: int, shared_values: str | None = None
+) -> YearResult:
+    mode = edition.shared_values if shared_values is None else shared_values
+    panel = apply_shared_values(make_panel(dataset, year, edition.max_data_age), mode)
     framework = make_framework(edition, panel.indicators.reset_index())
     index = run(build, make_index_data(panel, framework))
     return YearResult(year=year, panel=panel, index=index)
+
+
+def shared_value_ranks(
+    dataset: Dataset, edition: Edition, build: Build, year: int, code: str | None = None
+) -> pd.DataFrame | None:
+    """city x treatment (whole, split, drop): the rank on `code` (default: the overall index)
+    under each shared_values treatment; None when no value is shared in that year."""
+    panel = make_panel(dataset, year, edition.max_data_age)
+    if not panel.shared.to_numpy().any():
+        return None
+    code = edition.framework.index_name if code is None else code
+    ranks = {
+        mode: compute_year(dataset, edition, build, year, mode).index.ranks[code]
+        for mode in SHARED_MODES
+    }
+    return pd.DataFrame(ranks)
 
 
 def _rank_bounds(
@@ -287,6 +308,7 @@ def compute_edition(
         audit=audit(current.index),
         levers=levers,
         correlations=score_correlations(current.index, edition),
+        shared_ranks=shared_value_ranks(dataset, edition, build, year),
     )
 
 
