@@ -7,9 +7,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from reportgen.config import Edition
+from reportgen.config import Edition, did_you_mean
 from reportgen.data.load import Dataset
-from reportgen.pipeline import EditionResult, compute_edition
+from reportgen.errors import InputError, Problem
+from reportgen.pipeline import EditionResult, ScreenedOut, compute_edition
 from reportgen.publish import Executor, PublishReport, RenderTask, publish
 from reportgen.publish.plan import annual_task, brief_tasks, cjk_font_available, select_cities
 
@@ -35,18 +36,62 @@ def load_inputs(inputs: Inputs) -> tuple[Dataset, Edition]:
     """Read and check every input file; raises InputError listing every problem found."""
     from reportgen.data.validate import load_inputs as load_checked
 
+    missing = missing_input_problems(inputs)
+    if missing:
+        raise InputError(missing)
     return load_checked(inputs.data, inputs.edition_path, inputs.year)
 
 
+def missing_input_problems(inputs: Inputs) -> list[Problem]:
+    """A missing data folder or edition file, named by its absolute path with the option that
+    points elsewhere: a newcomer running from another folder reads where reportgen looked."""
+    data = inputs.data.absolute()
+    if not data.exists():
+        return [
+            Problem(
+                str(data),
+                "data folder or workbook not found",
+                expected="a folder with cities.csv, indicators.csv, observations.csv and "
+                "edition.yaml, or an .xlsx workbook; pass --data PATH",
+            )
+        ]
+    edition = inputs.edition_path.absolute()
+    if edition.exists():
+        return []
+    if inputs.edition is not None:
+        expected = "a YAML file; check the --edition path"
+    elif data.is_file():
+        expected = (
+            "edition.yaml beside the workbook; pass --edition FILE to use one elsewhere "
+            "(e.g. --edition data/edition.yaml)"
+        )
+    else:
+        expected = "edition.yaml in the data folder; pass --edition FILE to use one elsewhere"
+    return [Problem(str(edition), "edition file not found", expected=expected)]
+
+
+@dataclass(frozen=True)
+class Validation:
+    """What `validate` reports when the inputs are sound: a summary and warnings to read."""
+
+    summary: str
+    warnings: tuple[str, ...] = ()
+
+
 def validate_inputs(inputs: Inputs) -> str:
-    """A one-line summary when the inputs are sound; InputError with all problems otherwise.
+    """A one-line summary when the inputs are sound; InputError with all problems otherwise."""
+    return validate(inputs).summary
+
+
+def validate(inputs: Inputs) -> Validation:
+    """Check the inputs; InputError with all problems, else a summary and the warnings (cities
+    the coverage screen leaves out, and named peers among them).
 
     Beyond the files themselves, the index is built once so that rules that depend on the
     scores (stage rules leaving cities unassigned or overlapping, peer groups) are checked too.
     """
     from reportgen.analysis.findings import check_findings
     from reportgen.analysis.stages import check_stages
-    from reportgen.errors import InputError, Problem
 
     dataset, edition = load_inputs(inputs)
     year = inputs.year or edition.year
@@ -58,12 +103,16 @@ def validate_inputs(inputs: Inputs) -> str:
         uncertainty=False,
         previous=False,
     )
+    screened = [s.city_id for s in result.screened_out]
     axes = (result.labels.x, result.labels.y)
     messages = [("stages", m) for m in check_stages(edition.stages, result.scores, axes=axes)]
+    # A screened-out city is known, just not ranked: a warning below, not "unknown".
     messages += [
         ("findings", m)
         for m in check_findings(
-            edition.findings, result.scores.index, dataset.indicators["indicator_id"]
+            edition.findings,
+            [*result.scores.index, *screened],
+            dataset.indicators["indicator_id"],
         )
     ]
     if messages:
@@ -71,10 +120,49 @@ def validate_inputs(inputs: Inputs) -> str:
             Problem(edition.source, message, row=edition.line_of(section), column=section)
             for section, message in messages
         )
+    warnings = screen_notes(result)
+    for group_id, (_, members) in edition.findings.named_groups().items():
+        left_out = [m for m in members if m in screened]
+        if left_out:
+            warnings.append(
+                f"named peer group {group_id!r}: {', '.join(left_out)} screened out, so the "
+                f"group compares with {len(members) - len(left_out)} of its "
+                f"{len(members)} members"
+            )
+    ranked = len(result.scores)
+    cities = f"{len(dataset.cities)} cities ({ranked} ranked"
+    cities += f", {len(screened)} screened out)" if screened else ")"
+    return Validation(
+        summary=(
+            f"ok: {cities}, {len(dataset.indicators)} indicators, "
+            f"{len(dataset.observations)} observations; edition {edition.title!r} {year} "
+            "builds without problems"
+        ),
+        warnings=tuple(warnings),
+    )
+
+
+def screen_notes(result: EditionResult) -> list[str]:
+    """One line per city the coverage screen left out of the index, then how to rank them
+    anyway; empty when every city with data is ranked."""
+    gone = result.screened_out
+    if not gone:
+        return []
+    lines = [f"the coverage screen leaves out {s.describe()}" for s in gone]
+    return [*lines, force_include_hint(result, gone)]
+
+
+def force_include_hint(result: EditionResult, gone: Sequence[ScreenedOut]) -> str:
+    """How to rank screened-out cities anyway: the --set (keeping any ids the edition already
+    forces in) or the edition file."""
+    screen = result.build.step("screen")
+    already = list(screen.force_include) if screen is not None else []
+    ids = [*already, *(s.city_id for s in gone if s.city_id not in already)]
     return (
-        f"ok: {len(dataset.cities)} cities, {len(dataset.indicators)} indicators, "
-        f"{len(dataset.observations)} observations; edition {edition.title!r} {year} "
-        "builds without problems"
+        f"to rank {'it' if len(gone) == 1 else 'them'} anyway, add its values, or pass "
+        f"--set 'screen.force_include=[{', '.join(ids)}]', or list "
+        f"{'it' if len(gone) == 1 else 'them'} under force_include in the screen step "
+        f"of {result.edition.source}"
     )
 
 
@@ -125,9 +213,38 @@ def plan(
     if annual:
         tasks.append(annual_task(result, options.out_dir, **common))  # type: ignore[arg-type]
     if briefs:
+        check_cities(result, cities)
         chosen = select_cities(result, cities)
         tasks.extend(brief_tasks(result, options.out_dir, chosen, **common))  # type: ignore[arg-type]
     return tasks
+
+
+def check_cities(result: EditionResult, cities: Sequence[str]) -> None:
+    """Every --city asked for is ranked; otherwise say why not (screened out, no data for the
+    year, unknown) in one InputError."""
+    ranked = set(result.scores.index)
+    screened = {s.city_id: s for s in result.screened_out}
+    known = [str(c) for c in result.dataset.cities["city_id"]]
+    problems = []
+    for city in dict.fromkeys(cities):
+        expected: str | None
+        if city in ranked:
+            continue
+        if city in screened:
+            message = (
+                f"no brief for {city!r}: it is screened out of the index, as it "
+                f"{screened[city].why()}; {force_include_hint(result, [screened[city]])}"
+            )
+            expected = None
+        elif city in known:
+            message = f"no brief for {city!r}: it has no values for {result.year}"
+            expected = f"observations dated up to {result.edition.max_data_age} years before"
+        else:
+            message = f"unknown city {city!r}{did_you_mean(city, known)}"
+            expected = "a city_id from cities.csv"
+        problems.append(Problem("--city", message, expected=expected))
+    if problems:
+        raise InputError(problems)
 
 
 def publish_edition(

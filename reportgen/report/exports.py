@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
+from openpyxl.styles import Font
 
 from reportgen.analysis.findings import findings_frame
 from reportgen.errors import OutputError
@@ -15,6 +16,20 @@ from reportgen.files import write_bytes_atomic
 from reportgen.pipeline import EditionResult
 
 FORMATS = ("csv", "xlsx", "json")
+
+
+def infer_format(path: Path | None, fmt: str | None, default: str = "csv") -> str:
+    """The format to write: --format if given, else the --out file's extension when it names
+    one, else ``default``. ValueError when the two disagree (``--format csv --out x.xlsx``)."""
+    name = path.name if path is not None else ""
+    suffix = Path(name).suffix.lower().lstrip(".")
+    named = suffix if suffix in FORMATS else None
+    if fmt is not None and named is not None and fmt != named:
+        raise ValueError(
+            f"--format {fmt} disagrees with the file name {name!r} (an .{named} file); "
+            f"drop --format or name the file .{fmt}"
+        )
+    return fmt or named or default
 
 
 def _level_table(result: EditionResult, codes: list[str]) -> pd.DataFrame:
@@ -101,7 +116,7 @@ def _xlsx(tables: Mapping[str, pd.DataFrame]) -> bytes:
                 for cell in column_cells[1:]:
                     cell.number_format = fmt
             for cell in worksheet[1]:
-                cell.font = cell.font.copy(bold=True)
+                cell.font = Font(bold=True)
     return buffer.getvalue()
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -31,6 +32,12 @@ class Meta:
     language: str
     date: str
     scope_line: str
+    # The PDF's /Title: the title, marked when the build is a what-if.
+    document_title: str = ""
+    # Empty for the official edition; for a build with --set overrides, the line the what-if
+    # banner prints on every page, and the paragraph the methodology opens with.
+    what_if: str = ""
+    what_if_method: str = ""
 
 
 @dataclass(frozen=True)
@@ -95,29 +102,63 @@ class ChartBook:
 # shared pieces
 
 
+WHAT_IF_LABEL = "WHAT-IF"
+
+
+def what_if_sentence(changes: Sequence[str]) -> str:
+    """The what-if banner: not the official edition, and which parameters differ from it."""
+    if not changes:
+        return ""
+    return (
+        f"{WHAT_IF_LABEL}: not the official edition. Built with {'; '.join(changes)} "
+        "instead of the edition file's method."
+    )
+
+
+def what_if_method(changes: Sequence[str], source: str) -> str:
+    """The methodology's statement of a what-if: what changed, and how to re-run it."""
+    if not changes:
+        return ""
+    sets = " ".join(f"--set '{c}'" for c in changes)
+    return (
+        f"This is a what-if build, not the official edition: it departs from the method of "
+        f"{Path(source).name} in {'; '.join(changes)}. The steps below and the build printed "
+        f"at the end are the ones that ran. The command reportgen build {sets} re-runs it; "
+        "reportgen build alone makes the official edition."
+    )
+
+
 def meta_of(result: EditionResult, kind: str) -> Meta:
     edition = result.edition
     n_cities = len(result.scores)
     n_indicators = len(result.index.framework.indicators)
     created = _edition_date(result)
+    changes = result.what_if
+    # A what-if says so in the running header and footer of every page and in the metadata.
+    mark = f" · {WHAT_IF_LABEL}" if changes else ""
+    subject = (
+        f"{kind} of the {edition.title} {result.year}: {n_cities} cities scored on "
+        + " and ".join(result.labels.name(d) for d in result.labels.dimensions)
+    )
+    keywords = tuple(edition.keywords) + (("what-if",) if changes else ())
     return Meta(
         title=edition.title,
         subtitle=edition.subtitle,
-        running_title=f"{edition.title} {result.year}",
+        running_title=f"{edition.title} {result.year}{mark}",
         edition=str(result.year),
-        edition_line=f"{edition.title} · {result.year} edition",
+        edition_line=f"{edition.title} · {result.year} edition{mark}",
         publisher=edition.publisher,
         author=edition.author,
-        subject=(
-            f"{kind} of the {edition.title} {result.year}: {n_cities} cities scored on "
-            + " and ".join(result.labels.name(d) for d in result.labels.dimensions)
-        ),
-        keywords=", ".join(edition.keywords),
-        keyword_list=tuple(edition.keywords),
+        subject=f"{subject}; what-if build ({'; '.join(changes)})" if changes else subject,
+        keywords=", ".join(keywords),
+        keyword_list=keywords,
         language=edition.language,
         date=created,
         scope_line=f"{n_cities} cities · {n_indicators} scored indicators · "
         f"{len(result.index.framework.codes_at(2))} pillars · data to {result.year}",
+        document_title=f"{edition.title} (what-if)" if changes else edition.title,
+        what_if=what_if_sentence(changes),
+        what_if_method=what_if_method(changes, edition.source),
     )
 
 
@@ -282,26 +323,65 @@ def rank_change_text(result: EditionResult, code: str, city_id: str) -> str:
 # sources
 
 
-class SourceRegistry:
-    """Numbers each distinct source URL once, in order of first use."""
+SourceLabel = Callable[[str, tuple[str, ...]], str]
+"""A source entry's label from its URL and the ids of the indicators citing it, in order of use
+(e.g. a publisher's citation, looked up in the data)."""
 
-    def __init__(self, indicators: pd.DataFrame) -> None:
-        self._labels: dict[str, str] = {}
+
+class SourceRegistry:
+    """Numbers each distinct source URL once, in order of first use.
+
+    An entry is labelled by every indicator that cites it, never by whichever came first: two
+    indicators read from one table share its entry and both are named. ``label`` replaces the
+    default wording (publisher plus indicator names).
+    """
+
+    def __init__(self, indicators: pd.DataFrame, label: SourceLabel | None = None) -> None:
+        self._indicators = indicators
+        self._label = label or self.default_label
+        # The source each indicator declares, by its URL (observations may cite other URLs).
+        self._declared: dict[str, str] = {}
         for indicator_id, row in indicators.iterrows():
             url = row.get("source_url")
             if isinstance(url, str) and url:
-                self._labels.setdefault(url, str(row.get("source_name") or indicator_id))
+                self._declared.setdefault(url, str(row.get("source_name") or indicator_id))
+        self._fallback: dict[str, str] = {}
         self.numbers: dict[str, int] = {}
-        self.labels: dict[str, str] = {}
+        self.cited_by: dict[str, list[str]] = {}
 
-    def number(self, url: str, fallback_label: str) -> int:
+    def number(self, url: str, fallback_label: str = "", *, indicator_id: str | None = None) -> int:
+        """The footnote number of ``url``; ``indicator_id`` is recorded as citing it."""
         if url not in self.numbers:
             self.numbers[url] = len(self.numbers) + 1
-            self.labels[url] = self._labels.get(url, fallback_label)
+            self.cited_by[url] = []
+            self._fallback[url] = self._declared.get(url, fallback_label)
+        if indicator_id is not None and indicator_id not in self.cited_by[url]:
+            self.cited_by[url].append(indicator_id)
         return self.numbers[url]
 
+    @property
+    def labels(self) -> dict[str, str]:
+        return {url: self.label_of(url) for url in self.numbers}
+
+    def label_of(self, url: str) -> str:
+        cited_by = tuple(self.cited_by.get(url, ()))
+        return self._label(url, cited_by) if cited_by else self._fallback.get(url, url)
+
+    def default_label(self, url: str, cited_by: tuple[str, ...]) -> str:
+        """'Publisher: indicator, indicator' when the citing indicators name one source (or the
+        URL is an indicator's declared source), else the indicator names alone."""
+        table = self._indicators
+        known = [i for i in cited_by if i in table.index]
+        names = ", ".join(
+            str(table.at[i, "short_name"] or table.at[i, "name"]) if i in known else i
+            for i in cited_by
+        )
+        publishers = {str(table.at[i, "source_name"]) for i in known if table.at[i, "source_name"]}
+        publisher = publishers.pop() if len(publishers) == 1 else self._declared.get(url, "")
+        return f"{publisher}: {names}" if publisher else names
+
     def listing(self) -> list[SourceView]:
-        return [SourceView(n, self.labels[url], url) for url, n in self.numbers.items()]
+        return [SourceView(n, self.label_of(url), url) for url, n in self.numbers.items()]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -378,7 +458,11 @@ def indicator_rows(
         footnote = ""
         url = panel.sources.at[city_id, indicator_id] if city_id in panel.sources.index else None
         if sources is not None and isinstance(url, str) and url:
-            footnote = str(sources.number(url, str(indicators.at[indicator_id, "name"])))
+            footnote = str(
+                sources.number(
+                    url, str(indicators.at[indicator_id, "name"]), indicator_id=str(indicator_id)
+                )
+            )
         rows.append(
             IndicatorRow(
                 pillar=pillar_names.get(str(indicators.at[indicator_id, "pillar"]), ""),
