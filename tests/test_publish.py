@@ -336,7 +336,8 @@ def test_the_shared_inputs_are_sent_to_each_worker_once_not_with_every_task(
     assert len(shared) == 2
     for task in tasks:
         detached = task.detached()
-        assert detached.recipe is not None and detached.recipe.shared.value is None
+        assert detached.recipe is not None
+        assert detached.recipe.shared.value is None
         assert len(pickle.dumps(detached)) < 20_000
 
 

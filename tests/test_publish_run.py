@@ -256,7 +256,7 @@ class Slow:
 
         for task in tasks:
             sys.stdout.flush()
-            self.printed_before.append(sys.stdout.buffer.getvalue().decode())  # type: ignore[attr-defined]
+            self.printed_before.append(sys.stdout.buffer.getvalue().decode())  # type: ignore[union-attr]
             payload = f"fake {task.name}".encode()
             files.write_bytes_atomic(task.target, payload)
             yield TaskOutcome(

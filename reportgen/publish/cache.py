@@ -88,8 +88,10 @@ def read_cached(out_dir: Path, key: str) -> EditionResult | None:
     if hashlib.sha256(rest).hexdigest().encode("ascii") != checksum:
         log.warning("ignoring the cached edition %s: it is corrupt; recomputing", path)
         return None
+    # A pickle runs code when loaded: this is reportgen's own file in the user's output folder,
+    # which is trusted like the code itself; the checksum guards against damage, not malice.
     try:
-        result = pickle.loads(rest)  # noqa: S301 - our own file, checksummed, under the output folder
+        result = pickle.loads(rest)
     except Exception as exc:  # a checksummed pickle from another environment
         log.warning("ignoring the cached edition %s: cannot be read (%s); recomputing", path, exc)
         return None
