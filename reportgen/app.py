@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reportgen.config import Edition, did_you_mean
 from reportgen.data.load import Dataset
 from reportgen.errors import InputError, Problem
 from reportgen.pipeline import EditionResult, ScreenedOut, compute_edition
-from reportgen.publish import Executor, PublishReport, RenderTask, publish
-from reportgen.publish.plan import annual_task, brief_tasks, cjk_font_available, select_cities
+
+if TYPE_CHECKING:  # the publishing side (Jinja, Altair, WeasyPrint) loads only when publishing
+    from reportgen.publish import Executor, PublishReport, RenderTask, TaskOutcome
 
 log = logging.getLogger("reportgen")
 
@@ -173,19 +175,44 @@ def compute(inputs: Inputs, *, uncertainty: bool = True) -> EditionResult:
     )
 
 
+def compute_for_publishing(inputs: Inputs, out_dir: Path) -> EditionResult:
+    """The computed edition as publishing reads it (Monte Carlo summarised), from the output
+    folder's cache when the input files, code and options are the ones it was computed from."""
+    from reportgen.publish.cache import cached_edition, edition_key
+    from reportgen.publish.plan import for_workers
+
+    try:
+        key = edition_key(
+            inputs.data,
+            inputs.edition_path,
+            year=inputs.year,
+            overrides=inputs.overrides,
+            uncertainty=True,
+        )
+    except OSError:  # a missing input: let loading report it the usual way
+        return for_workers(compute(inputs))
+    return cached_edition(out_dir, key, lambda: for_workers(compute(inputs)))
+
+
 @dataclass(frozen=True)
 class OutputOptions:
     out_dir: Path
     pdf_variant: str = "pdf/ua-1"
-    write_html: bool = False
+    write_html: bool = False  # also write each publication as a standalone HTML page
     jobs: int | None = None
     force: bool = False
     quiet: bool = False
     executor: str = "local"
     scheduler: str | None = None
 
+    @property
+    def formats(self) -> tuple[str, ...]:
+        return ("pdf", "html") if self.write_html else ("pdf",)
+
 
 def chinese_names(warn: bool = True) -> bool:
+    from reportgen.publish.plan import cjk_font_available
+
     available = cjk_font_available()
     if not available and warn:
         log.warning(
@@ -203,19 +230,30 @@ def plan(
     briefs: bool,
     cities: Sequence[str] = (),
 ) -> list[RenderTask]:
+    from reportgen.publish.plan import annual_task, brief_tasks, select_cities
+
     with_chinese = chinese_names()
     tasks: list[RenderTask] = []
-    common = {
-        "pdf_variant": options.pdf_variant,
-        "write_html": options.write_html,
-        "with_chinese": with_chinese,
-    }
+    out_dir, variant, formats = options.out_dir, options.pdf_variant, options.formats
     if annual:
-        tasks.append(annual_task(result, options.out_dir, **common))  # type: ignore[arg-type]
+        tasks.append(
+            annual_task(
+                result, out_dir, pdf_variant=variant, with_chinese=with_chinese, formats=formats
+            )
+        )
     if briefs:
         check_cities(result, cities)
         chosen = select_cities(result, cities)
-        tasks.extend(brief_tasks(result, options.out_dir, chosen, **common))  # type: ignore[arg-type]
+        tasks.extend(
+            brief_tasks(
+                result,
+                out_dir,
+                chosen,
+                pdf_variant=variant,
+                with_chinese=with_chinese,
+                formats=formats,
+            )
+        )
     return tasks
 
 
@@ -255,8 +293,12 @@ def publish_edition(
     briefs: bool = True,
     cities: Iterable[str] = (),
     executor: Executor | None = None,
+    on_outcome: Callable[[TaskOutcome], None] | None = None,
 ) -> PublishReport:
-    """Plan and publish the annual report and/or briefs of a computed edition."""
+    """Plan and publish the annual report and/or briefs of a computed edition; ``on_outcome``
+    hears of each rendered output as it finishes."""
+    from reportgen.publish import publish
+
     tasks = plan(result, options, annual=annual, briefs=briefs, cities=tuple(cities))
     return publish(
         tasks,
@@ -264,6 +306,7 @@ def publish_edition(
         executor=executor or make_executor(options),
         force=options.force,
         quiet=options.quiet,
+        on_outcome=on_outcome,
     )
 
 

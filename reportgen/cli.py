@@ -82,7 +82,8 @@ def output_options(func: F) -> F:
         "--html",
         "write_html",
         is_flag=True,
-        help="Also write the HTML next to each PDF, for fast iteration.",
+        help="Also write each publication as an HTML page beside its PDF (stylesheet and "
+        "charts inline), to look at in a browser.",
     )(func)
     return click.option(
         "--out",
@@ -177,17 +178,34 @@ def _warn(result: Any) -> None:
         click.echo(f"warning: {line}", err=True)
 
 
-def _report(report: Any, quiet: bool) -> None:
+def _outcome_line(outcome: Any) -> str:
+    if outcome.skipped:
+        return f"{outcome.target} (unchanged)"
+    return f"{outcome.target} ({outcome.pages} pages, {outcome.seconds:.1f} s)"
+
+
+def _echo_outcome(outcome: Any) -> None:
+    """One line per output as it finishes: without a terminal (a CI log) there is no progress
+    bar, and this is how the log shows the run is alive."""
+    if outcome.ok:
+        click.echo(_outcome_line(outcome))
+    else:
+        click.echo(f"error: {outcome.target.name}: {outcome.error}", err=True)
+
+
+def _streams(quiet: bool) -> bool:
+    """Whether finished outputs are printed as they finish (no terminal), not at the end."""
+    return not quiet and not sys.stderr.isatty()
+
+
+def _report(report: Any, quiet: bool, streamed: bool = False) -> None:
     for outcome in report.outcomes:
+        if streamed and not outcome.skipped:
+            continue  # printed as it finished
         if not outcome.ok:
             click.echo(f"error: {outcome.target.name}: {outcome.error}", err=True)
         elif not quiet:
-            state = (
-                "unchanged"
-                if outcome.skipped
-                else f"{outcome.pages} pages, {outcome.seconds:.1f} s"
-            )
-            click.echo(f"{outcome.target} ({state})")
+            click.echo(_outcome_line(outcome))
     if not quiet:
         click.echo(
             f"{len(report.written)} written, {len(report.skipped)} unchanged, "
@@ -215,14 +233,22 @@ def _publish(
     briefs: bool,
     cities: tuple[str, ...] = (),
 ) -> None:
-    from reportgen.app import compute, publish_edition
+    from reportgen.app import compute_for_publishing, publish_edition
 
-    result = compute(_inputs(data_path, edition_path, year, overrides))
+    result = compute_for_publishing(_inputs(data_path, edition_path, year, overrides), out_dir)
     if not quiet:
         _warn(result)
     options = _options(out_dir, write_html, pdf_variant, jobs, force, quiet, executor, scheduler)
-    report = publish_edition(result, options, annual=annual, briefs=briefs, cities=cities)
-    _report(report, quiet)
+    streamed = _streams(quiet)
+    report = publish_edition(
+        result,
+        options,
+        annual=annual,
+        briefs=briefs,
+        cities=cities,
+        on_outcome=_echo_outcome if streamed else None,
+    )
+    _report(report, quiet, streamed)
 
 
 @main.command()

@@ -41,9 +41,9 @@ def _level_table(result: EditionResult, codes: list[str]) -> pd.DataFrame:
         table[code] = scores[code]
         table[f"{code}_rank"] = ranks[code].astype("Int64")
         summary = result.rank_interval(code)
-        if summary is not None:
-            table[f"{code}_rank_p05"] = summary["p05"].reindex(scores.index)
-            table[f"{code}_rank_p95"] = summary["p95"].reindex(scores.index)
+        if summary is not None and result.uncertainty is not None:
+            for column in result.uncertainty.spec.interval_columns:
+                table[f"{code}_rank_{column}"] = summary[column].reindex(scores.index)
     return table
 
 

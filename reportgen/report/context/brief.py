@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
 from reportgen import formatting
+from reportgen.analysis.findings import select
+from reportgen.config import Edition
+from reportgen.labels import edition_labels
 from reportgen.pipeline import EditionResult
 from reportgen.report import charts
 from reportgen.report.context.common import (
@@ -21,16 +25,15 @@ from reportgen.report.context.common import (
     SourceRegistry,
     SourceView,
     city_labels,
+    edition_meta,
     finding_view,
-    indicator_rows,
-    interval_text,
-    meta_of,
-    peer_members,
-    plane_figure,
-    select_findings,
+    format_indicator_rows,
+    plane_figure_of,
     source_line,
-    stage_classes,
+    source_line_of,
+    stage_classes_of,
 )
+from reportgen.report.context.inputs import BriefCity, BriefInputs, BriefShared, brief_inputs
 
 
 @dataclass(frozen=True)
@@ -83,9 +86,33 @@ def pillar_profile_figure(
     width: int = 300,
 ) -> FigureView:
     """Dot plot: the city's pillar scores against its peer-group median."""
-    framework = result.index.framework
-    pillars = [p for p in result.edition.framework.pillars if p.id in framework.codes_at(2)]
-    scores = result.scores
+    return pillar_profile_of(
+        book,
+        result.edition,
+        result.index.framework.codes_at(2),
+        result.scores,
+        source_line(result),
+        city_id,
+        peers,
+        peer_name,
+        city_name,
+        width,
+    )
+
+
+def pillar_profile_of(
+    book: ChartBook,
+    edition: Edition,
+    pillar_ids: Sequence[str],
+    scores: pd.DataFrame,
+    source: str,
+    city_id: str,
+    peers: Sequence[str],
+    peer_name: str,
+    city_name: str,
+    width: int = 300,
+) -> FigureView:
+    pillars = [p for p in edition.framework.pillars if p.id in pillar_ids]
     peer_scores = scores.loc[[p for p in peers if p in scores.index]]
     compact = width < 400
     profile = pd.DataFrame(
@@ -102,7 +129,7 @@ def pillar_profile_figure(
         city_label=city_name,
         peer_label=f"median of {peer_name}",
         title="Pillar profile",
-        source=source_line(result),
+        source=source,
         width=width,
         label_width=105 if compact else 175,
     )
@@ -115,14 +142,14 @@ def pillar_profile_figure(
     return book.add(chart, alt)
 
 
-def _change(result: EditionResult, code: str, city_id: str) -> str:
-    if result.previous is None:
+def _change(shared: BriefShared, city: BriefCity, code: str) -> str:
+    if shared.previous_year is None:
         return ""
-    before_s, before_r = result.previous.index.scores, result.previous.index.ranks
-    if city_id not in before_s.index:
-        return f"not ranked in {result.previous.year}"
-    rank_change = int(before_r.at[city_id, code]) - int(result.ranks.at[city_id, code])
-    score_change = float(result.scores.at[city_id, code] - before_s.at[city_id, code])
+    if city.previous is None:
+        return f"not ranked in {shared.previous_year}"
+    city_id = city.city_id
+    rank_change = int(city.previous.at[code, "rank"]) - int(shared.ranks.at[city_id, code])
+    score_change = float(shared.scores.at[city_id, code] - city.previous.at[code, "score"])
     places = (
         "no change in rank"
         if rank_change == 0
@@ -131,7 +158,14 @@ def _change(result: EditionResult, code: str, city_id: str) -> str:
             f"place{'s' if abs(rank_change) > 1 else ''}"
         )
     )
-    return f"{places}, {formatting.signed(score_change)} pts since {result.previous.year}"
+    return f"{places}, {formatting.signed(score_change)} pts since {shared.previous_year}"
+
+
+def _interval(city: BriefCity, code: str) -> str:
+    table = city.rank_intervals
+    if table is None or code not in table.index:
+        return ""
+    return f"{round(table.at[code, 'low'])}–{round(table.at[code, 'high'])}"
 
 
 def build_brief_context(
@@ -139,79 +173,111 @@ def build_brief_context(
     city_id: str,
     *,
     with_chinese: bool = True,
-    labels: dict[str, CityLabel] | None = None,
+    labels: Mapping[str, CityLabel] | None = None,
 ) -> BriefContext:
+    """One city's brief straight from a computed edition (notebooks, tests)."""
     labels = labels if labels is not None else city_labels(result, with_chinese)
+    return build_brief(brief_inputs(result, [city_id], labels)[city_id])
+
+
+def build_brief(inputs: BriefInputs) -> BriefContext:
+    """A brief's view-model from its declared inputs, and nothing else: the publishing plan
+    keys the brief by a digest of exactly this object."""
+    shared, city = inputs.shared, inputs.city
+    city_id = city.city_id
+    labels = shared.labels
     names = {k: v.short_name for k, v in labels.items()}
-    city = labels[city_id]
-    scores, ranks, stages = result.scores, result.ranks, result.stages
+    label = labels[city_id]
+    scores, ranks, stages = shared.scores, shared.ranks, shared.stages
+    levels = edition_labels(shared.edition)
     n = len(scores)
     book = ChartBook()
     cards = tuple(
         ScoreCard(
-            label=label,
+            label=card_label,
             css_class=css,
             score=formatting.score(scores.at[city_id, code]),
             rank=formatting.rank(ranks.at[city_id, code]),
-            interval=interval_text(result, code, city_id),
-            change=_change(result, code, city_id),
+            interval=_interval(city, code),
+            change=_change(shared, city, code),
         )
-        for code, label, css in (
-            ("Overall", "Overall", ""),
-            ("TDP", "TDP · Technology potential", "tdp"),
-            ("ECC", "ECC · Co-benefit capacity", "ecc"),
+        for code, card_label, css in (
+            (levels.index, levels.index, ""),
+            (levels.x, f"{levels.x} · {levels.name(levels.x)}", "tdp"),
+            (levels.y, f"{levels.y} · {levels.name(levels.y)}", "ecc"),
         )
     )
     stage_id = str(stages.at[city_id, "stage_id"])
     probability = ""
-    if result.stage_probabilities is not None and city_id in result.stage_probabilities.index:
-        p = float(result.stage_probabilities.at[city_id, stage_id])
-        probability = f"{p:.0%} of Monte Carlo runs"
+    if city.stage_probability is not None:
+        probability = f"{city.stage_probability:.0%} of Monte Carlo runs"
     badge = StageBadge(
         str(stages.at[city_id, "stage_name"]),
-        stage_classes(result).get(stage_id, "stage-6"),
+        stage_classes_of(shared.edition).get(stage_id, "stage-6"),
         probability,
     )
-    peer_name, peers = peer_members(result, city_id)
-    chosen = select_findings(result, "brief", city_id=city_id)
+    peer_name, peers = city.peer_name, city.peers
+    chosen = select(city.findings, "brief", spec=shared.edition.findings, city_id=city_id)
     strengths = tuple(finding_view(f, names, False) for f in chosen if f.kind == "strength")
     gaps = tuple(finding_view(f, names, False) for f in chosen if f.kind == "gap")
     others = tuple(
         finding_view(f, names, False) for f in chosen if f.kind not in ("strength", "gap")
     )
-    registry = SourceRegistry(result.panel.indicators)
-    rows = indicator_rows(result, city_id, peers, registry)
+    registry = SourceRegistry(shared.indicators)
+    pillar_names = {p.id: p.name for p in shared.edition.framework.pillars}
+    rows = format_indicator_rows(shared.indicators, city.facts, pillar_names, registry)
     summary = (
-        f"{city.short_name} ranks {formatting.ordinal(ranks.at[city_id, 'Overall'])} of {n} "
-        f"cities overall, {formatting.ordinal(ranks.at[city_id, 'TDP'])} on Technology "
-        f"Development Potential and {formatting.ordinal(ranks.at[city_id, 'ECC'])} on "
-        f"Ecosystem Co-Benefit Capacity, which places it in the {badge.name} stage."
+        f"{label.short_name} ranks {formatting.ordinal(ranks.at[city_id, levels.index])} of {n} "
+        f"cities overall, {formatting.ordinal(ranks.at[city_id, levels.x])} on "
+        f"{levels.name(levels.x)} and {formatting.ordinal(ranks.at[city_id, levels.y])} on "
+        f"{levels.name(levels.y)}, which places it in the {badge.name} stage."
     )
+    codes = shared.levels
     return BriefContext(
-        meta=meta_of(result, f"City brief for {city.name}"),
-        city=city,
+        meta=edition_meta(
+            shared.edition,
+            shared.year,
+            f"City brief for {label.name}",
+            n_cities=n,
+            n_indicators=len(codes[0]),
+            n_pillars=len(codes[1]),
+            what_if=shared.what_if,
+        ),
+        city=label,
         city_count=n,
         stage=badge,
         scorecard=cards,
         summary=summary,
-        plane=plane_figure(
+        plane=plane_figure_of(
             book,
-            result,
+            stages,
+            shared.edition,
+            shared.year,
             labels,
             highlight=city_id,
             width=300,
             height=250,
-            title="Position on the TDP × ECC plane",
+            title=f"Position on the {levels.plane} plane",
             label_all=False,
         ),
-        profile=pillar_profile_figure(book, result, city_id, peers, peer_name, city.short_name),
+        profile=pillar_profile_of(
+            book,
+            shared.edition,
+            codes[1],
+            scores,
+            source_line_of(shared.edition, shared.year),
+            city_id,
+            peers,
+            peer_name,
+            label.short_name,
+        ),
         strengths=strengths,
         gaps=gaps,
         other_findings=others,
         no_strengths=f"No indicator or pillar is well above the {peer_name} median.",
         no_gaps=f"No indicator or pillar is well below the {peer_name} median.",
         indicator_rows=tuple(rows),
-        flag_note=FLAG_NOTE.format(age=result.edition.findings.max_data_age),
+        flag_note=FLAG_NOTE.format(age=shared.edition.findings.max_data_age),
         peer_name=peer_name,
         peer_members=", ".join(names.get(p, p) for p in peers),
         sources=tuple(registry.listing()),
@@ -219,4 +285,11 @@ def build_brief_context(
     )
 
 
-__all__ = ["BriefContext", "build_brief_context", "pillar_profile_figure", "source_line"]
+__all__ = [
+    "BriefContext",
+    "BriefInputs",
+    "build_brief",
+    "build_brief_context",
+    "pillar_profile_figure",
+    "source_line",
+]

@@ -8,13 +8,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from reportgen import formatting
 from reportgen.analysis.findings import Finding, select
+from reportgen.config import Edition
+from reportgen.labels import edition_labels
 from reportgen.pipeline import EditionResult
 from reportgen.report import charts, theme
+from reportgen.report.context.inputs import (
+    BOUNDED_FLAG,
+    IMPUTED_FLAG,
+    MIN_PEER_VALUES,
+    OLD_FLAG,
+    indicator_facts,
+    peer_groups,
+)
+
+# Labels live with the brief's inputs (planning reads them without loading the chart library).
+from reportgen.report.context.inputs import CityLabel as CityLabel
+from reportgen.report.context.inputs import city_labels as city_labels
 
 
 @dataclass(frozen=True)
@@ -38,18 +51,6 @@ class Meta:
     # banner prints on every page, and the paragraph the methodology opens with.
     what_if: str = ""
     what_if_method: str = ""
-
-
-@dataclass(frozen=True)
-class CityLabel:
-    city_id: str
-    name: str
-    short_name: str  # for running text, tables and charts
-    heading_name: str  # for headings: the full name unless it would take over the page
-    name_zh: str
-    country: str
-    region: str
-    population: str
 
 
 @dataclass(frozen=True)
@@ -129,68 +130,60 @@ def what_if_method(changes: Sequence[str], source: str) -> str:
 
 
 def meta_of(result: EditionResult, kind: str) -> Meta:
-    edition = result.edition
-    n_cities = len(result.scores)
-    n_indicators = len(result.index.framework.indicators)
-    created = _edition_date(result)
-    changes = result.what_if
-    # A what-if says so in the running header and footer of every page and in the metadata.
-    mark = f" · {WHAT_IF_LABEL}" if changes else ""
-    subject = (
-        f"{kind} of the {edition.title} {result.year}: {n_cities} cities scored on "
-        + " and ".join(result.labels.name(d) for d in result.labels.dimensions)
+    framework = result.index.framework
+    return edition_meta(
+        result.edition,
+        result.year,
+        kind,
+        n_cities=len(result.scores),
+        n_indicators=len(framework.indicators),
+        n_pillars=len(framework.codes_at(2)),
+        what_if=result.what_if,
     )
-    keywords = tuple(edition.keywords) + (("what-if",) if changes else ())
+
+
+def edition_meta(
+    edition: Edition,
+    year: int,
+    kind: str,
+    *,
+    n_cities: int,
+    n_indicators: int,
+    n_pillars: int,
+    what_if: Sequence[str] = (),
+) -> Meta:
+    """The document's metadata and running strings; a what-if says so in the running header and
+    footer of every page and in the PDF metadata."""
+    mark = f" · {WHAT_IF_LABEL}" if what_if else ""
+    levels = edition_labels(edition)
+    subject = f"{kind} of the {edition.title} {year}: {n_cities} cities scored on " + " and ".join(
+        levels.name(d) for d in levels.dimensions
+    )
+    keywords = tuple(edition.keywords) + (("what-if",) if what_if else ())
     return Meta(
         title=edition.title,
         subtitle=edition.subtitle,
-        running_title=f"{edition.title} {result.year}{mark}",
-        edition=str(result.year),
-        edition_line=f"{edition.title} · {result.year} edition{mark}",
+        running_title=f"{edition.title} {year}{mark}",
+        edition=str(year),
+        edition_line=f"{edition.title} · {year} edition{mark}",
         publisher=edition.publisher,
         author=edition.author,
-        subject=f"{subject}; what-if build ({'; '.join(changes)})" if changes else subject,
+        subject=f"{subject}; what-if build ({'; '.join(what_if)})" if what_if else subject,
         keywords=", ".join(keywords),
         keyword_list=keywords,
         language=edition.language,
-        date=created,
+        date=_edition_date(year),
         scope_line=f"{n_cities} cities · {n_indicators} scored indicators · "
-        f"{len(result.index.framework.codes_at(2))} pillars · data to {result.year}",
-        document_title=f"{edition.title} (what-if)" if changes else edition.title,
-        what_if=what_if_sentence(changes),
-        what_if_method=what_if_method(changes, edition.source),
+        f"{n_pillars} pillars · data to {year}",
+        document_title=f"{edition.title} (what-if)" if what_if else edition.title,
+        what_if=what_if_sentence(what_if),
+        what_if_method=what_if_method(what_if, edition.source),
     )
 
 
-def _edition_date(result: EditionResult) -> str:
+def _edition_date(year: int) -> str:
     # The date printed is the edition's, not the clock's: same inputs, same PDF text.
-    return dt.date(result.year, 1, 1).strftime("%Y")
-
-
-def city_labels(result: EditionResult, with_chinese: bool) -> dict[str, CityLabel]:
-    labels = {}
-    for city_id, row in result.panel.cities.iterrows():
-        population = row.get("population")
-        labels[str(city_id)] = CityLabel(
-            city_id=str(city_id),
-            name=str(row["name"]),
-            short_name=formatting.abbreviate(str(row["name"])),
-            heading_name=formatting.abbreviate(str(row["name"]), 80),
-            name_zh=str(row["name_zh"])
-            if with_chinese and isinstance(row.get("name_zh"), str)
-            else "",
-            country=str(row["country"]),
-            region=str(row["region"]),
-            population=_population(population),
-        )
-    return labels
-
-
-def _population(value: Any) -> str:
-    if formatting.is_missing(value) or value == "" or pd.isna(value):
-        return ""
-    x = float(value)
-    return f"{x / 1e6:.1f} million" if x >= 1e6 else f"{x:,.0f}"
+    return dt.date(year, 1, 1).strftime("%Y")
 
 
 def finding_view(finding: Finding, names: Mapping[str, str], show_city: bool) -> FindingView:
@@ -204,15 +197,23 @@ def finding_view(finding: Finding, names: Mapping[str, str], show_city: bool) ->
 
 
 def stage_classes(result: EditionResult) -> dict[str, str]:
-    return {s.id: f"stage-{i + 1}" for i, s in enumerate(result.edition.stages.stages)}
+    return stage_classes_of(result.edition)
+
+
+def stage_classes_of(edition: Edition) -> dict[str, str]:
+    return {s.id: f"stage-{i + 1}" for i, s in enumerate(edition.stages.stages)}
 
 
 def stage_regions(result: EditionResult) -> list[charts.StageRegion]:
+    return stage_regions_of(result.stages, result.edition)
+
+
+def stage_regions_of(stages: pd.DataFrame, edition: Edition) -> list[charts.StageRegion]:
     """Rectangles of the plane per stage, from the rules and the thresholds in force."""
-    first = result.stages.iloc[0]
+    first = stages.iloc[0]
     x_cut, y_cut = float(first["tdp_threshold"]), float(first["ecc_threshold"])
     regions = []
-    for i, stage in enumerate(result.edition.stages.stages):
+    for i, stage in enumerate(edition.stages.stages):
         x_low, x_high = _band(stage.rule.tdp, x_cut)
         y_low, y_high = _band(stage.rule.ecc, y_cut)
         regions.append(
@@ -233,13 +234,20 @@ def _band(band: Any, threshold: float) -> tuple[float, float]:
 
 
 def plane_points(result: EditionResult, labels: Mapping[str, CityLabel]) -> pd.DataFrame:
-    stages, levels = result.stages, result.labels
+    return plane_points_of(result.stages, result.edition, labels)
+
+
+def plane_points_of(
+    stages: pd.DataFrame, edition: Edition, labels: Mapping[str, CityLabel]
+) -> pd.DataFrame:
+    """One row per city: its label, its two axis scores as x and y, and its stage."""
+    levels = edition_labels(edition)
     return pd.DataFrame(
         {
             "city_id": stages.index.astype(str),
             "label": [labels[c].short_name for c in stages.index],
-            "x": result.scores.loc[stages.index, levels.x].to_numpy(float),
-            "y": result.scores.loc[stages.index, levels.y].to_numpy(float),
+            "x": stages[levels.x].to_numpy(float),
+            "y": stages[levels.y].to_numpy(float),
             "stage": stages["stage_name"].astype(str).to_numpy(),
         }
     )
@@ -257,20 +265,49 @@ def plane_figure(
     label_all: bool = True,
     css_class: str = "",
 ) -> FigureView:
-    levels = result.labels
+    return plane_figure_of(
+        book,
+        result.stages,
+        result.edition,
+        result.year,
+        labels,
+        highlight=highlight,
+        width=width,
+        height=height,
+        title=title,
+        label_all=label_all,
+        css_class=css_class,
+    )
+
+
+def plane_figure_of(
+    book: ChartBook,
+    stages: pd.DataFrame,
+    edition: Edition,
+    year: int,
+    labels: Mapping[str, CityLabel],
+    *,
+    highlight: str | None = None,
+    width: int = charts.FULL_WIDTH,
+    height: int = 430,
+    title: str = "",
+    label_all: bool = True,
+    css_class: str = "",
+) -> FigureView:
+    levels = edition_labels(edition)
     x, y = levels.x, levels.y
-    first = result.stages.iloc[0]
+    first = stages.iloc[0]
     x_cut, y_cut = float(first["tdp_threshold"]), float(first["ecc_threshold"])
     chart = charts.plane_chart(
-        plane_points(result, labels),
+        plane_points_of(stages, edition, labels),
         x_threshold=x_cut,
         y_threshold=y_cut,
         x_title=f"{levels.name(x)} ({x} score, 0-100)",
         y_title=f"{levels.name(y)} ({y} score, 0-100)",
-        regions=stage_regions(result),
+        regions=stage_regions_of(stages, edition),
         title=title or f"Cities on the {levels.plane} plane",
         subtitle=f"Dashed lines: stage thresholds ({x} {x_cut:.1f}, {y} {y_cut:.1f})",
-        source=source_line(result),
+        source=source_line_of(edition, year),
         highlight=highlight,
         width=width,
         height=height,
@@ -278,11 +315,11 @@ def plane_figure(
     )
     city = labels[highlight].short_name if highlight else ""
     alt = (
-        f"Scatter plot of {len(result.stages)} cities by {x} score (horizontal) and {y} score "
-        f"(vertical), divided into {len(result.edition.stages.stages)} stage regions"
+        f"Scatter plot of {len(stages)} cities by {x} score (horizontal) and {y} score "
+        f"(vertical), divided into {len(edition.stages.stages)} stage regions"
         + (
-            f"; {city} highlighted at {x} {result.scores.at[highlight, x]:.1f}, "
-            f"{y} {result.scores.at[highlight, y]:.1f}"
+            f"; {city} highlighted at {x} {stages.at[highlight, x]:.1f}, "
+            f"{y} {stages.at[highlight, y]:.1f}"
             if highlight
             else ""
         )
@@ -292,7 +329,11 @@ def plane_figure(
 
 
 def source_line(result: EditionResult) -> str:
-    return f"{result.edition.title} {result.year}, reportgen; indicator sources in the annex"
+    return source_line_of(result.edition, result.year)
+
+
+def source_line_of(edition: Edition, year: int) -> str:
+    return f"{edition.title} {year}, reportgen; indicator sources in the annex"
 
 
 def indicator_unit(indicators: pd.DataFrame, indicator_id: str) -> str:
@@ -303,7 +344,8 @@ def interval_text(result: EditionResult, code: str, city_id: str) -> str:
     summary = result.rank_interval(code)
     if summary is None or city_id not in summary.index:
         return ""
-    low, high = summary.at[city_id, "p05"], summary.at[city_id, "p95"]
+    low_column, high_column = result.uncertainty.spec.interval_columns  # type: ignore[union-attr]
+    low, high = summary.at[city_id, low_column], summary.at[city_id, high_column]
     return f"{round(low)}–{round(high)}"
 
 
@@ -401,9 +443,6 @@ class IndicatorRow:
     footnote: str
 
 
-IMPUTED_FLAG = "imp."
-BOUNDED_FLAG = "≤ list"
-OLD_FLAG = "old"
 FLAG_NOTE = (
     f"{IMPUTED_FLAG} = missing, imputed for the index (the value shown is the imputed one); "
     f"{BOUNDED_FLAG} = not in a published top-N list, shown as the list's last value, an "
@@ -418,87 +457,62 @@ def indicator_rows(
     peers: Sequence[str],
     sources: SourceRegistry | None,
 ) -> list[IndicatorRow]:
-    panel = result.panel
-    indicators = panel.indicators
-    pillar_names = {p.id: p.name for p in result.edition.framework.pillars}
-    imputed = result.index.imputed_mask
-    bounded = result.index.bound_limited_mask
-    rows = []
-    order = sorted(
-        indicators.index,
-        key=lambda i: (
-            list(pillar_names).index(indicators.at[i, "pillar"])
-            if indicators.at[i, "pillar"] in pillar_names
-            else 99,
-            indicators.at[i, "role"] != "index",
-            str(i),
-        ),
+    """One city's indicator table against any peer group (the annual report's spotlight)."""
+    facts = indicator_facts(result)
+    table = pd.DataFrame(
+        {
+            "shown": facts.shown.loc[city_id],
+            "flag": facts.flag.loc[city_id],
+            "year": facts.year.loc[city_id],
+            "source": facts.source.loc[city_id],
+            "rank": facts.rank.loc[city_id],
+            "ranked": facts.ranked,
+            "peer_median": _peer_median(facts.observed, [p for p in peers if p != city_id]),
+        }
     )
-    max_age = result.edition.findings.max_data_age
-    for indicator_id in order:
-        direction = float(indicators.at[indicator_id, "direction"])
-        column = panel.values[indicator_id]
-        value = column.get(city_id, np.nan)
-        unit = indicator_unit(indicators, indicator_id)
-        flag = ""
-        shown = value
-        is_scored = indicator_id in imputed.columns and city_id in imputed.index
-        if pd.isna(value) and is_scored and bool(imputed.at[city_id, indicator_id]):
-            shown = _imputed_in_raw_units(result, city_id, indicator_id)
-            flag = BOUNDED_FLAG if bool(bounded.at[city_id, indicator_id]) else IMPUTED_FLAG
-        year = panel.years.at[city_id, indicator_id] if city_id in panel.years.index else pd.NA
-        if not pd.isna(year) and result.year - int(year) > max_age and not flag:
-            flag = OLD_FLAG
-        observed = column.dropna()
-        rank = ""
-        if not pd.isna(value):
-            better = (observed > value).sum() if direction > 0 else (observed < value).sum()
-            rank = f"{int(better) + 1} of {len(observed)}"
-        peer_values = column.reindex([p for p in peers if p != city_id]).dropna()
+    pillar_names = {p.id: p.name for p in result.edition.framework.pillars}
+    return format_indicator_rows(
+        result.panel.indicators.reindex(table.index), table, pillar_names, sources
+    )
+
+
+def _peer_median(observed: pd.DataFrame, peers: Sequence[str]) -> pd.Series:
+    values = observed.reindex(list(peers))
+    return values.median().where(values.count() >= MIN_PEER_VALUES)
+
+
+def format_indicator_rows(
+    indicators: pd.DataFrame,
+    facts: pd.DataFrame,
+    pillar_names: Mapping[str, str],
+    sources: SourceRegistry | None,
+) -> list[IndicatorRow]:
+    """Indicator rows as printed, from indicator metadata and one city's facts (same order)."""
+    rows = []
+    for (indicator_id, meta), fact in zip(indicators.iterrows(), facts.itertuples(), strict=True):
         footnote = ""
-        url = panel.sources.at[city_id, indicator_id] if city_id in panel.sources.index else None
-        if sources is not None and isinstance(url, str) and url:
+        if sources is not None and fact.source:
             footnote = str(
-                sources.number(
-                    url, str(indicators.at[indicator_id, "name"]), indicator_id=str(indicator_id)
-                )
+                sources.number(str(fact.source), str(meta["name"]), indicator_id=str(indicator_id))
             )
+        rank = "" if pd.isna(fact.rank) else f"{int(fact.rank)} of {int(fact.ranked)}"
         rows.append(
             IndicatorRow(
-                pillar=pillar_names.get(str(indicators.at[indicator_id, "pillar"]), ""),
-                name=formatting.abbreviate(
-                    str(
-                        indicators.at[indicator_id, "short_name"]
-                        or indicators.at[indicator_id, "name"]
-                    ),
-                    44,
-                )
-                + ("" if indicators.at[indicator_id, "role"] == "index" else " (context)"),
-                value=formatting.number(shown),
-                flag=flag,
-                unit=_short_unit(unit),
-                year="" if pd.isna(year) else str(int(year)),
+                pillar=pillar_names.get(str(meta["pillar"]), ""),
+                name=formatting.abbreviate(str(meta["short_name"] or meta["name"]), 44)
+                + ("" if meta["role"] == "index" else " (context)"),
+                value=formatting.number(fact.shown),
+                flag=str(fact.flag),
+                unit=_short_unit(indicator_unit(indicators, str(indicator_id))),
+                year="" if pd.isna(fact.year) else str(int(fact.year)),
                 rank=rank,
-                peer_median=formatting.number(peer_values.median())
-                if len(peer_values) >= 3
-                else "–",
+                peer_median="–"
+                if pd.isna(fact.peer_median)
+                else formatting.number(fact.peer_median),
                 footnote=footnote,
             )
         )
     return rows
-
-
-def _imputed_in_raw_units(result: EditionResult, city_id: str, indicator_id: str) -> float:
-    """An imputed cell in the indicator's own unit (the engine may impute after dividing by a
-    denominator); a city below a top-N list shows the list's last value, its upper bound."""
-    bound = result.panel.bounds.at[city_id, indicator_id]
-    if bool(result.index.bound_limited_mask.at[city_id, indicator_id]) and not pd.isna(bound):
-        return float(bound)
-    value = float(result.index.datasets["imputed"].at[city_id, indicator_id])
-    denominator = result.index.framework.denominator_map().get(indicator_id)
-    if denominator:
-        value *= float(result.index.data.units.at[city_id, denominator])
-    return value
 
 
 def _short_unit(unit: str) -> str:
@@ -506,17 +520,10 @@ def _short_unit(unit: str) -> str:
 
 
 def peer_members(result: EditionResult, city_id: str) -> tuple[str, list[str]]:
-    """The brief's peer group: the city's own stage (excluding the city itself)."""
-    stage_id = result.stages.at[city_id, "stage_id"]
-    members = [
-        str(c) for c in result.stages.index[result.stages["stage_id"] == stage_id] if c != city_id
-    ]
-    name = f"{result.stages.at[city_id, 'stage_name']} peers"
-    if len(members) < 3:
-        top = result.scores[result.labels.index].sort_values(ascending=False).index[:10]
-        members = [str(c) for c in top if c != city_id]
-        name = "top-10 cities"
-    return name, members
+    """The brief's peer group: the city's own stage (excluding the city itself), or the top ten
+    cities when the stage has fewer than three others."""
+    name, members = peer_groups(result)[city_id]
+    return name, list(members)
 
 
 def select_findings(
