@@ -11,7 +11,7 @@ import pytest
 from scipy import stats as sps
 
 from reportgen.index import Build, IndexData, IndexResult, run
-from reportgen.index.coinr import read_coinr, read_csv_exact
+from reportgen.index.coinr import read_csv_exact
 from reportgen.index.stats import (
     audit,
     correlation_flags,
@@ -38,13 +38,13 @@ def oracle(name: str, index: str | None = "uCode") -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def data() -> IndexData:
-    return read_coinr(FIXTURES / "asem_iData.csv", FIXTURES / "asem_iMeta.csv", LEVEL_NAMES)
+def data(asem_data: IndexData) -> IndexData:
+    return asem_data
 
 
 @pytest.fixture(scope="module")
-def result(data: IndexData) -> IndexResult:
-    return run(Build.from_yaml((FIXTURES / "build.yaml").read_text(encoding="utf-8")), data)
+def result(asem_result: IndexResult) -> IndexResult:
+    return asem_result
 
 
 def scalar(value: object) -> float:

@@ -13,7 +13,6 @@ from scipy.stats import spearmanr
 
 from reportgen.errors import MethodError
 from reportgen.index import Build, IndexData, run
-from reportgen.index.coinr import read_coinr
 from reportgen.index.uncertainty import (
     UncertaintyResult,
     UncertaintySpec,
@@ -40,13 +39,13 @@ aggregation: [arithmetic, geometric]
 
 
 @pytest.fixture(scope="module")
-def data() -> IndexData:
-    return read_coinr(FIXTURES / "asem_iData.csv", FIXTURES / "asem_iMeta.csv", LEVEL_NAMES)
+def data(asem_data: IndexData) -> IndexData:
+    return asem_data
 
 
 @pytest.fixture(scope="module")
-def build() -> Build:
-    return Build.from_yaml((FIXTURES / "build.yaml").read_text(encoding="utf-8"))
+def build(asem_build: Build) -> Build:
+    return asem_build
 
 
 @pytest.fixture(scope="module")
