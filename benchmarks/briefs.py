@@ -32,7 +32,7 @@ def _clock() -> float:
 
 
 def _tasks(result: Any, out: Path, cities: Sequence[str] | None, annual: bool) -> list[Any]:
-    from reportgen.outputs import annual_task, brief_tasks, select_cities
+    from reportgen.publish.plan import annual_task, brief_tasks, select_cities
 
     common: dict[str, Any] = {"pdf_variant": "pdf/ua-1", "write_html": False, "with_chinese": False}
     tasks = [annual_task(result, out, **common)] if annual else []
@@ -128,8 +128,10 @@ def overhead(result: Any, out: Path, cities: Sequence[str]) -> dict[str, Any]:
     alone laying out and writing the same final HTML with the same charts and fonts."""
     import weasyprint
 
-    from reportgen import charts, render
     from reportgen.publish import render_output
+    from reportgen.report import charts
+    from reportgen.report import html as report_html
+    from reportgen.report import pdf as report_pdf
 
     tasks = _tasks(result, out, cities, annual=False)
     # Warm-up on another city (fonts, vl-convert, WeasyPrint caches).
@@ -139,16 +141,16 @@ def overhead(result: Any, out: Path, cities: Sequence[str]) -> dict[str, Any]:
 
     def weasyprint_alone(task: Any) -> float:
         context = task.view_model()
-        html = render.render_html(render.make_environment(), task.template, context)
+        html = report_html.render_html(report_html.make_environment(), task.template, context)
         svgs = {key: charts.to_svg(spec) for key, spec in context.charts.items()}
-        fetcher = render.AssetFetcher(
-            charts=svgs, roots=(render.TEMPLATES_DIR, *render.font_directories())
+        fetcher = report_pdf.AssetFetcher(
+            charts=svgs, roots=(report_html.TEMPLATES_DIR, *report_html.font_directories())
         )
         started = _clock()
         document = weasyprint.HTML(
             string=html,
-            base_url=render.TEMPLATES_DIR.as_uri() + "/",
-            url_fetcher=render._weasy_fetcher(fetcher),
+            base_url=report_html.TEMPLATES_DIR.as_uri() + "/",
+            url_fetcher=report_pdf._weasy_fetcher(fetcher),
         )
         document.write_pdf(io.BytesIO(), pdf_variant=task.pdf_variant)
         return _clock() - started
@@ -189,7 +191,7 @@ def overhead(result: Any, out: Path, cities: Sequence[str]) -> dict[str, Any]:
 
 def scale_child(n_cities: int, sample: int) -> dict[str, Any]:
     from reportgen.app import Inputs, compute
-    from reportgen.demo import write_demo_data
+    from reportgen.data.demo import write_demo_data
 
     work = Path(tempfile.mkdtemp(prefix=f"reportgen-scale-{n_cities}-"))
     figures: dict[str, Any] = {"cities": n_cities}

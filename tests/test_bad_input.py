@@ -129,6 +129,17 @@ def test_missing_file(tiny_data_dir: Path) -> None:
 def test_missing_data_folder(tmp_path: Path) -> None:
     problems = load_inputs_problems(tmp_path / "nowhere")
     assert any("not found" in str(p) and p.file.endswith("nowhere") for p in problems)
+    text = str(problems[0])
+    assert str((tmp_path / "nowhere").resolve()) in text  # absolute, whatever the cwd
+    assert "--data PATH" in text
+
+
+def test_relative_data_folder_names_its_absolute_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    problems = load_inputs_problems(Path("data"))
+    assert f"looked for {tmp_path.resolve() / 'data'}" in str(problems[0])
 
 
 def load_inputs_problems(data: Path) -> list[Problem]:
@@ -140,6 +151,19 @@ def load_inputs_problems(data: Path) -> list[Problem]:
 def test_missing_edition_file(tiny_data_dir: Path) -> None:
     (tiny_data_dir / "edition.yaml").unlink()
     check(one_problem(tiny_data_dir), "edition.yaml", None, None, "edition file not found")
+
+
+def test_workbook_without_an_edition_beside_it_hints_at_edition(
+    tiny_data_dir: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "books"
+    folder.mkdir()
+    book = write_workbook(tiny_data_dir, folder / "book.xlsx")
+    problems = [str(p) for p in check_inputs(book)[2]]
+    (problem,) = [p for p in problems if "edition file not found" in p]
+    assert str((folder / "edition.yaml").resolve()) in problem
+    assert "beside the data folder or workbook" in problem
+    assert "--edition PATH" in problem
 
 
 def test_empty_file(tiny_data_dir: Path) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from reportgen import charts, theme
+from reportgen.report import charts, theme
 
 OKABE_ITO = {"#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000"}
 NEUTRALS = {
@@ -52,9 +52,14 @@ REGIONS = [
 
 def plane() -> Any:
     return charts.plane_chart(
-        CITIES[["city_id", "label", "TDP", "ECC", "stage"]],
-        tdp_threshold=30.0,
-        ecc_threshold=50.0,
+        CITIES[["city_id", "label", "TDP", "ECC", "stage"]].rename(
+            columns={"TDP": "x", "ECC": "y"}
+        ),
+        x_threshold=30.0,
+        y_threshold=50.0,
+        x_title="Technology Development Potential (TDP score, 0-100)",
+        y_title="Ecosystem Co-Benefit Capacity (ECC score, 0-100)",
+        title="Cities on the TDP × ECC plane",
         regions=REGIONS,
         source=SOURCE,
         highlight=HIGHLIGHT,
@@ -63,7 +68,13 @@ def plane() -> Any:
 
 def ranking() -> Any:
     return charts.ranking_chart(
-        CITIES[["city_id", "label", "Overall", "TDP", "ECC"]], source=SOURCE, highlight=HIGHLIGHT
+        CITIES[["city_id", "label", "Overall", "TDP", "ECC"]].rename(
+            columns={"Overall": "index", "TDP": "x", "ECC": "y"}
+        ),
+        dimensions=("TDP", "ECC"),
+        title="Overall score and its two dimensions",
+        source=SOURCE,
+        highlight=HIGHLIGHT,
     )
 
 
@@ -290,10 +301,18 @@ def test_plane_labels_every_city_or_only_the_highlighted_one() -> None:
             and row["label"]
         }
 
-    points = CITIES[["city_id", "label", "TDP", "ECC", "stage"]]
+    points = CITIES[["city_id", "label", "TDP", "ECC", "stage"]].rename(
+        columns={"TDP": "x", "ECC": "y"}
+    )
     assert labels(plane()) == set(CITIES["label"])
     only = charts.plane_chart(
-        points, tdp_threshold=30, ecc_threshold=50, highlight=HIGHLIGHT, label_all=False
+        points,
+        x_threshold=30,
+        y_threshold=50,
+        x_title="TDP",
+        y_title="ECC",
+        highlight=HIGHLIGHT,
+        label_all=False,
     )
     assert labels(only) == {"Hong Kong"}
 

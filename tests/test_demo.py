@@ -14,12 +14,12 @@ from click.testing import CliRunner
 
 from reportgen.app import Inputs, compute, validate_inputs
 from reportgen.config import load_edition
+from reportgen.data.demo import BUNDLED_DATA, SYNTHETIC_URL, write_demo_data
 from reportgen.data.load import load_dataset
 from reportgen.data.validate import data_problems
-from reportgen.demo import BUNDLED_DATA, SYNTHETIC_URL, write_demo_data
 from reportgen.errors import InputError
-from reportgen.outputs import brief_tasks
 from reportgen.publish import render_output
+from reportgen.publish.plan import brief_tasks
 
 
 @pytest.fixture(scope="module")

@@ -141,7 +141,7 @@ from pathlib import Path
 import altair as alt
 import pandas as pd
 
-from reportgen import charts
+from reportgen.report import charts
 from reportgen.app import Inputs, OutputOptions, compute, publish_edition
 
 if __name__ == "__main__":

@@ -141,7 +141,7 @@ def build_inputs(**changes: Any) -> FindingInputs:
 
 
 def findings_for(inputs: FindingInputs, spec: FindingsSpec = SAME_STAGE) -> list[Finding]:
-    return compute_findings(inputs, assign_stages(inputs.scores, STAGES), spec)
+    return compute_findings(inputs, assign_stages(inputs.scores, STAGES, axes=("TDP", "ECC")), spec)
 
 
 def only(findings: list[Finding], **match: str) -> list[Finding]:
@@ -258,7 +258,7 @@ def test_filter_findings() -> None:
 
 def test_gap_disappears_when_value_reaches_the_peer_median() -> None:
     inputs = build_inputs()
-    stages = assign_stages(inputs.scores, STAGES)
+    stages = assign_stages(inputs.scores, STAGES, axes=("TDP", "ECC"))
     median = peer_median_of(inputs, stages, SAME_STAGE, "hong_kong", "vc_capital", raw=True)
     assert median.value == pytest.approx(130.3e9 / 25e6 * 7.5e6 / 1e9)
     closed = inputs.with_value("hong_kong", "vc_capital", median.value)
@@ -666,7 +666,7 @@ def test_movers_with_and_without_rank_intervals() -> None:
     assert movers[0].sentence == (
         f"Hong Kong rose from {format_value(rank + 4, 'rank')} to {format_value(rank, 'rank')} "
         "in the "
-        "overall index (score 52.0 to 55.0), a move of 4 places."
+        "Overall index (score 52.0 to 55.0), a move of 4 places."
     )
     no_scores = build_inputs(previous_ranks=previous_ranks)
     [bare] = only(findings_for(no_scores), city_id="hong_kong", kind="mover")

@@ -29,16 +29,19 @@ from conftest import TINY_FILES
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reportgen import charts, formatting, render
+from reportgen import formatting
 from reportgen.analysis.findings import format_value
-from reportgen.annual import AnnualContext, build_annual_context
 from reportgen.app import Inputs, compute
-from reportgen.brief import BriefContext, build_brief_context
 from reportgen.data.load import CellError, parse_id
 from reportgen.errors import OutputError
-from reportgen.outputs import brief_filename
 from reportgen.pipeline import EditionResult
 from reportgen.publish import RenderTask, render_task, safe_target
+from reportgen.publish.plan import brief_filename
+from reportgen.report import charts
+from reportgen.report import html as report_html
+from reportgen.report import pdf as report_pdf
+from reportgen.report.context.annual import AnnualContext, build_annual_context
+from reportgen.report.context.brief import BriefContext, build_brief_context
 
 BUNDLED_DATA = Path(__file__).resolve().parent.parent / "data"
 
@@ -180,15 +183,15 @@ class Hostile:
 def hostile(tmp_path_factory: pytest.TempPathFactory) -> Hostile:
     folder = make_hostile(write_tiny(tmp_path_factory.mktemp("hostile") / "data"))
     result = compute(Inputs(data=folder), uncertainty=False)
-    env = render.make_environment()
+    env = report_html.make_environment()
     brief = build_brief_context(result, "hong_kong", with_chinese=False)
     annual = build_annual_context(result, with_chinese=False)
     return Hostile(
         result=result,
         brief=brief,
         annual=annual,
-        brief_html=render.render_html(env, "brief/brief.html", brief),
-        annual_html=render.render_html(env, "annual/report.html", annual),
+        brief_html=report_html.render_html(env, "brief/brief.html", brief),
+        annual_html=report_html.render_html(env, "annual/report.html", annual),
     )
 
 
@@ -261,7 +264,7 @@ def test_only_charts_and_the_packaged_stylesheet_are_referenced(
     assert all(href == "print.css" or (tag == "a" and href.startswith("#")) for tag, href in links)
     assert not [attrs for _, attrs in markup.tags if "style" in attrs]
     # The only url() in the page are the bundled fonts, inside the packaged font folders.
-    fonts = [Path(f).resolve() for f in render.font_directories()]
+    fonts = [Path(f).resolve() for f in report_html.font_directories()]
     for url in re.findall(r"url\('([^']*)'\)", markup.style):
         path = Path(urllib.request.url2pathname(url.removeprefix("file://"))).resolve()
         assert any(path.is_relative_to(d) for d in fonts), url
@@ -278,10 +281,10 @@ def test_source_urls_are_printed(hostile: Hostile) -> None:
 
 
 @pytest.fixture
-def fetcher() -> render.AssetFetcher:
-    return render.AssetFetcher(
+def fetcher() -> report_pdf.AssetFetcher:
+    return report_pdf.AssetFetcher(
         charts={"abc123": "<svg xmlns='http://www.w3.org/2000/svg'/>"},
-        roots=(render.TEMPLATES_DIR, *render.font_directories()),
+        roots=(report_html.TEMPLATES_DIR, *report_html.font_directories()),
     )
 
 
@@ -317,7 +320,7 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     ],
 )
 def test_fetcher_refuses_urls_from_data(
-    fetcher: render.AssetFetcher, no_network: list[str], url: str
+    fetcher: report_pdf.AssetFetcher, no_network: list[str], url: str
 ) -> None:
     with pytest.raises(ValueError, match="does not fetch"):
         fetcher.response(url)
@@ -325,18 +328,18 @@ def test_fetcher_refuses_urls_from_data(
     assert no_network == []
 
 
-def test_fetcher_serves_packaged_assets_and_charts(fetcher: render.AssetFetcher) -> None:
-    css = fetcher.response((render.TEMPLATES_DIR / "print.css").as_uri())
-    assert css.read() == (render.TEMPLATES_DIR / "print.css").read_bytes()
+def test_fetcher_serves_packaged_assets_and_charts(fetcher: report_pdf.AssetFetcher) -> None:
+    css = fetcher.response((report_html.TEMPLATES_DIR / "print.css").as_uri())
+    assert css.read() == (report_html.TEMPLATES_DIR / "print.css").read_bytes()
     assert css.content_type == "text/css"
-    font = next(p for d in render.font_directories() for p in sorted(d.glob("*.ttf")))
+    font = next(p for d in report_html.font_directories() for p in sorted(d.glob("*.ttf")))
     assert fetcher.response(font.as_uri()).read()[:4] in (b"\x00\x01\x00\x00", b"OTTO", b"true")
     chart = fetcher.response("chart:abc123")
     assert chart.content_type == "image/svg+xml"
     assert fetcher.refused == []
 
 
-def test_fetcher_refuses_unknown_charts(fetcher: render.AssetFetcher) -> None:
+def test_fetcher_refuses_unknown_charts(fetcher: report_pdf.AssetFetcher) -> None:
     with pytest.raises(ValueError, match="does not fetch"):
         fetcher.response("chart:../../etc/passwd")
     assert fetcher.refused == ["chart:../../etc/passwd"]
@@ -354,9 +357,9 @@ def test_fetcher_refuses_unknown_charts(fetcher: render.AssetFetcher) -> None:
     ],
 )
 def test_fetcher_refuses_files_outside_the_asset_folders(
-    fetcher: render.AssetFetcher, relative: str
+    fetcher: report_pdf.AssetFetcher, relative: str
 ) -> None:
-    url = render.TEMPLATES_DIR.as_uri() + relative
+    url = report_html.TEMPLATES_DIR.as_uri() + relative
     with pytest.raises(ValueError, match="does not fetch"):
         fetcher.response(url)
     assert fetcher.refused == [url]
@@ -370,7 +373,7 @@ def test_fetcher_refuses_symlinks_out_of_the_asset_folders(tmp_path: Path) -> No
     (assets / "ok.css").write_text("p { margin: 0 }")
     (assets / "evil.css").symlink_to(outside / "secret.css")
     (assets / "fonts").symlink_to(outside, target_is_directory=True)
-    fetcher = render.AssetFetcher(charts={}, roots=(assets,))
+    fetcher = report_pdf.AssetFetcher(charts={}, roots=(assets,))
     assert fetcher.response((assets / "ok.css").as_uri()).read() == b"p { margin: 0 }"
     for link in (assets / "evil.css", assets / "fonts" / "secret.css"):
         with pytest.raises(ValueError, match="does not fetch"):
@@ -393,16 +396,16 @@ class RenderedPdf:
 def hostile_pdf(hostile: Hostile, tmp_path_factory: pytest.TempPathFactory) -> RenderedPdf:
     """The hostile brief rendered by the real worker, with the network and fetcher watched."""
     requested: list[str] = []
-    fetchers: list[render.AssetFetcher] = []
+    fetchers: list[report_pdf.AssetFetcher] = []
     network: list[str] = []
-    original_response = render.AssetFetcher.response
-    original_weasy = render._weasy_fetcher
+    original_response = report_pdf.AssetFetcher.response
+    original_weasy = report_pdf._weasy_fetcher
 
-    def response(self: render.AssetFetcher, url: str) -> Any:
+    def response(self: report_pdf.AssetFetcher, url: str) -> Any:
         requested.append(url)
         return original_response(self, url)
 
-    def weasy(fetcher: render.AssetFetcher) -> Any:
+    def weasy(fetcher: report_pdf.AssetFetcher) -> Any:
         fetchers.append(fetcher)
         return original_weasy(fetcher)
 
@@ -412,8 +415,8 @@ def hostile_pdf(hostile: Hostile, tmp_path_factory: pytest.TempPathFactory) -> R
 
     target = tmp_path_factory.mktemp("hostile-pdf") / "briefs" / "hong_kong.pdf"
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(render.AssetFetcher, "response", response)
-        mp.setattr(render, "_weasy_fetcher", weasy)
+        mp.setattr(report_pdf.AssetFetcher, "response", response)
+        mp.setattr(report_pdf, "_weasy_fetcher", weasy)
         mp.setattr(socket.socket, "connect", refuse)
         mp.setattr(socket, "create_connection", refuse)
         mp.setattr(urllib.request.OpenerDirector, "open", refuse)
@@ -448,8 +451,8 @@ def test_rendering_a_pdf_with_data_urls_fetches_nothing_from_data(
     assert hostile_pdf.network == ()
     assert hostile_pdf.refused == ()
     assert hostile_pdf.warnings == ()
-    css = (render.TEMPLATES_DIR / "print.css").as_uri()
-    fonts = [Path(d).resolve() for d in render.font_directories()]
+    css = (report_html.TEMPLATES_DIR / "print.css").as_uri()
+    fonts = [Path(d).resolve() for d in report_html.font_directories()]
     for url in hostile_pdf.requested:
         if url.startswith("chart:"):
             assert url.removeprefix("chart:") in hostile.brief.charts
@@ -475,9 +478,7 @@ def test_pdf_text_layer_holds_markup_and_urls_as_literal_text(hostile_pdf: Rende
 @pytest.mark.slow
 def test_chart_labels_escape_markup_in_the_svg(hostile: Hostile) -> None:
     """City names become SVG text nodes: the SVG stays well-formed and holds no script."""
-    plane = next(
-        chapter.fields["plane"] for chapter in hostile.annual.chapters if "plane" in chapter.fields
-    )
+    plane = next(chapter.plane for chapter in hostile.annual.chapters if hasattr(chapter, "plane"))
     svg = charts.to_svg(hostile.annual.charts[plane.chart_id])
     root = ET.fromstring(svg)
     tags = {element.tag.rsplit("}", 1)[-1] for element in root.iter()}
@@ -590,12 +591,12 @@ def long_brief(tmp_path_factory: pytest.TempPathFactory) -> Layout:
     edit_csv(folder, "observations.csv", observations)
     result = compute(Inputs(data=folder), uncertainty=False)
     context = build_brief_context(result, LONG_CITY, with_chinese=False)
-    html = render.render_html(render.make_environment(), "brief/brief.html", context)
+    html = report_html.render_html(report_html.make_environment(), "brief/brief.html", context)
     documents: list[Any] = []
-    pdf = render.html_to_pdf(
+    pdf = report_pdf.html_to_pdf(
         html,
         charts={k: charts.to_svg(v) for k, v in context.charts.items()},
-        metadata=render.PdfMetadata("brief", "test", "long names", (), "en"),
+        metadata=report_pdf.PdfMetadata("brief", "test", "long names", (), "en"),
         on_document=documents.append,
     )
     text, _ = pdf_text(pdf.payload)

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-
 from reportgen.config import load_edition
 from reportgen.index import Build
-from reportgen.methodology import compact_build_yaml, describe_build
+from reportgen.report.methodology import build_rows, describe_build
 
 EDITION = Path(__file__).resolve().parent.parent / "data" / "edition.yaml"
 
@@ -17,11 +15,18 @@ def _build() -> Build:
     return load_edition(EDITION).build
 
 
-def test_compact_yaml_round_trips_to_the_same_build() -> None:
+def test_build_rows_print_every_parameter_of_every_step_without_yaml() -> None:
     build = _build().with_overrides({"treat.winmax": 4, "normalise.method": "zscore"})
-    text = compact_build_yaml(build)
-    assert len(text.splitlines()) <= 2 * len(build.steps)
-    assert Build.model_validate(yaml.safe_load(text)) == build
+    rows = build_rows(build)
+    assert [r[0] for r in rows] == [s["step"] for s in build.to_list()]
+    treat = next(r for r in rows if r[0] == "treat")
+    assert treat[1] == "winsorise"
+    assert "winmax = 4" in treat[2]
+    normalise = next(r for r in rows if r[0] == "normalise")
+    assert normalise[1] == "zscore"
+    for row in rows:
+        assert "{" not in row[2]  # no YAML or dict syntax
+        assert ":" not in row[2]
 
 
 def test_text_follows_the_parameters() -> None:

@@ -1,11 +1,11 @@
 """Nothing is lost when writing fails (issue 8, item 4).
 
-Every output is written to a temporary file and renamed into place (``render.atomic_path``):
+Every output is written to a temporary file and renamed into place (``files.atomic_path``):
 a failed, interrupted or killed run leaves the previous file intact; two runs into one output
 folder take turns (``publish.output_lock``); a full disk or a read-only folder is one clear
 error line and exit code 1.
 
-PDF layout is stubbed out (``render.html_to_pdf``, ``charts.to_svg``) where a test is about
+PDF layout is stubbed out (``report_pdf.html_to_pdf``, ``charts.to_svg``) where a test is about
 writing, not rendering, so the whole module runs in seconds.
 """
 
@@ -29,11 +29,12 @@ import pytest
 from click.testing import CliRunner, Result
 from conftest import TINY_FILES
 
-from reportgen import charts, render
 from reportgen.cli import main
 from reportgen.errors import OutputError
+from reportgen.files import atomic_path, write_bytes_atomic
 from reportgen.publish import MANIFEST, LocalExecutor, RenderTask, publish
-from reportgen.render import atomic_path, write_bytes_atomic
+from reportgen.report import charts
+from reportgen.report import pdf as report_pdf
 
 OLD = b"%PDF-1.7 last year's report\n" * 100
 NEW = b"%PDF-1.7 this year's report\n" * 100
@@ -236,7 +237,7 @@ KILLED_WRITER = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from reportgen.render import atomic_path
+    from reportgen.files import atomic_path
 
     with atomic_path(Path(sys.argv[1])) as tmp:
         tmp.write_bytes(b"%PDF-1.7 half a file")
@@ -279,7 +280,7 @@ def test_the_next_run_removes_temporary_files_of_a_killed_run(killed_run: Path) 
 
 def stub_rendering(monkeypatch: pytest.MonkeyPatch, payload: bytes = FAKE_PDF) -> None:
     monkeypatch.setattr(
-        render, "html_to_pdf", lambda html, **kw: render.RenderedPdf(payload, 2, ())
+        report_pdf, "html_to_pdf", lambda html, **kw: report_pdf.RenderedPdf(payload, 2, ())
     )
     monkeypatch.setattr(charts, "to_svg", lambda spec: "<svg xmlns='http://www.w3.org/2000/svg'/>")
 
@@ -296,7 +297,7 @@ def tiny_result(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 
 def brief_tasks_for(result: Any, out: Path) -> list[RenderTask]:
-    from reportgen.outputs import brief_tasks
+    from reportgen.publish.plan import brief_tasks
 
     return brief_tasks(
         result,
@@ -327,7 +328,7 @@ def test_a_failing_render_keeps_the_previous_outputs_and_manifest(
     def fail(html: str, **kwargs: Any) -> Any:
         raise RuntimeError("layout failed")
 
-    monkeypatch.setattr(render, "html_to_pdf", fail)
+    monkeypatch.setattr(report_pdf, "html_to_pdf", fail)
     report = publish(
         brief_tasks_for(tiny_result, published), published, executor=LocalExecutor(1), force=True
     )
@@ -388,7 +389,8 @@ CONCURRENT_RUN = textwrap.dedent(
     """
     import hashlib, sys, time
     from pathlib import Path
-    from reportgen import render
+    from reportgen.report import pdf as report_pdf
+    from reportgen import files
     from reportgen.publish import RenderTask, TaskOutcome, publish
 
     out, run, log = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
@@ -404,7 +406,7 @@ CONCURRENT_RUN = textwrap.dedent(
             for task in tasks:
                 payload = (f"%PDF-1.7 run {run} {task.name}\\n" * 2000).encode()
                 time.sleep(0.03)
-                render.write_bytes_atomic(task.target, payload)
+                files.write_bytes_atomic(task.target, payload)
                 yield TaskOutcome(name=task.name, target=task.target, ok=True, pages=1,
                                   sha256=hashlib.sha256(payload).hexdigest(),
                                   input_hash=task.input_hash)

@@ -50,7 +50,7 @@ def outline(reader: PdfReader) -> list[tuple[int, str, int]]:
 
 @pytest.fixture(scope="module")
 def annual_context(edition_result: Any) -> Any:
-    from reportgen.annual import build_annual_context
+    from reportgen.report.context.annual import build_annual_context
 
     return build_annual_context(edition_result, with_chinese=False)
 
@@ -273,9 +273,11 @@ def test_pdf_is_tagged_pdf_ua_with_language(reader: PdfReader) -> None:
 def test_every_figure_carries_the_alt_text_of_its_chart(
     reader: PdfReader, annual_context: Any
 ) -> None:
-    from reportgen import render
+    from reportgen.report import html as report_html
 
-    page = render.render_html(render.make_environment(), "annual/report.html", annual_context)
+    page = report_html.render_html(
+        report_html.make_environment(), "annual/report.html", annual_context
+    )
     expected = sorted(html.unescape(alt) for alt in re.findall(r'<img [^>]*alt="([^"]*)"', page))
     figures = [element for element in structure_elements(reader) if element["/S"] == "/Figure"]
     alts = sorted(str(element.get("/Alt", "")) for element in figures)

@@ -38,7 +38,7 @@ def sources_section(doc: PdfDoc) -> str:
 
 @pytest.fixture(scope="module")
 def hong_kong_context(edition_result: Any) -> Any:
-    from reportgen.brief import build_brief_context
+    from reportgen.report.context.brief import build_brief_context
 
     return build_brief_context(edition_result, "hong_kong", with_chinese=False)
 
@@ -56,7 +56,7 @@ def test_header_names_city_stage_and_edition(
 def test_header_has_the_chinese_name_when_a_cjk_font_exists(
     brief_pdfs: Mapping[str, PdfDoc],
 ) -> None:
-    from reportgen.outputs import cjk_font_available
+    from reportgen.publish.plan import cjk_font_available
 
     if not cjk_font_available():
         pytest.skip("no CJK font installed: briefs print English names only, by design")
@@ -109,9 +109,11 @@ def test_hong_kong_brief_names_the_venture_capital_gap_with_the_engines_numbers(
 def test_hong_kong_venture_capital_gap_is_in_the_gaps_section_of_the_page(
     hong_kong_context: Any,
 ) -> None:
-    from reportgen import render
+    from reportgen.report import html as report_html
 
-    page = render.render_html(render.make_environment(), "brief/brief.html", hong_kong_context)
+    page = report_html.render_html(
+        report_html.make_environment(), "brief/brief.html", hong_kong_context
+    )
     gaps = page[page.index('id="gaps"') : page.index('id="indicators"')]
     strengths = page[page.index('id="strengths"') : page.index('id="gaps"')]
     assert re.search(r"\bVC\b|Venture capital", gaps)

@@ -20,12 +20,9 @@ from click.testing import CliRunner
 from conftest import TINY_FILES
 from pypdf import PdfReader
 
-from reportgen import render
-from reportgen.annual import build_annual_context
+from reportgen import files
 from reportgen.app import Inputs, compute
-from reportgen.brief import build_brief_context
 from reportgen.errors import OutputError
-from reportgen.outputs import annual_task, brief_tasks, for_workers
 from reportgen.pipeline import EditionResult
 from reportgen.publish import (
     MANIFEST,
@@ -33,14 +30,18 @@ from reportgen.publish import (
     PublishReport,
     RenderTask,
     TaskOutcome,
-    _progress,
     input_hash,
     publish,
     read_manifest,
     safe_target,
     shared_inputs,
 )
-from reportgen.views import city_labels
+from reportgen.publish.plan import annual_task, brief_tasks, for_workers
+from reportgen.publish.run import _progress
+from reportgen.report import html as report_html
+from reportgen.report.context.annual import build_annual_context
+from reportgen.report.context.brief import build_brief_context
+from reportgen.report.context.common import city_labels
 
 CITIES = ("hong_kong", "shenzhen", "singapore", "london")
 
@@ -186,18 +187,19 @@ class FakeRenderer:
     def run(self, tasks: Sequence[RenderTask]) -> Iterator[TaskOutcome]:
         for task in tasks:
             self.rendered.append(task.name)
-            payload = f"%PDF-fake {task.name} {task.input_hash}".encode()
-            render.write_bytes_atomic(task.target, payload)
-            if task.write_html:
-                render.write_bytes_atomic(task.html_target(), b"<html></html>")
+            written = []
+            for output_format, path in task.paths().items():
+                payload = f"fake {output_format} {task.name} {task.input_hash}".encode()
+                files.write_bytes_atomic(path, payload)
+                written.append((output_format, hashlib.sha256(payload).hexdigest()))
             yield TaskOutcome(
                 name=task.name,
                 target=task.target,
                 ok=True,
                 pages=2,
-                sha256=hashlib.sha256(payload).hexdigest(),
+                sha256=written[0][1],
                 input_hash=task.input_hash,
-                html_sha256=hashlib.sha256(b"<html></html>").hexdigest(),
+                files=tuple(written),
             )
 
 
@@ -269,8 +271,8 @@ def test_a_template_change_rebuilds_everything(
     variants: Mapping[str, Variant], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     templates = tmp_path / "templates"
-    shutil.copytree(render.TEMPLATES_DIR, templates)
-    monkeypatch.setattr(render, "TEMPLATES_DIR", templates)
+    shutil.copytree(report_html.TEMPLATES_DIR, templates)
+    monkeypatch.setattr(report_html, "TEMPLATES_DIR", templates)
     out, result = tmp_path / "out", variants["nothing"].result
     rebuilt(plan(result, out), out)
     assert rebuilt(plan(result, out), out) == set()
@@ -324,15 +326,19 @@ def test_manifest_lists_every_file_with_sha_input_hash_pages_and_time(
     assert "briefs/london.pdf" not in read_manifest(out)["files"]
 
 
-def test_the_edition_is_sent_to_each_worker_once_not_with_every_task(
+def test_the_shared_inputs_are_sent_to_each_worker_once_not_with_every_task(
     variants: Mapping[str, Variant], tmp_path: Path
 ) -> None:
     tasks = plan(variants["nothing"].result, tmp_path)
     shared = shared_inputs(tasks)
-    assert len(shared) == 1  # the annual and the briefs share one copy
-    edition_size = len(pickle.dumps(next(iter(shared.values()))))
+    # One copy of the computed edition (the annual report's input) and one of what all briefs
+    # share; each brief carries only its own city's part.
+    assert len(shared) == 2
     for task in tasks:
-        assert len(pickle.dumps(task.detached())) < min(20_000, edition_size / 10)
+        detached = task.detached()
+        assert detached.recipe is not None
+        assert detached.recipe.shared.value is None
+        assert len(pickle.dumps(detached)) < 20_000
 
 
 def test_workers_get_the_edition_without_draws_and_print_the_same(
@@ -370,10 +376,10 @@ def test_safe_target_refuses_paths_outside_the_output_folder(tmp_path: Path) -> 
 
 def test_atomic_write_keeps_the_previous_file_when_writing_fails(tmp_path: Path) -> None:
     target = tmp_path / "briefs" / "london.pdf"
-    render.write_bytes_atomic(target, b"%PDF previous")
+    files.write_bytes_atomic(target, b"%PDF previous")
 
     def write_half() -> None:
-        with render.atomic_path(target) as temporary:
+        with files.atomic_path(target) as temporary:
             temporary.write_bytes(b"%PDF half")
             raise RuntimeError("disk full")
 

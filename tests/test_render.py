@@ -13,8 +13,10 @@ import jinja2
 import pytest
 from markupsafe import escape
 
-from reportgen import formatting, render
+from reportgen import formatting
 from reportgen.publish import input_hash
+from reportgen.report import html as report_html
+from reportgen.report import pdf as report_pdf
 
 
 @pytest.fixture
@@ -26,7 +28,7 @@ def tiny_result(tiny_data_dir: Path) -> Any:
 
 @pytest.fixture
 def brief_context(tiny_result: Any) -> Any:
-    from reportgen.brief import build_brief_context
+    from reportgen.report.context.brief import build_brief_context
 
     return build_brief_context(tiny_result, "hong_kong", with_chinese=False)
 
@@ -44,7 +46,7 @@ def with_city_name(context: Any, name: str) -> Any:
 
 
 def test_environment_is_autoescaping_and_strict() -> None:
-    env = render.make_environment()
+    env = report_html.make_environment()
     assert env.autoescape is True
     assert env.undefined is jinja2.StrictUndefined
     assert set(formatting.FILTERS) <= set(env.filters)
@@ -52,8 +54,8 @@ def test_environment_is_autoescaping_and_strict() -> None:
 
 def test_data_is_escaped_not_interpreted(brief_context: Any) -> None:
     hostile = '<script>alert("x")</script> & {{ 7 * 7 }}'
-    page = render.render_html(
-        render.make_environment(), "brief/brief.html", with_city_name(brief_context, hostile)
+    page = report_html.render_html(
+        report_html.make_environment(), "brief/brief.html", with_city_name(brief_context, hostile)
     )
     assert "<script>" not in page
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; {{ 7 * 7 }}" in page
@@ -61,9 +63,9 @@ def test_data_is_escaped_not_interpreted(brief_context: Any) -> None:
 
 def test_undefined_names_raise(tmp_path: Path) -> None:
     (tmp_path / "page.html").write_text("<p>{{ ctx.city.nmae }}</p>", encoding="utf-8")
-    env = render.make_environment(tmp_path)
+    env = report_html.make_environment(tmp_path)
     with pytest.raises(jinja2.UndefinedError, match="nmae"):
-        render.render_html(env, "page.html", {"city": {"name": "Hong Kong"}})
+        report_html.render_html(env, "page.html", {"city": {"name": "Hong Kong"}})
 
 
 def test_a_context_missing_a_field_fails_instead_of_printing_a_blank(brief_context: Any) -> None:
@@ -73,11 +75,13 @@ def test_a_context_missing_a_field_fails_instead_of_printing_a_blank(brief_conte
         if f.name != "scorecard"
     }
     with pytest.raises(jinja2.UndefinedError, match="scorecard"):
-        render.render_html(render.make_environment(), "brief/brief.html", fields)
+        report_html.render_html(report_html.make_environment(), "brief/brief.html", fields)
 
 
 def test_brief_html_prints_the_context(brief_context: Any) -> None:
-    page = render.render_html(render.make_environment(), "brief/brief.html", brief_context)
+    page = report_html.render_html(
+        report_html.make_environment(), "brief/brief.html", brief_context
+    )
     assert f"<h1>{brief_context.city.name}" in page
     for card in brief_context.scorecard:
         assert f'<div class="value">{card.score}</div>' in page
@@ -87,10 +91,10 @@ def test_brief_html_prints_the_context(brief_context: Any) -> None:
 
 
 def test_annual_contents_link_to_anchors_that_exist(tiny_result: Any) -> None:
-    from reportgen.annual import build_annual_context
+    from reportgen.report.context.annual import build_annual_context
 
     context = build_annual_context(tiny_result, with_chinese=False)
-    page = render.render_html(render.make_environment(), "annual/report.html", context)
+    page = report_html.render_html(report_html.make_environment(), "annual/report.html", context)
     ids = re.findall(r'\sid="([^"]+)"', page)
     assert len(ids) == len(set(ids)), "duplicate anchors"
     for entry in context.contents:
@@ -99,10 +103,10 @@ def test_annual_contents_link_to_anchors_that_exist(tiny_result: Any) -> None:
 
 
 def test_annual_contents_titles_are_the_headings_they_link_to(tiny_result: Any) -> None:
-    from reportgen.annual import build_annual_context
+    from reportgen.report.context.annual import build_annual_context
 
     context = build_annual_context(tiny_result, with_chinese=False)
-    page = render.render_html(render.make_environment(), "annual/report.html", context)
+    page = report_html.render_html(report_html.make_environment(), "annual/report.html", context)
     headings = {}
     for anchor, body in re.findall(r'<section id="([^"]+)">\s*<h1[^>]*>(.*?)</h1>', page, re.S):
         headings[anchor] = body
@@ -183,7 +187,7 @@ def test_missing_values_print_as_an_en_dash(name: str, missing: Any) -> None:
 
 
 def test_filters_work_in_templates() -> None:
-    env = render.make_environment()
+    env = report_html.make_environment()
     text = env.from_string("{{ 22|ordinal }} {{ 0.5|percent }} {{ none|score }}").render()
     assert text == "22nd 50% –"
 
@@ -205,9 +209,9 @@ def test_input_hash_follows_the_context(brief_context: Any) -> None:
 
 
 def test_fetcher_serves_charts_and_packaged_files_only(tmp_path: Path) -> None:
-    fetcher = render.AssetFetcher(charts={"abc": "<svg/>"}, roots=(render.TEMPLATES_DIR,))
+    fetcher = report_pdf.AssetFetcher(charts={"abc": "<svg/>"}, roots=(report_html.TEMPLATES_DIR,))
     assert fetcher.response("chart:abc") is not None
-    assert fetcher.response((render.TEMPLATES_DIR / "print.css").as_uri()) is not None
+    assert fetcher.response((report_html.TEMPLATES_DIR / "print.css").as_uri()) is not None
     assert fetcher.refused == []
     outside = tmp_path / "secret.css"
     outside.write_text("x", encoding="utf-8")

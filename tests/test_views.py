@@ -10,7 +10,9 @@ import altair as alt
 import pandas as pd
 import pytest
 
-from reportgen import charts, formatting, views
+from reportgen import formatting
+from reportgen.report import charts
+from reportgen.report.context import common as views
 
 
 @pytest.fixture
@@ -22,7 +24,7 @@ def tiny_result(tiny_data_dir: Path) -> Any:
 
 @pytest.fixture
 def london_brief(tiny_result: Any) -> Any:
-    from reportgen.brief import build_brief_context
+    from reportgen.report.context.brief import build_brief_context
 
     return build_brief_context(tiny_result, "london", with_chinese=True)
 
@@ -170,7 +172,7 @@ def test_every_brief_chart_has_a_source_line(london_brief: Any) -> None:
 
 @pytest.fixture
 def annual(tiny_result: Any) -> Any:
-    from reportgen.annual import build_annual_context
+    from reportgen.report.context.annual import build_annual_context
 
     return build_annual_context(tiny_result, with_chinese=False)
 
@@ -198,7 +200,7 @@ def test_annual_charts_all_have_alt_text_and_the_plane(annual: Any) -> None:
     figures = [
         value
         for chapter in annual.chapters
-        for value in chapter.fields.values()
+        for value in vars(chapter).values()
         if isinstance(value, views.FigureView)
     ]
     assert len(figures) >= 4

@@ -14,7 +14,7 @@ from reportgen.analysis.findings.compute import (
     peer_median_of,
 )
 from reportgen.analysis.findings.decompose import Decomposition, decompose, effective_weights
-from reportgen.analysis.findings.inputs import DIMENSION_NAMES, FindingInputs, ScoreDraws
+from reportgen.analysis.findings.inputs import FindingInputs, ScoreDraws
 from reportgen.analysis.findings.movers import printed_ranks
 from reportgen.analysis.findings.records import (
     BriefFindings,
@@ -64,7 +64,6 @@ from reportgen.analysis.findings.wording import (
 __all__ = [
     "CAVEATS",
     "DEFAULT_PUBLICATIONS",
-    "DIMENSION_NAMES",
     "FLAGS",
     "FRAME_COLUMNS",
     "KINDS",

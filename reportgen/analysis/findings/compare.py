@@ -38,7 +38,6 @@ from reportgen.analysis.findings.wording import (
     verb,
 )
 from reportgen.analysis.peers import PeerGroup
-from reportgen.analysis.stages import DIMENSIONS
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -454,7 +453,7 @@ def score_codes(inputs: FindingInputs, spec: FindingsSpec) -> list[tuple[str, Su
     if "pillar" in spec.subjects:
         codes.extend((str(p), "pillar") for p in inputs.pillars.index if p in inputs.scores.columns)
     if "dimension" in spec.subjects:
-        codes.extend((d, "dimension") for d in DIMENSIONS if d in inputs.scores.columns)
+        codes.extend((d, "dimension") for d in inputs.dimensions if d in inputs.scores.columns)
     return codes
 
 

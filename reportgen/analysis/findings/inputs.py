@@ -21,12 +21,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("reportgen.analysis.findings")
 
-DIMENSION_NAMES: dict[str, str] = {
-    "TDP": "Technology Development Potential",
-    "ECC": "Ecosystem Co-Benefit Capacity",
-    "Overall": "the overall index",
-}
-
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
@@ -73,10 +67,12 @@ class FindingInputs:
     city_id x indicator_id. `bounded` holds, for a city absent from a top-N list, the list's
     last value (the city is no better); NaN elsewhere. `shared` is True where the value belongs
     to a unit several cities share (one WIPO cluster), `shared_with` names the others
-    (";"-separated city ids). `rank_low`/`rank_high` are city_id x code (Overall, TDP, ECC,
-    pillars) at the quantiles `rank_quantiles`. `index`/`previous_index` are the engine's results
-    for the two editions (for effective weights and the decomposition of movers); `draws` are the
-    Monte Carlo replications of the aggregates (for robustness).
+    (";"-separated city ids). `rank_low`/`rank_high` are city_id x code (the index, its
+    dimensions, pillars) at the quantiles `rank_quantiles`. `index`/`previous_index` are the
+    engine's results for the two editions (for effective weights and the decomposition of
+    movers); `draws` are the Monte Carlo replications of the aggregates (for robustness).
+    `index_code` and `axes` name the index and the plane's dimensions (from the edition's
+    labels); without them they are read off `scores` and `pillars`.
     """
 
     scores: pd.DataFrame
@@ -103,8 +99,27 @@ class FindingInputs:
     draws: ScoreDraws | None = None
     imputation: str = "the median of the other cities"
     year: int | None = None
-    index_code: str = "Overall"
-    dimension_names: Mapping[str, str] = field(default_factory=lambda: dict(DIMENSION_NAMES))
+    index_code: str = ""
+    axes: tuple[str, ...] = ()
+    dimension_names: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def dimensions(self) -> tuple[str, ...]:
+        """The dimension codes, plane axes first: `axes`, else the pillars' dimensions in order."""
+        if self.axes:
+            return self.axes
+        if "dimension" not in self.pillars.columns:
+            return ()
+        return tuple(str(d) for d in dict.fromkeys(self.pillars["dimension"]))
+
+    @property
+    def top(self) -> str:
+        """The index's code: `index_code`, else the score column that is no pillar or dimension."""
+        if self.index_code:
+            return self.index_code
+        below = {str(p) for p in self.pillars.index} | set(self.dimensions)
+        rest = [str(c) for c in self.scores.columns if str(c) not in below]
+        return rest[0] if rest else ""
 
     def with_value(
         self,
@@ -312,8 +327,6 @@ def prepare(inputs: FindingInputs, spec: FindingsSpec) -> Prepared:
 def code_name(inputs: FindingInputs, code: str) -> str:
     if code in inputs.dimension_names:
         return inputs.dimension_names[code]
-    if code in DIMENSION_NAMES:
-        return DIMENSION_NAMES[code]
     if code in inputs.pillars.index and "name" in inputs.pillars.columns:
         return text(inputs.pillars.at[code, "name"], code)
     return code

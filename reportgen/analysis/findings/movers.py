@@ -28,7 +28,6 @@ from reportgen.analysis.findings.wording import (
     rank_text,
     signed_points,
 )
-from reportgen.analysis.stages import DIMENSIONS
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -63,9 +62,9 @@ def ties(ranks: pd.DataFrame) -> pd.DataFrame:
 def mover_codes(inputs: FindingInputs, spec: FindingsSpec) -> list[tuple[str, SubjectKind]]:
     codes: list[tuple[str, SubjectKind]] = []
     if "overall" in spec.mover_subjects:
-        codes.append((inputs.index_code, "overall"))
+        codes.append((inputs.top, "overall"))
     if "dimension" in spec.mover_subjects:
-        codes.extend((d, "dimension") for d in DIMENSIONS)
+        codes.extend((d, "dimension") for d in inputs.dimensions)
     if "pillar" in spec.mover_subjects:
         codes.extend((str(p), "pillar") for p in inputs.pillars.index)
     previous = inputs.previous_ranks
@@ -189,6 +188,8 @@ def _code_movers(
         else np.ones(len(cities))
     )
     label = code_name(inputs, code)
+    if subject_kind == "overall":
+        label = TEMPLATES["index_name"].format(name=label)
     interval = quantile_label(q_lo, q_hi)
     out = []
     for r in np.flatnonzero(moved):

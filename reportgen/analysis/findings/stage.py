@@ -15,7 +15,7 @@ from reportgen.analysis.findings.records import Comparison, Evidence, Finding, S
 from reportgen.analysis.findings.spec import FindingsSpec
 from reportgen.analysis.findings.wording import CAVEATS, TEMPLATES
 from reportgen.analysis.peers import indicator_points
-from reportgen.analysis.stages import DIMENSIONS, UNASSIGNED, next_stage_levers
+from reportgen.analysis.stages import AXIS_KEYS, UNASSIGNED, next_stage_levers
 
 
 def stage_findings(
@@ -27,13 +27,15 @@ def stage_findings(
 ) -> dict[str, Finding]:
     """City id -> its stage finding (cities without a stage are left out)."""
     directions = dict(zip(panel.ids, panel.directions, strict=True))
+    x, y = inputs.dimensions[:2]
     levers = next_stage_levers(
         inputs.scores,
         stages,
         inputs.pillars,
-        inputs.pillar_weights,
-        indicator_points(panel.best_frame(), directions),
-        inputs.indicators,
+        axes=(x, y),
+        pillar_weights=inputs.pillar_weights,
+        indicator_points=indicator_points(panel.best_frame(), directions),
+        indicators=inputs.indicators,
     )
     first_lever = (
         levers.drop_duplicates("city_id").set_index("city_id") if not levers.empty else levers
@@ -83,26 +85,25 @@ def _stage_finding(
     if row["stage_id"] == UNASSIGNED:
         return None
     city = panel.city_names[city_id]
-    evidence = [
-        Evidence(role="tdp", label="TDP", value=float(row["TDP"]), unit="score"),
-        Evidence(
-            role="tdp_threshold",
-            label="TDP threshold",
-            value=float(row["tdp_threshold"]),
-            unit="score",
-        ),
-        Evidence(role="ecc", label="ECC", value=float(row["ECC"]), unit="score"),
-        Evidence(
-            role="ecc_threshold",
-            label="ECC threshold",
-            value=float(row["ecc_threshold"]),
-            unit="score",
-        ),
-    ]
+    x, y = inputs.dimensions[:2]
+    evidence = []
+    # The stage table names its threshold columns by the spec's axis keys.
+    for key, code in zip(AXIS_KEYS, (x, y), strict=True):
+        evidence += [
+            Evidence(role=key, label=code, value=float(row[code]), unit="score"),
+            Evidence(
+                role=f"{key}_threshold",
+                label=f"{code} threshold",
+                value=float(row[f"{key}_threshold"]),
+                unit="score",
+            ),
+        ]
     text = {e.role: e.text for e in evidence}
     probability = _probability(inputs, city_id, str(row["stage_id"]))
     fill = {
         "city": city,
+        "x": x,
+        "y": y,
         "stage": row["stage_name"],
         "tdp": text["tdp"],
         "tdp_threshold": text["tdp_threshold"],
@@ -127,8 +128,8 @@ def _stage_finding(
     if isinstance(target, str) and target:
         target_name = str(row["target_stage_name"])
         needs: list[str] = []
-        for dim in DIMENSIONS:
-            need = float(row[f"{dim.lower()}_shortfall"])
+        for key, dim in zip(AXIS_KEYS, (x, y), strict=True):
+            need = float(row[f"{key}_shortfall"])
             if not (need > 0 and math.isfinite(need)):
                 continue
             magnitude += need

@@ -70,7 +70,7 @@ def edition_story(
 def _leader(
     inputs: FindingInputs, stages: pd.DataFrame, spec: FindingsSpec, names: dict[str, str]
 ) -> StoryItem | None:
-    code = inputs.index_code
+    code = inputs.top
     if code not in inputs.scores.columns:
         return None
     scores = inputs.scores[code].dropna().sort_values(ascending=False, kind="stable")
@@ -165,16 +165,19 @@ def _strength_words(r: float) -> str:
 def _dimensions(
     inputs: FindingInputs, stages: pd.DataFrame, spec: FindingsSpec, names: dict[str, str]
 ) -> StoryItem | None:
-    if not {"TDP", "ECC"} <= set(inputs.scores.columns):
+    if len(inputs.dimensions) < 2:
         return None
-    both = inputs.scores[["TDP", "ECC"]].dropna()
+    x, y = inputs.dimensions[:2]
+    if not {x, y} <= set(inputs.scores.columns):
+        return None
+    both = inputs.scores[[x, y]].dropna()
     if len(both) < 3:
         return None
-    r = float(np.corrcoef(both["TDP"], both["ECC"])[0, 1])
+    r = float(np.corrcoef(both[x], both[y])[0, 1])
     if math.isnan(r):
         return None
     record = Evidence(
-        role="correlation", label="Pearson correlation of TDP and ECC", value=r, unit=""
+        role="correlation", label=f"Pearson correlation of {x} and {y}", value=r, unit=""
     )
     words = _strength_words(r)
     direction = "" if words == "no clear" else (" positive" if r > 0 else " negative")
@@ -186,8 +189,8 @@ def _dimensions(
         meaning = TEMPLATES["story_dimensions_against"]
     sentence = TEMPLATES["story_dimensions"].format(
         n=len(both),
-        tdp=code_name(inputs, "TDP"),
-        ecc=code_name(inputs, "ECC"),
+        tdp=code_name(inputs, x),
+        ecc=code_name(inputs, y),
         relation=f"{words}{direction} relation",
         r=f"{r:.2f}".replace("-", "\u2212"),
         meaning=meaning,
@@ -206,7 +209,8 @@ def _stages(
     assigned = stages[stages["stage_id"].astype(str) != "unassigned"]
     if assigned.empty:
         return None
-    level = assigned.groupby("stage_id")[["TDP", "ECC"]].mean().sum(axis=1)
+    axes = [d for d in inputs.dimensions[:2] if d in assigned.columns]
+    level = assigned.groupby("stage_id")[axes].mean().sum(axis=1)
     order = level.sort_values(ascending=False, kind="stable").index
     counts = assigned["stage_id"].value_counts()
     stage_names = assigned.groupby("stage_id")["stage_name"].first()

@@ -80,10 +80,11 @@ TEMPLATES: dict[str, str] = {
     "({contribution} points); the rescaling as other cities' values moved adds "
     "{rescaling} points.",
     # stages
-    "stage": "{city} is in the {stage} stage: TDP {tdp} against a threshold of {tdp_threshold}, "
-    "ECC {ecc} against a threshold of {ecc_threshold}.",
-    "stage_borderline": "{city}'s stage, {stage}, is borderline ({probability} of runs): TDP "
-    "{tdp} against a threshold of {tdp_threshold}, ECC {ecc} against a threshold of "
+    "index_name": "the {name} index",
+    "stage": "{city} is in the {stage} stage: {x} {tdp} against a threshold of {tdp_threshold}, "
+    "{y} {ecc} against a threshold of {ecc_threshold}.",
+    "stage_borderline": "{city}'s stage, {stage}, is borderline ({probability} of runs): {x} "
+    "{tdp} against a threshold of {tdp_threshold}, {y} {ecc} against a threshold of "
     "{ecc_threshold}.",
     "stage_target": " Reaching the {target} stage takes {needs}",
     "stage_need": "{need} more {dimension} points",
@@ -93,10 +94,10 @@ TEMPLATES: dict[str, str] = {
     "stage_probability": " The uncertainty analysis places it in this stage in {probability} of "
     "replications.",
     # the executive summary's story (each template used once)
-    "story_leader": "{city} leads {index} with {score}, {difference} points ahead of {runner} "
-    "({runner_score}); among the {n} cities it stands out on {standout}.",
+    "story_leader": "{city} leads the {index} index with {score}, {difference} points ahead of "
+    "{runner} ({runner_score}); among the {n} cities it stands out on {standout}.",
     "story_leader_pillar": "{pillar} ({value} against a median of {median})",
-    "story_joint_lead": "{cities} share the lead of {index} with {score}.",
+    "story_joint_lead": "{cities} share the lead of the {index} index with {score}.",
     "story_dimensions": "Across the {n} cities, {tdp} and {ecc} show {relation} (correlation "
     "{r}): {meaning}.",
     "story_dimensions_apart": "a large technology base does not by itself bring the co-benefits, "

@@ -13,7 +13,7 @@ from typing import Any, Literal
 import altair as alt
 import pandas as pd
 
-from reportgen import theme
+from reportgen.report import theme
 
 # Chart sizes in CSS px at 96 dpi: the A4 text block is about 170 mm = 640 px wide.
 FULL_WIDTH = 600
@@ -61,14 +61,14 @@ def _config(chart: Any) -> Any:
 
 @dataclass(frozen=True)
 class StageRegion:
-    """A rectangle of the TDP x ECC plane belonging to one stage (scores 0-100)."""
+    """A rectangle of the plane belonging to one stage (scores 0-100)."""
 
     name: str
     colour: str
-    tdp_low: float
-    tdp_high: float
-    ecc_low: float
-    ecc_high: float
+    x_low: float
+    x_high: float
+    y_low: float
+    y_high: float
 
 
 def _place_labels(
@@ -148,10 +148,12 @@ def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float,
 def plane_chart(
     points: pd.DataFrame,
     *,
-    tdp_threshold: float,
-    ecc_threshold: float,
+    x_threshold: float,
+    y_threshold: float,
+    x_title: str,
+    y_title: str,
     regions: Sequence[StageRegion] = (),
-    title: str = "Cities on the TDP × ECC plane",
+    title: str = "Cities on the plane",
     subtitle: str = "",
     source: str = "",
     highlight: str | None = None,
@@ -159,13 +161,13 @@ def plane_chart(
     height: int = 430,
     label_all: bool = True,
 ) -> Any:
-    """Scatter of cities by TDP (x) and ECC (y) with stage regions and threshold lines.
+    """Scatter of cities by their two dimension scores with stage regions and threshold lines.
 
-    ``points`` has columns city_id, label, TDP, ECC, stage (stage name).
+    ``points`` has columns city_id, label, x, y, stage (stage name).
     """
-    data = points.assign(x=points["TDP"], y=points["ECC"])
-    x_domain = _domain(data["x"], tdp_threshold)
-    y_domain = _domain(data["y"], ecc_threshold)
+    data = points.copy()
+    x_domain = _domain(data["x"], x_threshold)
+    y_domain = _domain(data["y"], y_threshold)
     pad_x = (x_domain[1] - x_domain[0]) * 0.015
     pad_y = (y_domain[1] - y_domain[0]) * 0.03
     data["is_highlight"] = data["city_id"] == highlight if highlight else False
@@ -182,12 +184,12 @@ def plane_chart(
 
     x = alt.X(
         "x:Q",
-        title="Technology Development Potential (TDP score, 0-100)",
+        title=x_title,
         scale=alt.Scale(domain=list(x_domain), nice=False),
     )
     y = alt.Y(
         "y:Q",
-        title="Ecosystem Co-Benefit Capacity (ECC score, 0-100)",
+        title=y_title,
         scale=alt.Scale(domain=list(y_domain), nice=False),
     )
     layers: list[Any] = []
@@ -196,19 +198,19 @@ def plane_chart(
             [
                 {
                     "stage": r.name,
-                    "x": max(r.tdp_low, x_domain[0]),
-                    "x2": min(r.tdp_high, x_domain[1]),
-                    "y": max(r.ecc_low, y_domain[0]),
-                    "y2": min(r.ecc_high, y_domain[1]),
+                    "x": max(r.x_low, x_domain[0]),
+                    "x2": min(r.x_high, x_domain[1]),
+                    "y": max(r.y_low, y_domain[0]),
+                    "y2": min(r.y_high, y_domain[1]),
                     "colour": r.colour,
                     # Name each region in its outer corner, away from the crowded thresholds.
-                    "lx": max(r.tdp_low, x_domain[0]) + pad_x
-                    if r.tdp_low <= x_domain[0]
-                    else min(r.tdp_high, x_domain[1]) - pad_x,
-                    "ly": min(r.ecc_high, y_domain[1]) - pad_y
-                    if r.ecc_high >= y_domain[1]
-                    else max(r.ecc_low, y_domain[0]) + pad_y,
-                    "align": "left" if r.tdp_low <= x_domain[0] else "right",
+                    "lx": max(r.x_low, x_domain[0]) + pad_x
+                    if r.x_low <= x_domain[0]
+                    else min(r.x_high, x_domain[1]) - pad_x,
+                    "ly": min(r.y_high, y_domain[1]) - pad_y
+                    if r.y_high >= y_domain[1]
+                    else max(r.y_low, y_domain[0]) + pad_y,
+                    "align": "left" if r.x_low <= x_domain[0] else "right",
                 }
                 for r in regions
             ]
@@ -243,13 +245,13 @@ def plane_chart(
                     color=alt.Color("colour:N", scale=None),
                 )
             )
-    rules = pd.DataFrame({"value": [tdp_threshold], "kind": ["TDP"]})
+    rules = pd.DataFrame({"value": [x_threshold]})
     layers.append(
         alt.Chart(rules)
         .mark_rule(strokeDash=[4, 3], color=theme.SUBTLE_TEXT_COLOUR, strokeWidth=0.8)
         .encode(x=alt.X("value:Q"))
     )
-    rules_y = pd.DataFrame({"value": [ecc_threshold], "kind": ["ECC"]})
+    rules_y = pd.DataFrame({"value": [y_threshold]})
     layers.append(
         alt.Chart(rules_y)
         .mark_rule(strokeDash=[4, 3], color=theme.SUBTLE_TEXT_COLOUR, strokeWidth=0.8)
@@ -326,19 +328,21 @@ def _subtitle(subtitle: str, source: str) -> list[str]:
 def ranking_chart(
     scores: pd.DataFrame,
     *,
-    title: str = "Overall score and its two dimensions",
+    dimensions: tuple[str, str],
+    title: str = "",
     source: str = "",
     highlight: str | None = None,
     width: int = FULL_WIDTH,
 ) -> Any:
-    """Horizontal bars of the overall score, with TDP and ECC as dots, best city on top.
+    """Horizontal bars of the index score, with the two dimensions as dots, best city on top.
 
-    ``scores`` has columns city_id, label, Overall, TDP, ECC.
+    ``scores`` has columns city_id, label, index, x, y; ``dimensions`` names x and y.
     """
-    order = scores.sort_values(["Overall", "label"], ascending=[False, True])["label"].tolist()
-    long = scores.melt(
+    x_name, y_name = dimensions
+    order = scores.sort_values(["index", "label"], ascending=[False, True])["label"].tolist()
+    long = scores.rename(columns={"x": x_name, "y": y_name}).melt(
         id_vars=["city_id", "label"],
-        value_vars=["TDP", "ECC"],
+        value_vars=[x_name, y_name],
         var_name="dimension",
         value_name="score",
     )
@@ -347,14 +351,14 @@ def ranking_chart(
         alt.Chart(scores.assign(is_highlight=scores["city_id"] == highlight))
         .mark_bar(height=9, color=theme.MUTED_TINT)
         .encode(
-            x=alt.X("Overall:Q", title="Score (0-100)", scale=alt.Scale(domain=[0, 100])),
+            x=alt.X("index:Q", title="Score (0-100)", scale=alt.Scale(domain=[0, 100])),
             y=y,
             color=alt.condition(
                 alt.datum.is_highlight,
                 alt.value(theme.HIGHLIGHT_COLOUR),
                 alt.value(theme.MUTED_TINT),
             ),
-            # The highlight colour, lightened, so the TDP and ECC dots stay readable on it.
+            # The highlight colour, lightened, so the dimension dots stay readable on it.
             opacity=alt.condition(alt.datum.is_highlight, alt.value(0.4), alt.value(1.0)),
         )
     )
@@ -366,11 +370,14 @@ def ranking_chart(
             y=y,
             color=alt.Color(
                 "dimension:N",
-                scale=alt.Scale(domain=["TDP", "ECC"], range=[theme.TDP_COLOUR, theme.ECC_COLOUR]),
+                scale=alt.Scale(
+                    domain=[x_name, y_name], range=[theme.TDP_COLOUR, theme.ECC_COLOUR]
+                ),
                 legend=alt.Legend(title="Dimension score (bar: overall)"),
             ),
             shape=alt.Shape(
-                "dimension:N", scale=alt.Scale(domain=["TDP", "ECC"], range=["circle", "diamond"])
+                "dimension:N",
+                scale=alt.Scale(domain=[x_name, y_name], range=["circle", "diamond"]),
             ),
         )
     )
@@ -378,7 +385,10 @@ def ranking_chart(
     chart = alt.layer(bars, dots).properties(
         width=width - 170,
         height=height,
-        title=alt.TitleParams(text=title, subtitle=_subtitle("", source)),
+        title=alt.TitleParams(
+            text=title,
+            subtitle=_subtitle("", source),
+        ),
     )
     return _config(chart)
 

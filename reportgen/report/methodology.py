@@ -123,12 +123,32 @@ def describe_build(build: Build) -> list[StepText]:
     return [_DESCRIBERS[step.step](step) for step in build.steps]
 
 
-def compact_build_yaml(build: Build) -> str:
-    """The build as YAML with one flow mapping per step: exact, and short enough to print."""
-    import yaml
+def _parameter_text(value: object) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{k} → {_parameter_text(v)}" for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_parameter_text(v) for v in value) + "]"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
 
-    lines = []
+
+def build_rows(build: Build) -> list[tuple[str, str, str]]:
+    """The build as run, one row per step: step, method and its other parameters in plain
+    ``name = value`` form; exact, so a reader can re-run it, without printing YAML."""
+    rows = []
     for step in build.to_list():
-        body = yaml.safe_dump(step, default_flow_style=True, sort_keys=False, width=88).strip()
-        lines.append("- " + body.replace("\n", "\n  "))
-    return "\n".join(lines)
+        # Unset options (empty lists and mappings, None) say nothing a reader needs.
+        parameters = {
+            k: v
+            for k, v in step.items()
+            if k not in ("step", "method") and v not in (None, {}, [], ())
+        }
+        rows.append(
+            (
+                str(step["step"]),
+                str(step.get("method", "")),
+                "; ".join(f"{k} = {_parameter_text(v)}" for k, v in parameters.items()) or "–",
+            )
+        )
+    return rows

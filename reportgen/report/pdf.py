@@ -1,87 +1,19 @@
-"""HTML from templates (Jinja, autoescaped) and PDF from HTML (WeasyPrint, offline)."""
+"""PDF from HTML: WeasyPrint, offline, with a URL fetcher that serves packaged assets only."""
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import io
 import logging
-import os
-import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
-import jinja2
+from reportgen.report.html import TEMPLATES_DIR, font_directories
 
-from reportgen import formatting, theme
-from reportgen.errors import OutputError
-
-TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 PDF_VARIANTS = ("pdf/ua-1", "pdf/a-3b", "pdf/a-3u", "none")
 DEFAULT_PDF_VARIANT = "pdf/ua-1"
-
-
-def font_directories() -> tuple[Path, ...]:
-    """Folders of the bundled fonts (installed from PyPI with the package)."""
-    dirs = []
-    for package in ("font_source_sans_pro", "font_source_serif_pro"):
-        spec = find_spec(package)
-        if spec is not None and spec.origin is not None:
-            dirs.append(Path(spec.origin).parent / "files")
-    return tuple(dirs)
-
-
-_FACES = (
-    # family, file stem, weight, style
-    (theme.BODY_FONT, "SourceSansPro-Regular", 400, "normal"),
-    (theme.BODY_FONT, "SourceSansPro-It", 400, "italic"),
-    (theme.BODY_FONT, "SourceSansPro-Semibold", 600, "normal"),
-    (theme.BODY_FONT, "SourceSansPro-Bold", 700, "normal"),
-    (theme.BODY_FONT, "SourceSansPro-BoldIt", 700, "italic"),
-    (theme.BODY_FONT, "SourceSansPro-Light", 300, "normal"),
-    (theme.HEADING_FONT, "SourceSerifPro-Regular", 400, "normal"),
-    (theme.HEADING_FONT, "SourceSerifPro-Semibold", 600, "normal"),
-    (theme.HEADING_FONT, "SourceSerifPro-Bold", 700, "normal"),
-    (theme.HEADING_FONT, "SourceSerifPro-It", 400, "italic"),
-)
-
-
-def font_face_css() -> str:
-    """@font-face rules for the bundled fonts, so every machine typesets the same way."""
-    files = {p.stem: p for d in font_directories() for p in d.glob("*.ttf")}
-    rules = []
-    for family, stem, weight, style in _FACES:
-        path = files.get(stem)
-        if path is not None:
-            rules.append(
-                f"@font-face{{font-family:'{family}';src:url('{path.as_uri()}');"
-                f"font-weight:{weight};font-style:{style};}}"
-            )
-    return "\n".join(rules)
-
-
-def make_environment(templates_dir: Path = TEMPLATES_DIR) -> jinja2.Environment:
-    """Jinja environment: autoescape everything, fail on undefined names, formatting filters."""
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(templates_dir)),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    env.filters.update(formatting.FILTERS)
-    return env
-
-
-def render_html(env: jinja2.Environment, template: str, context: Mapping[str, Any]) -> str:
-    """Fill a template with a view-model; data never becomes template source."""
-    return env.get_template(template).render(
-        ctx=context, font_faces=font_face_css(), css_root=theme.css_root_block()
-    )
 
 
 @dataclass
@@ -157,51 +89,6 @@ class PdfMetadata:
     subject: str
     keywords: tuple[str, ...]
     language: str
-
-
-@contextlib.contextmanager
-def atomic_path(target: Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``target``; rename it into place only on success.
-
-    A failed or interrupted run leaves the previous file intact and no partial file.
-    """
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    except OSError as exc:
-        raise OutputError(f"cannot write {target}: {exc.strerror or exc}") from exc
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        yield tmp
-        # mkstemp creates 0600 files; published outputs get the usual umask-derived mode.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        # On disk before the rename: after a crash or power cut the target is then the old
-        # file or the complete new one, never an empty or partial file under the final name.
-        fd = os.open(tmp, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, target)
-        with contextlib.suppress(OSError):  # the rename itself; not every file system can
-            folder = os.open(target.parent, os.O_RDONLY)
-            try:
-                os.fsync(folder)
-            finally:
-                os.close(folder)
-    except OSError as exc:
-        raise OutputError(f"cannot write {target}: {exc.strerror or exc}") from exc
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-
-
-def write_bytes_atomic(target: Path, payload: bytes) -> None:
-    with atomic_path(target) as tmp:
-        tmp.write_bytes(payload)
 
 
 class _WarningCollector(logging.Handler):

@@ -1,0 +1,1 @@
+"""From a computed edition to pages: view-models, charts, HTML and PDF; computes no statistics."""

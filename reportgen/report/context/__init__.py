@@ -1,0 +1,1 @@
+"""View-models: exactly what each publication prints, already selected, sorted and formatted."""

@@ -1,0 +1,84 @@
+"""Chapter 10: the data annex, every indicator with its definition, coverage and sources."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from reportgen.pipeline import EditionResult
+from reportgen.report.context.annual.base import Chapter
+from reportgen.report.context.common import SourceRegistry, SourceView
+
+
+@dataclass(frozen=True)
+class AnnexRow:
+    name: str
+    pillar: str
+    role: str
+    definition: str
+    unit: str
+    direction: str
+    years: str
+    coverage: str
+    source_number: int
+
+
+@dataclass(frozen=True)
+class AnnexChapter(Chapter):
+    intro: tuple[str, ...]
+    indicator_rows: tuple[AnnexRow, ...]
+    sources: tuple[SourceView, ...]
+
+
+def annex_chapter(result: EditionResult, number: int) -> AnnexChapter:
+    levels = result.labels
+    panel = result.panel
+    indicators = panel.indicators
+    registry = SourceRegistry(indicators)
+    rows = []
+    n_cities = len(panel.values)
+    for indicator_id, row in indicators.iterrows():
+        years = panel.years[indicator_id].dropna().astype(int)
+        year_text = (
+            (f"{years.min()}" if years.min() == years.max() else f"{years.min()}–{years.max()}")
+            if len(years)
+            else "–"
+        )
+        url = str(row.get("source_url") or "")
+        number_ = registry.number(url, str(row.get("source_name") or indicator_id))
+        pillar = str(row["pillar"])
+        rows.append(
+            AnnexRow(
+                name=str(row["name"]),
+                pillar=levels.name(pillar),
+                role="scored" if row["role"] == "index" else "context",
+                definition=str(row.get("definition") or ""),
+                unit=str(row["unit"]),
+                direction="+" if float(row["direction"]) > 0 else "−",
+                years=year_text,
+                coverage=f"{panel.values[indicator_id].notna().sum()}/{n_cities}",
+                source_number=number_,
+            )
+        )
+    for city_id in panel.sources.index:
+        for indicator_id in panel.sources.columns:
+            url = panel.sources.at[city_id, indicator_id]
+            if isinstance(url, str) and url:
+                registry.number(
+                    url, str(indicators.at[indicator_id, "source_name"] or indicator_id)
+                )
+    intro = (
+        "Every value in this report comes from the public source listed for it. Where a city "
+        "has no value for a scored indicator, the index uses an estimate (see Methodology), "
+        "marked as such wherever it is printed. Where a source publishes only a top-N list, "
+        "cities outside it are recorded as below the list's last value. Source addresses are "
+        "printed, never fetched.",
+    )
+    return AnnexChapter(
+        template="annex.html",
+        anchor="annex",
+        title=f"{number}. Data annex",
+        sections=(("indicators", "Indicators"), ("sources", "Sources")),
+        intro=intro,
+        indicator_rows=tuple(rows),
+        sources=tuple(registry.listing()),
+    )

@@ -1,0 +1,532 @@
+"""View-models: exactly what the templates print, already selected, sorted and formatted."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from reportgen import formatting
+from reportgen.analysis.findings import Finding, select
+from reportgen.config import Edition
+from reportgen.labels import edition_labels
+from reportgen.pipeline import EditionResult
+from reportgen.report import charts, theme
+from reportgen.report.context.inputs import (
+    BOUNDED_FLAG,
+    IMPUTED_FLAG,
+    MIN_PEER_VALUES,
+    OLD_FLAG,
+    indicator_facts,
+    peer_groups,
+)
+
+# Labels live with the brief's inputs (planning reads them without loading the chart library).
+from reportgen.report.context.inputs import CityLabel as CityLabel
+from reportgen.report.context.inputs import city_labels as city_labels
+
+
+@dataclass(frozen=True)
+class Meta:
+    title: str
+    subtitle: str
+    running_title: str
+    edition: str
+    edition_line: str
+    publisher: str
+    author: str
+    subject: str
+    keywords: str
+    keyword_list: tuple[str, ...]
+    language: str
+    date: str
+    scope_line: str
+    # The PDF's /Title: the title, marked when the build is a what-if.
+    document_title: str = ""
+    # Empty for the official edition; for a build with --set overrides, the line the what-if
+    # banner prints on every page, and the paragraph the methodology opens with.
+    what_if: str = ""
+    what_if_method: str = ""
+
+
+@dataclass(frozen=True)
+class FigureView:
+    chart_id: str
+    alt: str
+    caption: str = ""
+    css_class: str = ""
+
+
+@dataclass(frozen=True)
+class FindingView:
+    kind: str
+    city_name: str
+    sentence: str
+    caveats: tuple[str, ...]
+    show_city: bool
+
+
+@dataclass(frozen=True)
+class KeyFigure:
+    value: str
+    label: str
+    css_class: str = ""
+
+
+@dataclass(frozen=True)
+class SourceView:
+    number: int
+    label: str
+    url: str
+
+
+@dataclass
+class ChartBook:
+    """Charts of one publication by id; the ids are content hashes of their specs."""
+
+    charts: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def add(self, chart: Any, alt: str, caption: str = "", css_class: str = "") -> FigureView:
+        # Keep the Vega-Lite spec, not the Altair object: specs pickle cheaply to workers and
+        # hash to the same id whenever the chart is the same.
+        spec = charts.chart_spec(chart)
+        chart_id = charts.spec_hash(spec)
+        self.charts[chart_id] = dict(spec)
+        return FigureView(chart_id=chart_id, alt=alt, caption=caption, css_class=css_class)
+
+
+# ---------------------------------------------------------------------------------------------
+# shared pieces
+
+
+WHAT_IF_LABEL = "WHAT-IF"
+
+
+def what_if_sentence(changes: Sequence[str]) -> str:
+    """The what-if banner: not the official edition, and which parameters differ from it."""
+    if not changes:
+        return ""
+    return (
+        f"{WHAT_IF_LABEL}: not the official edition. Built with {'; '.join(changes)} "
+        "instead of the edition file's method."
+    )
+
+
+def what_if_method(changes: Sequence[str], source: str) -> str:
+    """The methodology's statement of a what-if: what changed, and how to re-run it."""
+    if not changes:
+        return ""
+    sets = " ".join(f"--set '{c}'" for c in changes)
+    return (
+        f"This is a what-if build, not the official edition: it departs from the method of "
+        f"{Path(source).name} in {'; '.join(changes)}. The steps below and the build printed "
+        f"at the end are the ones that ran. The command reportgen build {sets} re-runs it; "
+        "reportgen build alone makes the official edition."
+    )
+
+
+def meta_of(result: EditionResult, kind: str) -> Meta:
+    framework = result.index.framework
+    return edition_meta(
+        result.edition,
+        result.year,
+        kind,
+        n_cities=len(result.scores),
+        n_indicators=len(framework.indicators),
+        n_pillars=len(framework.codes_at(2)),
+        what_if=result.what_if,
+    )
+
+
+def edition_meta(
+    edition: Edition,
+    year: int,
+    kind: str,
+    *,
+    n_cities: int,
+    n_indicators: int,
+    n_pillars: int,
+    what_if: Sequence[str] = (),
+) -> Meta:
+    """The document's metadata and running strings; a what-if says so in the running header and
+    footer of every page and in the PDF metadata."""
+    mark = f" · {WHAT_IF_LABEL}" if what_if else ""
+    levels = edition_labels(edition)
+    subject = f"{kind} of the {edition.title} {year}: {n_cities} cities scored on " + " and ".join(
+        levels.name(d) for d in levels.dimensions
+    )
+    keywords = tuple(edition.keywords) + (("what-if",) if what_if else ())
+    return Meta(
+        title=edition.title,
+        subtitle=edition.subtitle,
+        running_title=f"{edition.title} {year}{mark}",
+        edition=str(year),
+        edition_line=f"{edition.title} · {year} edition{mark}",
+        publisher=edition.publisher,
+        author=edition.author,
+        subject=f"{subject}; what-if build ({'; '.join(what_if)})" if what_if else subject,
+        keywords=", ".join(keywords),
+        keyword_list=keywords,
+        language=edition.language,
+        date=_edition_date(year),
+        scope_line=f"{n_cities} cities · {n_indicators} scored indicators · "
+        f"{n_pillars} pillars · data to {year}",
+        document_title=f"{edition.title} (what-if)" if what_if else edition.title,
+        what_if=what_if_sentence(what_if),
+        what_if_method=what_if_method(what_if, edition.source),
+    )
+
+
+def _edition_date(year: int) -> str:
+    # The date printed is the edition's, not the clock's: same inputs, same PDF text.
+    return dt.date(year, 1, 1).strftime("%Y")
+
+
+def finding_view(finding: Finding, names: Mapping[str, str], show_city: bool) -> FindingView:
+    return FindingView(
+        kind=finding.kind,
+        city_name=names.get(finding.city_id, finding.city_id),
+        sentence=finding.sentence,
+        caveats=tuple(finding.caveats),
+        show_city=show_city,
+    )
+
+
+def stage_classes(result: EditionResult) -> dict[str, str]:
+    return stage_classes_of(result.edition)
+
+
+def stage_classes_of(edition: Edition) -> dict[str, str]:
+    return {s.id: f"stage-{i + 1}" for i, s in enumerate(edition.stages.stages)}
+
+
+def stage_regions(result: EditionResult) -> list[charts.StageRegion]:
+    return stage_regions_of(result.stages, result.edition)
+
+
+def stage_regions_of(stages: pd.DataFrame, edition: Edition) -> list[charts.StageRegion]:
+    """Rectangles of the plane per stage, from the rules and the thresholds in force."""
+    first = stages.iloc[0]
+    x_cut, y_cut = float(first["tdp_threshold"]), float(first["ecc_threshold"])
+    regions = []
+    for i, stage in enumerate(edition.stages.stages):
+        x_low, x_high = _band(stage.rule.tdp, x_cut)
+        y_low, y_high = _band(stage.rule.ecc, y_cut)
+        regions.append(
+            charts.StageRegion(stage.name, theme.stage_colour(i), x_low, x_high, y_low, y_high)
+        )
+    return regions
+
+
+def _band(band: Any, threshold: float) -> tuple[float, float]:
+    if band == "high":
+        return threshold, 100.0
+    if band == "low":
+        return 0.0, threshold
+    if band == "any":
+        return 0.0, 100.0
+    lo, hi = band
+    return (0.0 if lo is None else float(lo)), (100.0 if hi is None else float(hi))
+
+
+def plane_points(result: EditionResult, labels: Mapping[str, CityLabel]) -> pd.DataFrame:
+    return plane_points_of(result.stages, result.edition, labels)
+
+
+def plane_points_of(
+    stages: pd.DataFrame, edition: Edition, labels: Mapping[str, CityLabel]
+) -> pd.DataFrame:
+    """One row per city: its label, its two axis scores as x and y, and its stage."""
+    levels = edition_labels(edition)
+    return pd.DataFrame(
+        {
+            "city_id": stages.index.astype(str),
+            "label": [labels[c].short_name for c in stages.index],
+            "x": stages[levels.x].to_numpy(float),
+            "y": stages[levels.y].to_numpy(float),
+            "stage": stages["stage_name"].astype(str).to_numpy(),
+        }
+    )
+
+
+def plane_figure(
+    book: ChartBook,
+    result: EditionResult,
+    labels: Mapping[str, CityLabel],
+    *,
+    highlight: str | None = None,
+    width: int = charts.FULL_WIDTH,
+    height: int = 430,
+    title: str = "",
+    label_all: bool = True,
+    css_class: str = "",
+) -> FigureView:
+    return plane_figure_of(
+        book,
+        result.stages,
+        result.edition,
+        result.year,
+        labels,
+        highlight=highlight,
+        width=width,
+        height=height,
+        title=title,
+        label_all=label_all,
+        css_class=css_class,
+    )
+
+
+def plane_figure_of(
+    book: ChartBook,
+    stages: pd.DataFrame,
+    edition: Edition,
+    year: int,
+    labels: Mapping[str, CityLabel],
+    *,
+    highlight: str | None = None,
+    width: int = charts.FULL_WIDTH,
+    height: int = 430,
+    title: str = "",
+    label_all: bool = True,
+    css_class: str = "",
+) -> FigureView:
+    levels = edition_labels(edition)
+    x, y = levels.x, levels.y
+    first = stages.iloc[0]
+    x_cut, y_cut = float(first["tdp_threshold"]), float(first["ecc_threshold"])
+    chart = charts.plane_chart(
+        plane_points_of(stages, edition, labels),
+        x_threshold=x_cut,
+        y_threshold=y_cut,
+        x_title=f"{levels.name(x)} ({x} score, 0-100)",
+        y_title=f"{levels.name(y)} ({y} score, 0-100)",
+        regions=stage_regions_of(stages, edition),
+        title=title or f"Cities on the {levels.plane} plane",
+        subtitle=f"Dashed lines: stage thresholds ({x} {x_cut:.1f}, {y} {y_cut:.1f})",
+        source=source_line_of(edition, year),
+        highlight=highlight,
+        width=width,
+        height=height,
+        label_all=label_all,
+    )
+    city = labels[highlight].short_name if highlight else ""
+    alt = (
+        f"Scatter plot of {len(stages)} cities by {x} score (horizontal) and {y} score "
+        f"(vertical), divided into {len(edition.stages.stages)} stage regions"
+        + (
+            f"; {city} highlighted at {x} {stages.at[highlight, x]:.1f}, "
+            f"{y} {stages.at[highlight, y]:.1f}"
+            if highlight
+            else ""
+        )
+        + "."
+    )
+    return book.add(chart, alt, css_class=css_class)
+
+
+def source_line(result: EditionResult) -> str:
+    return source_line_of(result.edition, result.year)
+
+
+def source_line_of(edition: Edition, year: int) -> str:
+    return f"{edition.title} {year}, reportgen; indicator sources in the annex"
+
+
+def indicator_unit(indicators: pd.DataFrame, indicator_id: str) -> str:
+    return str(indicators.at[indicator_id, "unit"])
+
+
+def interval_text(result: EditionResult, code: str, city_id: str) -> str:
+    summary = result.rank_interval(code)
+    if summary is None or city_id not in summary.index:
+        return ""
+    low_column, high_column = result.uncertainty.spec.interval_columns  # type: ignore[union-attr]
+    low, high = summary.at[city_id, low_column], summary.at[city_id, high_column]
+    return f"{round(low)}–{round(high)}"
+
+
+def rank_change_text(result: EditionResult, code: str, city_id: str) -> str:
+    if result.previous is None:
+        return ""
+    before = result.previous.index.ranks
+    if city_id not in before.index:
+        return "new"
+    change = int(before.at[city_id, code]) - int(result.ranks.at[city_id, code])
+    if change == 0:
+        return "="
+    return ("▲ " if change > 0 else "▼ ") + str(abs(change))
+
+
+# ---------------------------------------------------------------------------------------------
+# sources
+
+
+SourceLabel = Callable[[str, tuple[str, ...]], str]
+"""A source entry's label from its URL and the ids of the indicators citing it, in order of use
+(e.g. a publisher's citation, looked up in the data)."""
+
+
+class SourceRegistry:
+    """Numbers each distinct source URL once, in order of first use.
+
+    An entry is labelled by every indicator that cites it, never by whichever came first: two
+    indicators read from one table share its entry and both are named. ``label`` replaces the
+    default wording (publisher plus indicator names).
+    """
+
+    def __init__(self, indicators: pd.DataFrame, label: SourceLabel | None = None) -> None:
+        self._indicators = indicators
+        self._label = label or self.default_label
+        # The source each indicator declares, by its URL (observations may cite other URLs).
+        self._declared: dict[str, str] = {}
+        for indicator_id, row in indicators.iterrows():
+            url = row.get("source_url")
+            if isinstance(url, str) and url:
+                self._declared.setdefault(url, str(row.get("source_name") or indicator_id))
+        self._fallback: dict[str, str] = {}
+        self.numbers: dict[str, int] = {}
+        self.cited_by: dict[str, list[str]] = {}
+
+    def number(self, url: str, fallback_label: str = "", *, indicator_id: str | None = None) -> int:
+        """The footnote number of ``url``; ``indicator_id`` is recorded as citing it."""
+        if url not in self.numbers:
+            self.numbers[url] = len(self.numbers) + 1
+            self.cited_by[url] = []
+            self._fallback[url] = self._declared.get(url, fallback_label)
+        if indicator_id is not None and indicator_id not in self.cited_by[url]:
+            self.cited_by[url].append(indicator_id)
+        return self.numbers[url]
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return {url: self.label_of(url) for url in self.numbers}
+
+    def label_of(self, url: str) -> str:
+        cited_by = tuple(self.cited_by.get(url, ()))
+        return self._label(url, cited_by) if cited_by else self._fallback.get(url, url)
+
+    def default_label(self, url: str, cited_by: tuple[str, ...]) -> str:
+        """'Publisher: indicator, indicator' when the citing indicators name one source (or the
+        URL is an indicator's declared source), else the indicator names alone."""
+        table = self._indicators
+        known = [i for i in cited_by if i in table.index]
+        names = ", ".join(
+            str(table.at[i, "short_name"] or table.at[i, "name"]) if i in known else i
+            for i in cited_by
+        )
+        publishers = {str(table.at[i, "source_name"]) for i in known if table.at[i, "source_name"]}
+        publisher = publishers.pop() if len(publishers) == 1 else self._declared.get(url, "")
+        return f"{publisher}: {names}" if publisher else names
+
+    def listing(self) -> list[SourceView]:
+        return [SourceView(n, self.label_of(url), url) for url, n in self.numbers.items()]
+
+
+# ---------------------------------------------------------------------------------------------
+# indicator rows (brief and spotlight)
+
+
+@dataclass(frozen=True)
+class IndicatorRow:
+    pillar: str
+    name: str
+    value: str
+    flag: str
+    unit: str
+    year: str
+    rank: str
+    peer_median: str
+    footnote: str
+
+
+FLAG_NOTE = (
+    f"{IMPUTED_FLAG} = missing, imputed for the index (the value shown is the imputed one); "
+    f"{BOUNDED_FLAG} = not in a published top-N list, shown as the list's last value, an "
+    f"upper bound; {OLD_FLAG} = older than {{age}} years. Ranks are among cities with a "
+    "value (1 = best)."
+)
+
+
+def indicator_rows(
+    result: EditionResult,
+    city_id: str,
+    peers: Sequence[str],
+    sources: SourceRegistry | None,
+) -> list[IndicatorRow]:
+    """One city's indicator table against any peer group (the annual report's spotlight)."""
+    facts = indicator_facts(result)
+    table = pd.DataFrame(
+        {
+            "shown": facts.shown.loc[city_id],
+            "flag": facts.flag.loc[city_id],
+            "year": facts.year.loc[city_id],
+            "source": facts.source.loc[city_id],
+            "rank": facts.rank.loc[city_id],
+            "ranked": facts.ranked,
+            "peer_median": _peer_median(facts.observed, [p for p in peers if p != city_id]),
+        }
+    )
+    pillar_names = {p.id: p.name for p in result.edition.framework.pillars}
+    return format_indicator_rows(
+        result.panel.indicators.reindex(table.index), table, pillar_names, sources
+    )
+
+
+def _peer_median(observed: pd.DataFrame, peers: Sequence[str]) -> pd.Series:
+    values = observed.reindex(list(peers))
+    return values.median().where(values.count() >= MIN_PEER_VALUES)
+
+
+def format_indicator_rows(
+    indicators: pd.DataFrame,
+    facts: pd.DataFrame,
+    pillar_names: Mapping[str, str],
+    sources: SourceRegistry | None,
+) -> list[IndicatorRow]:
+    """Indicator rows as printed, from indicator metadata and one city's facts (same order)."""
+    rows = []
+    for (indicator_id, meta), fact in zip(indicators.iterrows(), facts.itertuples(), strict=True):
+        footnote = ""
+        if sources is not None and fact.source:
+            footnote = str(
+                sources.number(str(fact.source), str(meta["name"]), indicator_id=str(indicator_id))
+            )
+        rank = "" if pd.isna(fact.rank) else f"{int(fact.rank)} of {int(fact.ranked)}"
+        rows.append(
+            IndicatorRow(
+                pillar=pillar_names.get(str(meta["pillar"]), ""),
+                name=formatting.abbreviate(str(meta["short_name"] or meta["name"]), 44)
+                + ("" if meta["role"] == "index" else " (context)"),
+                value=formatting.number(fact.shown),
+                flag=str(fact.flag),
+                unit=_short_unit(indicator_unit(indicators, str(indicator_id))),
+                year="" if pd.isna(fact.year) else str(int(fact.year)),
+                rank=rank,
+                peer_median="–"
+                if pd.isna(fact.peer_median)
+                else formatting.number(fact.peer_median),
+                footnote=footnote,
+            )
+        )
+    return rows
+
+
+def _short_unit(unit: str) -> str:
+    return unit if len(unit) <= 38 else unit[:36].rstrip() + "…"
+
+
+def peer_members(result: EditionResult, city_id: str) -> tuple[str, list[str]]:
+    """The brief's peer group: the city's own stage (excluding the city itself), or the top ten
+    cities when the stage has fewer than three others."""
+    name, members = peer_groups(result)[city_id]
+    return name, list(members)
+
+
+def select_findings(
+    result: EditionResult, publication: str, city_id: str | None = None, n: int | None = None
+) -> list[Finding]:
+    return select(result.findings, publication, n, spec=result.edition.findings, city_id=city_id)

@@ -1,0 +1,26 @@
+"""Phrases several publications print, built from settings so the words follow the numbers."""
+
+from __future__ import annotations
+
+from reportgen.formatting import ordinal
+from reportgen.index.uncertainty import UncertaintySpec
+
+DEFAULT_QUANTILES = (0.05, 0.95)
+
+
+def quantiles(spec: UncertaintySpec) -> tuple[float, float]:
+    """The lower and upper quantile of the printed rank intervals."""
+    found = getattr(spec, "quantiles", None)
+    return (float(found[0]), float(found[1])) if found else DEFAULT_QUANTILES
+
+
+def interval_label(spec: UncertaintySpec) -> str:
+    """'5–95%': the interval's quantiles as a table head prints them."""
+    low, high = quantiles(spec)
+    return f"{low * 100:g}–{high * 100:g}%"
+
+
+def interval_words(spec: UncertaintySpec) -> str:
+    """'5th to 95th percentile': the interval's quantiles in running text."""
+    low, high = quantiles(spec)
+    return f"{ordinal(low * 100)} to {ordinal(high * 100)} percentile"
