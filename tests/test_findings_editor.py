@@ -115,20 +115,19 @@ def _capital_gap_cities(result: EditionResult) -> set[str]:
     }
 
 
+def _capital_indicators(result: EditionResult) -> list[str]:
+    meta = result.panel.indicators
+    return [str(i) for i in meta.index if meta.at[i, "pillar"] == "capital"]
+
+
 def test_venture_capital_theme_goes_with_the_data(bundled: EditionResult, tmp_path: Path) -> None:
     assert "hong_kong" in _capital_gap_cities(bundled)
-    capital = [
-        i
-        for i in bundled.panel.indicators.index
-        if bundled.panel.indicators.at[i, "pillar"] == "capital"
-    ]
     peers = bundled.stages.index[
         (bundled.stages["stage_id"] == "growth_driven") & (bundled.stages.index != "hong_kong")
     ]
+    # Every venture-capital value, scored or context, at the Growth-driven peers' median.
     medians = {
-        i: float(bundled.panel.values.loc[peers, i].median())
-        for i in capital
-        if bundled.panel.indicators.at[i, "role"] == "index"
+        i: float(bundled.panel.values.loc[peers, i].median()) for i in _capital_indicators(bundled)
     }
     copy = tmp_path / "median"
     shutil.copytree(DATA, copy)
@@ -141,19 +140,14 @@ def test_venture_capital_theme_goes_with_the_data(bundled: EditionResult, tmp_pa
 def test_hong_kong_venture_capital_profile_makes_the_theme_elsewhere(
     bundled: EditionResult, tmp_path: Path
 ) -> None:
-    # Shenzhen, in Hong Kong's stage, shows no venture-capital gap; given Hong Kong's values
-    # (absent from the top lists where Hong Kong is), it does.
-    target = "shenzhen"
+    # Shanghai, in Hong Kong's stage, shows no venture-capital gap; given Hong Kong's values
+    # (missing where Hong Kong's are), it does.
+    target = "shanghai"
+    assert bundled.stages.at[target, "stage_id"] == "growth_driven"
     assert target not in _capital_gap_cities(bundled)
-    capital = [
-        i
-        for i in bundled.panel.indicators.index
-        if bundled.panel.indicators.at[i, "pillar"] == "capital"
-        and bundled.panel.indicators.at[i, "role"] == "index"
-    ]
     profile = {
         i: (None if np.isnan(v) else float(v))
-        for i, v in bundled.panel.values.loc["hong_kong", capital].items()
+        for i, v in bundled.panel.values.loc["hong_kong", _capital_indicators(bundled)].items()
     }
     copy = tmp_path / "profile"
     shutil.copytree(DATA, copy)
@@ -168,6 +162,12 @@ def test_hong_kong_venture_capital_profile_makes_the_theme_elsewhere(
 
 def test_cluster_values_carry_the_shared_caveat(bundled: EditionResult) -> None:
     inputs = finding_inputs(bundled.current, bundled.previous, bundled.edition, None, None, None)
+    plain = analyse(
+        replace(inputs, shared=None, shared_with=None),
+        bundled.stages,
+        bundled.edition.findings,
+        spotlight_city="hong_kong",
+    )
     shared = pd.DataFrame(False, index=inputs.values.index, columns=inputs.values.columns)
     shared_with = pd.DataFrame("", index=inputs.values.index, columns=inputs.values.columns)
     for city in GBA:
@@ -194,7 +194,7 @@ def test_cluster_values_carry_the_shared_caveat(bundled: EditionResult) -> None:
     assert innovation
     for theme in innovation:
         assert any("covers Hong Kong, Shenzhen and Guangzhou" in c for c in theme.caveats)
-        unshared = [f for f in bundled.analysis.themes if f.city_id == "hong_kong"]  # type: ignore[union-attr]
+        unshared = [t for t in plain.themes if t.city_id == "hong_kong"]
         before = next(
             t
             for t in unshared

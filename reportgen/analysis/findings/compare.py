@@ -494,6 +494,51 @@ def _pillar_quality(
     return quality, columns
 
 
+def _flagged(panel: Prepared, old: BoolArray, r: int, columns: list[int]) -> BoolArray:
+    return (
+        panel.shared[r, columns]
+        | panel.imputed[r, columns]
+        | panel.censored[r, columns]
+        | old[r, columns]
+        | panel.perception[columns]
+    )
+
+
+def holds_on_unflagged(
+    panel: Prepared,
+    weights: FloatArray,
+    old: BoolArray,
+    r: int,
+    columns: list[int],
+    peer_rows: list[int],
+    is_gap: bool,
+    spec: FindingsSpec,
+) -> bool:
+    """Whether a pillar finding still holds on the city's unflagged indicators alone: their
+    weighted mean on the 0-100 scale against the peers' median of the same mean. A finding that
+    does rests on no flagged value, so its salience is not discounted."""
+    unflagged = [
+        j
+        for j, bad in zip(columns, _flagged(panel, old, r, columns), strict=True)
+        if not bad and not np.isnan(panel.points[r, j])
+    ]
+    if not unflagged or not peer_rows:
+        return False
+    w = weights[r, unflagged]
+    if not w.sum() > 0:
+        return False
+    own = float((w * panel.points[r, unflagged]).sum() / w.sum())
+    peers = panel.points[np.ix_(peer_rows, unflagged)]
+    present = ~np.isnan(peers)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = (np.where(present, peers, 0.0) * w).sum(axis=1) / (present * w).sum(axis=1)
+    means = means[np.isfinite(means)]
+    if means.size < spec.min_peers:
+        return False
+    diff = own - float(np.median(means))
+    return diff <= -spec.gap_points if is_gap else diff >= spec.strength_points
+
+
 def score_findings(
     inputs: FindingInputs,
     panel: Prepared,
@@ -532,10 +577,25 @@ def score_findings(
             else np.zeros(len(panel.cities))
         )
         label = code_name(inputs, code)
+        indicator_weights = np.nan_to_num(
+            weights.reindex(index=panel.cities, columns=panel.ids).to_numpy(float)
+        )
         for r in hits:
             city_id = panel.cities[r]
             group = groups[city_id]
             kind: Kind = "gap" if gap[r, k] else "strength"
+            quality_r = float(quality[r])
+            if quality_r < 1.0 and holds_on_unflagged(
+                panel,
+                indicator_weights,
+                old,
+                int(r),
+                indicator_columns,
+                rows[int(r)],
+                bool(gap[r, k]),
+                spec,
+            ):
+                quality_r = 1.0
             members = tuple(
                 m
                 for m in group.members
@@ -567,7 +627,7 @@ def score_findings(
                     Salience(
                         effect=float(code_weight[r] * abs(diff[r, k])),
                         robustness=float(robust.get(int(r), 1.0)),
-                        quality=float(quality[r]),
+                        quality=quality_r,
                     ),
                     spec,
                 )

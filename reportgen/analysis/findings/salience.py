@@ -76,7 +76,8 @@ def salience_method(spec: FindingsSpec) -> tuple[str, ...]:
         "still holds; a finding on a value censored by a published list is made only where it "
         "holds at both ends of the bound.",
         f"Data quality: the worth is multiplied by {join_words(discounts)}; a pillar's discount "
-        "is the weighted mean of its indicators'.",
+        "is the weighted mean of its indicators', and none applies where the finding holds on "
+        "the pillar's unflagged indicators alone.",
         f"A stage held in fewer than {format_value(spec.borderline_probability, 'share')} of "
         "replications is called borderline wherever it is mentioned.",
     )
