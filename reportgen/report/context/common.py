@@ -521,6 +521,8 @@ def format_indicator_rows(
     """Indicator rows as printed, from indicator metadata and one city's facts (same order)."""
     rows = []
     for (indicator_id, meta), fact in zip(indicators.iterrows(), facts.itertuples(), strict=True):
+        if meta["role"] != "index" and pd.isna(fact.shown):
+            continue  # a context indicator the city has no value for says nothing about it
         footnote = ""
         if sources is not None and fact.source:
             footnote = str(
