@@ -189,8 +189,16 @@ def _echo_outcome(outcome: Any) -> None:
     bar, and this is how the log shows the run is alive."""
     if outcome.ok:
         click.echo(_outcome_line(outcome))
+        _echo_warnings(outcome)
     else:
         click.echo(f"error: {outcome.target.name}: {outcome.error}", err=True)
+
+
+def _echo_warnings(outcome: Any) -> None:
+    """What the layout engine complained about (an unknown CSS property, a missing glyph): a
+    publication with warnings may look wrong, so they are never swallowed."""
+    for message in getattr(outcome, "warnings", ()):
+        click.echo(f"warning: {outcome.target.name}: {message}", err=True)
 
 
 def _streams(quiet: bool) -> bool:
@@ -206,6 +214,7 @@ def _report(report: Any, quiet: bool, streamed: bool = False) -> None:
             click.echo(f"error: {outcome.target.name}: {outcome.error}", err=True)
         elif not quiet:
             click.echo(_outcome_line(outcome))
+            _echo_warnings(outcome)
     if not quiet:
         click.echo(
             f"{len(report.written)} written, {len(report.skipped)} unchanged, "

@@ -24,6 +24,7 @@ from reportgen.analysis.stages import (
     stage_probabilities,
 )
 from reportgen.config import Edition, override_build
+from reportgen.data.coverage import data_years
 from reportgen.data.load import Dataset
 from reportgen.data.panel import Panel, make_panel
 from reportgen.data.shared import SHARED_MODES, apply_shared_values
@@ -265,6 +266,16 @@ class EditionResult:
     shared_ranks: pd.DataFrame | None = None  # index rank per shared_values treatment
     # Themes, every brief's selection, the spotlight, the executive summary's story.
     analysis: FindingsResult | None = None
+    # Per pillar: the first and last year of the scored values and the oldest year allowed.
+    data_years: pd.DataFrame | None = None
+
+    @property
+    def data_span(self) -> tuple[int, int] | None:
+        """The oldest and newest year of the scored values this edition prints."""
+        if self.data_years is None or self.data_years.empty:
+            return None
+        first, last = self.data_years["first_year"].min(), self.data_years["last_year"].max()
+        return None if pd.isna(first) or pd.isna(last) else (int(first), int(last))
 
     @property
     def labels(self) -> Labels:
@@ -444,6 +455,7 @@ def compute_edition(
         levers=levers,
         correlations=score_correlations(current.index, edition),
         shared_ranks=shared_value_ranks(dataset, edition, build, year),
+        data_years=data_years(current.panel),
         analysis=analysis,
     )
 

@@ -31,6 +31,7 @@ def asem_build() -> Build:
 def asem_result(asem_build: Build, asem_data: IndexData) -> IndexResult:
     return run(asem_build, asem_data)
 
+
 TINY_CITIES = """\
 city_id,name,name_zh,country,iso3,region,lat,lon,population,population_year,population_source_url
 hong_kong,Hong Kong,香港,China,HKG,Asia,22.32,114.17,7490000,2020,https://example.org/wup2018

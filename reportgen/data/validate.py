@@ -330,6 +330,8 @@ class _Checks:
         for row, indicator, value, low, high in _rows(obs, ["indicator_id", "value", "min", "max"]):
             if not _present(value):
                 continue
+            if _present(low) and _present(high) and not low < high:
+                continue  # the range itself is wrong, reported once on indicators.csv
             below = _present(low) and value < low
             above = _present(high) and value > high
             if below or above:

@@ -242,6 +242,7 @@ def build_brief(inputs: BriefInputs) -> BriefContext:
             n_indicators=len(codes[0]),
             n_pillars=len(codes[1]),
             what_if=shared.what_if,
+            data_span=shared.data_span,
         ),
         city=label,
         city_count=n,

@@ -13,6 +13,7 @@ import pandas as pd
 from reportgen import formatting
 from reportgen.analysis.findings import Finding, select
 from reportgen.config import Edition
+from reportgen.data.citation import citation
 from reportgen.labels import edition_labels
 from reportgen.pipeline import EditionResult
 from reportgen.report import charts, theme
@@ -21,6 +22,8 @@ from reportgen.report.context.inputs import (
     IMPUTED_FLAG,
     MIN_PEER_VALUES,
     OLD_FLAG,
+    SHARED_FLAG,
+    SPLIT_FLAG,
     indicator_facts,
     peer_groups,
 )
@@ -82,6 +85,7 @@ class SourceView:
     number: int
     label: str
     url: str
+    publisher: str = ""
 
 
 @dataclass
@@ -139,6 +143,7 @@ def meta_of(result: EditionResult, kind: str) -> Meta:
         n_indicators=len(framework.indicators),
         n_pillars=len(framework.codes_at(2)),
         what_if=result.what_if,
+        data_span=result.data_span,
     )
 
 
@@ -151,6 +156,7 @@ def edition_meta(
     n_indicators: int,
     n_pillars: int,
     what_if: Sequence[str] = (),
+    data_span: tuple[int, int] | None = None,
 ) -> Meta:
     """The document's metadata and running strings; a what-if says so in the running header and
     footer of every page and in the PDF metadata."""
@@ -174,11 +180,19 @@ def edition_meta(
         language=edition.language,
         date=_edition_date(year),
         scope_line=f"{n_cities} cities · {n_indicators} scored indicators · "
-        f"{n_pillars} pillars · data to {year}",
+        f"{n_pillars} pillars · {data_years_text(data_span, year)}",
         document_title=f"{edition.title} (what-if)" if what_if else edition.title,
         what_if=what_if_sentence(what_if),
         what_if_method=what_if_method(what_if, edition.source),
     )
+
+
+def data_years_text(span: tuple[int, int] | None, year: int) -> str:
+    """'data 2016–2025': the years the scored values actually come from, not the edition's."""
+    if span is None:
+        return f"{year} edition"
+    first, last = span
+    return f"data {first}" if first == last else f"data {first}–{last}"
 
 
 def _edition_date(year: int) -> str:
@@ -410,20 +424,31 @@ class SourceRegistry:
         return self._label(url, cited_by) if cited_by else self._fallback.get(url, url)
 
     def default_label(self, url: str, cited_by: tuple[str, ...]) -> str:
-        """'Publisher: indicator, indicator' when the citing indicators name one source (or the
-        URL is an indicator's declared source), else the indicator names alone."""
+        """The original publisher and publication first, then who republished the page, then
+        the indicators read from it: 'PitchBook, Global VC Ecosystem Rankings 2024, as
+        republished by Becker's Hospital Review: VC raised, VC deals'."""
         table = self._indicators
         known = [i for i in cited_by if i in table.index]
         names = ", ".join(
             str(table.at[i, "short_name"] or table.at[i, "name"]) if i in known else i
             for i in cited_by
         )
-        publishers = {str(table.at[i, "source_name"]) for i in known if table.at[i, "source_name"]}
-        publisher = publishers.pop() if len(publishers) == 1 else self._declared.get(url, "")
-        return f"{publisher}: {names}" if publisher else names
+        if not known:
+            return names
+        cited = citation(table.loc[known[0]], url)
+        via = f", as republished by {cited.republished_by}" if cited.republished_by else ""
+        return f"{cited.publisher}, {cited.title}{via}: {names}"
+
+    def publisher_of(self, url: str) -> str:
+        table = self._indicators
+        known = [i for i in self.cited_by.get(url, ()) if i in table.index]
+        return citation(table.loc[known[0]], url).publisher if known else ""
 
     def listing(self) -> list[SourceView]:
-        return [SourceView(n, self.label_of(url), url) for url, n in self.numbers.items()]
+        return [
+            SourceView(n, self.label_of(url), url, self.publisher_of(url))
+            for url, n in self.numbers.items()
+        ]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -441,13 +466,19 @@ class IndicatorRow:
     rank: str
     peer_median: str
     footnote: str
+    value_class: str = ""  # "estimate" where the value printed is not an observed one
+
+
+# Flags whose value is an estimate, printed unlike observed values (the rest mark observed ones).
+ESTIMATE_FLAGS = frozenset({IMPUTED_FLAG, SPLIT_FLAG})
 
 
 FLAG_NOTE = (
-    f"{IMPUTED_FLAG} = missing, imputed for the index (the value shown is the imputed one); "
-    f"{BOUNDED_FLAG} = not in a published top-N list, shown as the list's last value, an "
-    f"upper bound; {OLD_FLAG} = older than {{age}} years. Ranks are among cities with a "
-    "value (1 = best)."
+    f"{IMPUTED_FLAG} = missing, estimated for the index (the value shown is the estimate); "
+    f"{BOUNDED_FLAG} = below a published top-N ranking, shown as its last rank, a true "
+    f"bound; {SPLIT_FLAG} = a multi-city unit's total (e.g. one WIPO cluster for several "
+    f"cities) split by population share, an estimate; {SHARED_FLAG} = the unit's whole total; "
+    f"{OLD_FLAG} = older than {{age}} years. Ranks are among cities with a value (1 = best)."
 )
 
 
@@ -490,6 +521,8 @@ def format_indicator_rows(
     """Indicator rows as printed, from indicator metadata and one city's facts (same order)."""
     rows = []
     for (indicator_id, meta), fact in zip(indicators.iterrows(), facts.itertuples(), strict=True):
+        if meta["role"] != "index" and pd.isna(fact.shown):
+            continue  # a context indicator the city has no value for says nothing about it
         footnote = ""
         if sources is not None and fact.source:
             footnote = str(
@@ -510,6 +543,7 @@ def format_indicator_rows(
                 if pd.isna(fact.peer_median)
                 else formatting.number(fact.peer_median),
                 footnote=footnote,
+                value_class="estimate" if fact.flag in ESTIMATE_FLAGS else "",
             )
         )
     return rows

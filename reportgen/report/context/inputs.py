@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 IMPUTED_FLAG = "imp."
 BOUNDED_FLAG = "≤ list"
 OLD_FLAG = "old"
+SHARED_FLAG = "shared"  # a multi-city unit's total, carried whole by each member city
+SPLIT_FLAG = "est. share"  # a multi-city unit's total split by population: an estimate
 MIN_PEER_VALUES = 3  # a peer median of fewer values is printed as a dash
 
 
@@ -78,7 +80,7 @@ class IndicatorFacts:
 
     shown: pd.DataFrame  # the value, or the imputed one in the indicator's unit
     observed: pd.DataFrame  # the observed value only (NaN where imputed): peers' medians use it
-    flag: pd.DataFrame  # "", IMPUTED_FLAG, BOUNDED_FLAG or OLD_FLAG
+    flag: pd.DataFrame  # "", IMPUTED_FLAG, BOUNDED_FLAG, OLD_FLAG, SHARED_FLAG or SPLIT_FLAG
     year: pd.DataFrame  # float, NaN where none
     source: pd.DataFrame  # the observation's source URL, "" where none
     rank: pd.DataFrame  # 1 = best among cities with a value; NaN without a value
@@ -116,6 +118,8 @@ def indicator_facts(result: EditionResult) -> IndicatorFacts:
     year = panel.years.reindex(**shape).astype(float)
     old = (result.year - year > result.edition.findings.max_data_age) & (flag == "")
     flag = flag.mask(old, OLD_FLAG)
+    shared = panel.shared.reindex(**shape, fill_value=False).astype(bool) & (flag == "")
+    flag = flag.mask(shared, SPLIT_FLAG if panel.shared_mode == "split" else SHARED_FLAG)
     source = panel.sources.reindex(**shape)
     source = source.where(source.map(lambda u: isinstance(u, str)), "").astype(str)
     direction = panel.indicators["direction"].reindex(order).astype(float)
@@ -248,6 +252,7 @@ class BriefShared:
     levels: tuple[tuple[str, ...], ...]  # framework codes by level: indicators ... index
     indicators: pd.DataFrame
     what_if: tuple[str, ...] = ()  # the --set overrides of a what-if build, empty otherwise
+    data_span: tuple[int, int] | None = None  # oldest and newest year of the scored values
 
 
 @dataclass(frozen=True, eq=False)
@@ -284,6 +289,7 @@ def brief_shared(result: EditionResult, labels: Mapping[str, CityLabel]) -> Brie
         levels=tuple(tuple(framework.codes_at(level)) for level in (1, 2, 3, 4)),
         indicators=result.panel.indicators.reindex(order),
         what_if=result.what_if,
+        data_span=result.data_span,
     )
 
 

@@ -15,6 +15,7 @@ class AnnexRow:
     pillar: str
     role: str
     definition: str
+    absence_note: str
     unit: str
     direction: str
     years: str
@@ -23,10 +24,26 @@ class AnnexRow:
 
 
 @dataclass(frozen=True)
+class SourceGroup:
+    """The sources of one original publisher, numbered as the tables cite them."""
+
+    publisher: str
+    sources: tuple[SourceView, ...]
+
+
+@dataclass(frozen=True)
 class AnnexChapter(Chapter):
     intro: tuple[str, ...]
     indicator_rows: tuple[AnnexRow, ...]
-    sources: tuple[SourceView, ...]
+    source_groups: tuple[SourceGroup, ...]
+
+
+def group_by_publisher(sources: list[SourceView]) -> tuple[SourceGroup, ...]:
+    """Sources grouped under their original publisher, publishers in order of first citation."""
+    groups: dict[str, list[SourceView]] = {}
+    for source in sources:
+        groups.setdefault(source.publisher or "Other sources", []).append(source)
+    return tuple(SourceGroup(name, tuple(items)) for name, items in groups.items())
 
 
 def annex_chapter(result: EditionResult, number: int) -> AnnexChapter:
@@ -44,7 +61,9 @@ def annex_chapter(result: EditionResult, number: int) -> AnnexChapter:
             else "–"
         )
         url = str(row.get("source_url") or "")
-        number_ = registry.number(url, str(row.get("source_name") or indicator_id))
+        number_ = registry.number(
+            url, str(row.get("source_name") or indicator_id), indicator_id=str(indicator_id)
+        )
         pillar = str(row["pillar"])
         rows.append(
             AnnexRow(
@@ -52,6 +71,7 @@ def annex_chapter(result: EditionResult, number: int) -> AnnexChapter:
                 pillar=levels.name(pillar),
                 role="scored" if row["role"] == "index" else "context",
                 definition=str(row.get("definition") or ""),
+                absence_note=str(row.get("absence_note") or ""),
                 unit=str(row["unit"]),
                 direction="+" if float(row["direction"]) > 0 else "−",
                 years=year_text,
@@ -64,14 +84,20 @@ def annex_chapter(result: EditionResult, number: int) -> AnnexChapter:
             url = panel.sources.at[city_id, indicator_id]
             if isinstance(url, str) and url:
                 registry.number(
-                    url, str(indicators.at[indicator_id, "source_name"] or indicator_id)
+                    url,
+                    str(indicators.at[indicator_id, "source_name"] or indicator_id),
+                    indicator_id=str(indicator_id),
                 )
     intro = (
-        "Every value in this report comes from the public source listed for it. Where a city "
-        "has no value for a scored indicator, the index uses an estimate (see Methodology), "
-        "marked as such wherever it is printed. Where a source publishes only a top-N list, "
-        "cities outside it are recorded as below the list's last value. Source addresses are "
-        "printed, never fetched.",
+        "Every value in this report comes from the public source listed for it, cited by its "
+        "original publisher first and, where the figure was read from another site, by that "
+        "site second. Where a city has no value for a scored indicator, the index uses an "
+        "estimate (see Methodology), marked as such wherever it is printed.",
+        "Where a ranking publishes only its top N, a city outside it ranks below N: a true "
+        "bound, used as such. Where a list is ordered by something else (a combined score, "
+        "an ecosystem ranking), absence from it says nothing about the value, which is then "
+        "treated as missing; each such indicator's note below says what absence means. Source "
+        "addresses are printed, never fetched.",
     )
     return AnnexChapter(
         template="annex.html",
@@ -80,5 +106,5 @@ def annex_chapter(result: EditionResult, number: int) -> AnnexChapter:
         sections=(("indicators", "Indicators"), ("sources", "Sources")),
         intro=intro,
         indicator_rows=tuple(rows),
-        sources=tuple(registry.listing()),
+        source_groups=group_by_publisher(registry.listing()),
     )

@@ -9,6 +9,12 @@ import pandas as pd
 from reportgen import formatting
 from reportgen.pipeline import EditionResult
 from reportgen.report.context.annual.base import Chapter
+from reportgen.report.context.annual.data_choices import (
+    ChoiceText,
+    DataYearRow,
+    data_choices,
+    data_year_rows,
+)
 from reportgen.report.context.annual.robustness import code_names
 from reportgen.report.methodology import StepText, build_rows, describe_build
 
@@ -47,6 +53,8 @@ class MethodologyChapter(Chapter):
     steps: tuple[StepText, ...]
     treated_rows: tuple[TreatedRow, ...]
     build_rows: tuple[BuildRow, ...]
+    choices: tuple[ChoiceText, ...]
+    data_years: tuple[DataYearRow, ...]
 
 
 def _framework_rows(result: EditionResult) -> tuple[FrameworkRow, ...]:
@@ -126,10 +134,16 @@ def methodology_chapter(result: EditionResult, number: int) -> MethodologyChapte
         template="methodology.html",
         anchor="methodology",
         title=f"{number}. Methodology",
-        sections=(("framework", "Framework and weights"), ("steps", "How the index is built")),
+        sections=(
+            ("framework", "Framework and weights"),
+            ("data", "Data choices"),
+            ("steps", "How the index is built"),
+        ),
         intro=intro,
         framework_rows=_framework_rows(result),
         steps=tuple(describe_build(result.build)),
         treated_rows=_treated_rows(result),
         build_rows=tuple(BuildRow(*row) for row in build_rows(result.build)),
+        choices=data_choices(result),
+        data_years=data_year_rows(result),
     )

@@ -14,7 +14,7 @@ from reportgen.pipeline import EditionResult
 from reportgen.report import charts, theme
 from reportgen.report.context.annual.base import Chapter, short_names
 from reportgen.report.context.common import ChartBook, CityLabel, FigureView, source_line
-from reportgen.report.context.words import interval_label, interval_words, quantiles
+from reportgen.report.context.words import interval_label, interval_words
 
 
 @dataclass(frozen=True)
@@ -106,10 +106,8 @@ def _interval_figure(
     levels = result.labels
     names = short_names(labels)
     spec = mc.spec
-    low_q, high_q = quantiles(spec)
     summary = mc.rank_summary(levels.index)
-    low_col = f"p{round(low_q * 100):02d}"
-    high_col = f"p{round(high_q * 100):02d}"
+    low_col, high_col = spec.interval_columns
     frame = pd.DataFrame(
         {
             "city_id": summary.index.astype(str),
@@ -143,6 +141,16 @@ def _interval_figure(
     return figure, text
 
 
+def _with_interval(row: pd.Series, name: str) -> str:
+    """'0.01 (−0.05 to 0.06)': a Sobol estimate with its bootstrap 95% interval, so that noise
+    (a first-order index above its total-order one) reads as noise."""
+    low, high = row.get(f"{name}_low"), row.get(f"{name}_high")
+    text = formatting.score(row[name], 2)
+    if low is None or high is None or pd.isna(low) or pd.isna(high):
+        return text
+    return f"{text} ({formatting.score(low, 2)} to {formatting.score(high, 2)})"
+
+
 def _sensitivity_rows(result: EditionResult) -> tuple[SensitivityRow, ...]:
     mc = result.uncertainty
     if mc is None or mc.sensitivity is None or mc.sensitivity.empty:
@@ -151,8 +159,8 @@ def _sensitivity_rows(result: EditionResult) -> tuple[SensitivityRow, ...]:
         SensitivityRow(
             name=FACTOR_LABELS.get(str(factor), str(factor)),
             alternatives=_alternatives_text(mc.spec, str(factor)),
-            first=f"{row['first_order']:.2f}",
-            total=f"{row['total_order']:.2f}",
+            first=_with_interval(row, "first_order"),
+            total=_with_interval(row, "total_order"),
         )
         for factor, row in mc.sensitivity.iterrows()
     )
@@ -180,7 +188,6 @@ def robustness_chapter(
 
     audit = result.audit
     assert audit is not None, "compute_edition runs the audit"
-    framework = result.index.framework
     pillar_rows = []
     consistency = audit.consistency
     for _, row in consistency[consistency["level"] == 2].iterrows():
@@ -196,7 +203,7 @@ def robustness_chapter(
         )
     parent = audit.parent_correlations
     # A pillar's only indicator trivially correlates 1 with it: judge pillars of two or more.
-    shared = parent["parent"].map(lambda p: len(framework.children(str(p))) > 1)
+    shared = ~parent["only_child"].astype(bool)
     weak = parent[(parent["flag"] == "weak") & (parent["level"] == 1) & shared]
     redundant = parent[(parent["flag"] == "redundant") & (parent["level"] == 1) & shared]
     treated = result.index.treatment_log
@@ -257,8 +264,10 @@ def robustness_chapter(
         sensitivity_rows=sensitivity,
         sensitivity_note=(
             "Sobol sensitivity indices of the mean absolute rank shift from the nominal "
-            "ranking (Saltelli design, Jansen estimators). First order: share of the variance "
-            "due to the choice alone; total order: including its interactions."
+            "ranking (Saltelli design, Jansen estimators), with bootstrap 95% intervals in "
+            "brackets. First order: share of the variance due to the choice alone; total order: "
+            "including its interactions. A small first-order index can exceed its total-order "
+            "one by estimation noise; the intervals show when it does."
         )
         if sensitivity
         else "",
