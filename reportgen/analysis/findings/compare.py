@@ -279,7 +279,8 @@ def indicator_findings(
     w = np.where(panel.in_index[None, :], np.nan_to_num(w), spec.salience.context_effect)
     member_ids = {c: np.array(g.members, dtype=object) for c, g in groups.items()}
     member_rows = {
-        c: np.array([panel.position.get(m, -1) for m in g.members]) for c, g in groups.items()
+        c: np.array([panel.position.get(m, -1) for m in g.members], dtype=np.intp)
+        for c, g in groups.items()
     }
     # One comparison record per (city, set of peers with data): most indicators share it.
     comparisons: dict[tuple[str, bytes], Comparison] = {}
@@ -394,7 +395,9 @@ def _indicator_finding(
                 is_bounded=True,
             )
         )
-    texts = {e.role: e.text for e in evidence}
+    texts = {
+        e.role: e.text for e in evidence if e.role in ("city", "peer_median", "ratio", "bound")
+    }
     higher = value > peer
     fill = {
         "label": label,
@@ -562,6 +565,14 @@ def score_findings(
     gap = valid & (diff <= -spec.gap_points)
     strength = valid & (diff >= spec.strength_points)
     old = old_mask(panel, spec.max_data_age)
+    indicator_weights = np.nan_to_num(
+        weights.reindex(index=panel.cities, columns=panel.ids).to_numpy(float)
+    )
+    member_ids = {c: np.array(g.members, dtype=object) for c, g in groups.items()}
+    member_rows = {
+        c: np.array([panel.position.get(m, -1) for m in g.members], dtype=np.intp)
+        for c, g in groups.items()
+    }
     out: list[Finding] = []
     for k, (code, subject_kind) in enumerate(codes):
         hits = np.flatnonzero(gap[:, k] | strength[:, k])
@@ -577,9 +588,6 @@ def score_findings(
             else np.zeros(len(panel.cities))
         )
         label = code_name(inputs, code)
-        indicator_weights = np.nan_to_num(
-            weights.reindex(index=panel.cities, columns=panel.ids).to_numpy(float)
-        )
         for r in hits:
             city_id = panel.cities[r]
             group = groups[city_id]
@@ -596,11 +604,10 @@ def score_findings(
                 spec,
             ):
                 quality_r = 1.0
-            members = tuple(
-                m
-                for m in group.members
-                if m in panel.position and not np.isnan(values[panel.position[m], k])
-            )
+            peer_rows = member_rows[city_id]
+            kept = peer_rows >= 0
+            kept[kept] = ~np.isnan(values[peer_rows[kept], k])
+            members = tuple(member_ids[city_id][kept])
             caveats: list[str] = []
             flags: set[Flag] = set()
             for j in indicator_columns:

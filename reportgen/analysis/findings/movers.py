@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -175,7 +176,7 @@ def _code_movers(
     if not moved.any():
         return []
     decomposition = (
-        decompose(inputs.index, inputs.previous_index, code)
+        _Arrays.of(decompose(inputs.index, inputs.previous_index, code))
         if inputs.index is not None and inputs.previous_index is not None
         else None
     )
@@ -292,7 +293,7 @@ def _code_movers(
                 current=current_text,
             )
         contributions: tuple[Contribution, ...] = ()
-        if decomposition is not None and city_id in decomposition.change.index:
+        if decomposition is not None and city_id in decomposition.row:
             contributions = _contributions(decomposition, panel, city_id)
             sentence += _driver_sentence(contributions)
         magnitude = abs(places[r]) / spec.mover_min_rank_change
@@ -357,34 +358,50 @@ def _mover_robustness(
     )
 
 
-def _contributions(
-    decomposition: Decomposition, panel: Prepared, city_id: str
-) -> tuple[Contribution, ...]:
-    row = decomposition.own.index.get_loc(city_id)
-    own = decomposition.own.to_numpy()[row]
-    rescaling = decomposition.rescaling.to_numpy()[row]
-    weights = decomposition.weights.to_numpy()[row]
-    raw, previous_raw = (
-        decomposition.raw.to_numpy()[row],
-        decomposition.previous_raw.to_numpy()[row],
-    )
-    ids = [str(i) for i in decomposition.own.columns]
+@dataclass(frozen=True)
+class _Arrays:
+    """A decomposition's frames as arrays, read once per code rather than once per city."""
+
+    row: dict[str, int]
+    ids: list[str]
+    own: FloatArray
+    rescaling: FloatArray
+    weights: FloatArray
+    raw: FloatArray
+    previous_raw: FloatArray
+
+    @classmethod
+    def of(cls, d: Decomposition) -> _Arrays:
+        return cls(
+            row={str(c): k for k, c in enumerate(d.own.index)},
+            ids=[str(i) for i in d.own.columns],
+            own=d.own.to_numpy(float),
+            rescaling=d.rescaling.to_numpy(float),
+            weights=d.weights.to_numpy(float),
+            raw=d.raw.to_numpy(float),
+            previous_raw=d.previous_raw.to_numpy(float),
+        )
+
+
+def _contributions(arrays: _Arrays, panel: Prepared, city_id: str) -> tuple[Contribution, ...]:
+    row = arrays.row[city_id]
+    own, rescaling = arrays.own[row], arrays.rescaling[row]
     total = np.abs(own + rescaling)
     out = []
     for k in np.argsort(-total, kind="stable"):
         if total[k] == 0:
             break
-        indicator_id = ids[k]
+        indicator_id = arrays.ids[k]
         label = panel.labels.get(indicator_id, indicator_id)
         out.append(
             Contribution(
                 indicator_id=indicator_id,
                 label=label.removesuffix(" per capita").removesuffix(" per million people"),
-                weight=float(weights[k]),
+                weight=float(arrays.weights[row, k]),
                 own=float(own[k]),
                 rescaling=float(rescaling[k]),
-                previous_value=_maybe(previous_raw[k]),
-                value=_maybe(raw[k]),
+                previous_value=_maybe(arrays.previous_raw[row, k]),
+                value=_maybe(arrays.raw[row, k]),
                 unit=panel.raw_units.get(indicator_id, ""),
             )
         )
