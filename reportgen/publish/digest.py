@@ -92,28 +92,31 @@ def _round_significant(values: np.ndarray, digits: int = 12) -> np.ndarray:
     return out
 
 
+def _column_bytes(values: pd.Series | pd.Index) -> bytes:
+    if pd.api.types.is_float_dtype(values.dtype):
+        return _round_significant(values.to_numpy(dtype=float, na_value=np.nan)).tobytes()
+    exact = pd.api.types.is_bool_dtype(values.dtype) or pd.api.types.is_integer_dtype(values.dtype)
+    if exact and not values.isna().any():
+        return values.to_numpy(dtype="int64").tobytes()
+    # Text and anything else, cell by cell: repr() escapes the separator inside a string, and
+    # tells None, NaN, 1 and "1" apart.
+    return "\x1f".join(map(repr, values.tolist())).encode("utf-8", "surrogatepass")
+
+
 def _frame_bytes(frame: pd.DataFrame) -> bytes:
     header = json.dumps(
         [
             [str(c) for c in frame.columns],
             [str(t) for t in frame.dtypes],
             [str(n) for n in frame.index.names],
+            list(frame.shape),
         ]
     ).encode()
-    columns = {}
-    for position in range(frame.shape[1]):
-        column = frame.iloc[:, position]
-        if pd.api.types.is_float_dtype(column.dtype):
-            column = pd.Series(
-                _round_significant(column.to_numpy(dtype=float, na_value=np.nan)), index=frame.index
-            )
-        columns[position] = column
-    rounded = pd.DataFrame(columns, index=frame.index)
-    try:
-        hashed = bytes(pd.util.hash_pandas_object(rounded, index=True).to_numpy().tobytes())
-    except TypeError:  # unhashable cells (lists, dicts): fall back to their JSON text
-        hashed = str(rounded.to_json(orient="split", default_handler=str)).encode()
-    return header + hashed
+    # Column by column as bytes: linear, and far cheaper on the many small frames of a plan
+    # than pandas' row hashing.
+    parts = [header, _column_bytes(frame.index)]
+    parts += [_column_bytes(frame.iloc[:, i]) for i in range(frame.shape[1])]
+    return b"\x1e".join(len(p).to_bytes(8, "little") + p for p in parts)
 
 
 def _jsonable(value: Any) -> Any:

@@ -160,8 +160,9 @@ def _shared_input(
 
 
 def annual_input_hash(result: EditionResult, *, pdf_variant: str, with_chinese: bool) -> str:
-    """Everything the annual report can print: the whole data set and edition, and the results
-    (which are a function of them; hashed too, for results computed some other way)."""
+    """The annual report's declared input is the whole computed edition: its key is what the
+    edition is computed from (the data set, the edition file and build, the years, code and
+    options), plus the headline results, cheap to hash, for editions computed another way."""
     dataset = result.dataset
     return (
         output_digest(ANNUAL_TEMPLATE, pdf_variant, f"chinese={with_chinese}")
@@ -173,19 +174,28 @@ def annual_input_hash(result: EditionResult, *, pdf_variant: str, with_chinese: 
             result.ranks,
             result.stages,
             result.stage_probabilities,
-            list(result.findings),
+            len(result.findings),
         )
         .hexdigest()
     )
 
 
-def inputs_digest(inputs: Any) -> Digest:
-    """A digest of every field of a declared-inputs dataclass (``BriefShared``, ``BriefCity``):
-    what its builder can read is what its key covers."""
-    return Digest().add(
-        type(inputs).__name__,
-        *(getattr(inputs, f.name) for f in dataclasses.fields(inputs)),
-    )
+def inputs_digest(inputs: Any, digest: Digest | None = None) -> Digest:
+    """A digest of every field of a declared-inputs dataclass (``BriefShared``, ``BriefCity``),
+    nested ones field by field: what its builder can read is what its key covers."""
+    digest = digest if digest is not None else Digest()
+    digest.add(type(inputs).__name__)
+    for f in dataclasses.fields(inputs):
+        value = getattr(inputs, f.name)
+        if _is_inputs(value):
+            inputs_digest(value, digest.add(f.name))
+        else:
+            digest.add(f.name, value)
+    return digest
+
+
+def _is_inputs(value: Any) -> bool:
+    return dataclasses.is_dataclass(value) and not isinstance(value, type)
 
 
 def brief_input_hashes(
@@ -273,7 +283,7 @@ def brief_tasks(
     """One task per city, each keyed by and built from its declared ``BriefInputs``: the shared
     part goes to each worker once, the city's part travels with its task."""
     shared = brief_shared(result, city_labels(result, with_chinese))
-    parts = brief_cities(result, cities, shared.levels)
+    parts = brief_cities(result, cities, shared)
     hashes = brief_input_hashes(shared, parts, pdf_variant=pdf_variant, with_chinese=with_chinese)
     shipped = SharedInput(inputs_digest(shared).hexdigest(), shared)
     return [
