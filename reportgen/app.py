@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reportgen.pipeline import EditionResult, compute_edition
-
-if TYPE_CHECKING:  # the publishing side (Jinja, Altair, WeasyPrint) loads only when publishing
+if TYPE_CHECKING:
     from reportgen.config import Edition
     from reportgen.data.load import Dataset
+    from reportgen.pipeline import (
+        EditionResult,  # the publishing side (Jinja, Altair, WeasyPrint) loads only when publishing
+    )
     from reportgen.publish import Executor, PublishReport, RenderTask, TaskOutcome
 
 log = logging.getLogger("reportgen")
@@ -49,6 +50,7 @@ def validate_inputs(inputs: Inputs) -> str:
     from reportgen.analysis.findings import check_findings
     from reportgen.analysis.stages import check_stages
     from reportgen.errors import InputError, Problem
+    from reportgen.pipeline import compute_edition
 
     dataset, edition = load_inputs(inputs)
     year = inputs.year or edition.year
@@ -80,27 +82,39 @@ def validate_inputs(inputs: Inputs) -> str:
 
 
 def compute(inputs: Inputs, *, uncertainty: bool = True) -> EditionResult:
+    from reportgen.pipeline import compute_edition
+
     dataset, edition = load_inputs(inputs)
     return compute_edition(
         dataset, edition, year=inputs.year, overrides=inputs.overrides, uncertainty=uncertainty
     )
 
 
-def compute_for_publishing(inputs: Inputs, out_dir: Path) -> EditionResult:
-    """The computed edition as publishing reads it (Monte Carlo summarised), from the output
-    folder's cache when the input files, code and options are the ones it was computed from."""
-    from reportgen.publish.cache import cached_edition, edition_key
-    from reportgen.publish.plan import for_workers
+def edition_cache_key(inputs: Inputs) -> str | None:
+    """The key of the computed edition in the output folder's cache (None: an input is missing,
+    and loading will say so)."""
+    from reportgen.publish.cache import edition_key
 
     try:
-        key = edition_key(
+        return edition_key(
             inputs.data,
             inputs.edition_path,
             year=inputs.year,
             overrides=inputs.overrides,
             uncertainty=True,
         )
-    except OSError:  # a missing input: let loading report it the usual way
+    except OSError:
+        return None
+
+
+def compute_for_publishing(inputs: Inputs, out_dir: Path, key: str | None = None) -> EditionResult:
+    """The computed edition as publishing reads it (Monte Carlo summarised), from the output
+    folder's cache when the input files, code and options are the ones it was computed from."""
+    from reportgen.publish.cache import cached_edition
+    from reportgen.publish.plan import for_workers
+
+    key = key or edition_cache_key(inputs)
+    if key is None:
         return for_workers(compute(inputs))
     return cached_edition(out_dir, key, lambda: for_workers(compute(inputs)))
 
@@ -122,7 +136,7 @@ class OutputOptions:
 
 
 def chinese_names(warn: bool = True) -> bool:
-    from reportgen.publish.plan import cjk_font_available
+    from reportgen.publish.versions import cjk_font_available
 
     available = cjk_font_available()
     if not available and warn:
@@ -179,17 +193,8 @@ def publish_edition(
 ) -> PublishReport:
     """Plan and publish the annual report and/or briefs of a computed edition; ``on_outcome``
     hears of each rendered output as it finishes."""
-    from reportgen.publish import publish
-
     tasks = plan(result, options, annual=annual, briefs=briefs, cities=tuple(cities))
-    return publish(
-        tasks,
-        options.out_dir,
-        executor=executor or make_executor(options),
-        force=options.force,
-        quiet=options.quiet,
-        on_outcome=on_outcome,
-    )
+    return publish_tasks(tasks, options, executor=executor, on_outcome=on_outcome)
 
 
 def make_executor(options: OutputOptions) -> Executor:
@@ -201,6 +206,63 @@ def make_executor(options: OutputOptions) -> Executor:
 
         return DaskExecutor(options.scheduler)
     return LocalExecutor(options.jobs)
+
+
+def publish_inputs(
+    inputs: Inputs,
+    options: OutputOptions,
+    *,
+    annual: bool = True,
+    briefs: bool = True,
+    cities: Iterable[str] = (),
+    on_outcome: Callable[[TaskOutcome], None] | None = None,
+) -> PublishReport:
+    """Compute (or read from the cache), plan and publish. A rebuild with nothing changed is
+    answered from the plan's cache and the manifest, without loading the edition or pandas."""
+    from reportgen.publish.cache import plan_key, read_plan, write_plan
+    from reportgen.publish.run import publish_unchanged
+
+    cities = tuple(cities)
+    key = edition_cache_key(inputs)
+    planned_key = None
+    if key is not None:
+        planned_key = plan_key(
+            key,
+            options.out_dir,
+            pdf_variant=options.pdf_variant,
+            formats=options.formats,
+            with_chinese=chinese_names(warn=False),
+            selection=(annual, briefs, cities),
+        )
+        planned = None if options.force else read_plan(options.out_dir, planned_key)
+        if planned is not None:
+            report = publish_unchanged(planned, options.out_dir)
+            if report is not None:
+                return report
+    result = compute_for_publishing(inputs, options.out_dir, key)
+    tasks = plan(result, options, annual=annual, briefs=briefs, cities=cities)
+    if planned_key is not None:
+        write_plan(options.out_dir, planned_key, tasks)
+    return publish_tasks(tasks, options, on_outcome=on_outcome)
+
+
+def publish_tasks(
+    tasks: Sequence[RenderTask],
+    options: OutputOptions,
+    *,
+    executor: Executor | None = None,
+    on_outcome: Callable[[TaskOutcome], None] | None = None,
+) -> PublishReport:
+    from reportgen.publish import publish
+
+    return publish(
+        tasks,
+        options.out_dir,
+        executor=executor or make_executor(options),
+        force=options.force,
+        quiet=options.quiet,
+        on_outcome=on_outcome,
+    )
 
 
 def coinr_index(

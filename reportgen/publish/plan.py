@@ -10,9 +10,6 @@ missing from its key, and planning a no-change rebuild stays cheap.
 from __future__ import annotations
 
 import dataclasses
-import functools
-import shutil
-import subprocess
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -27,6 +24,7 @@ from reportgen.pipeline import EditionResult
 from reportgen.publish.digest import Digest, output_digest
 from reportgen.publish.manifest import safe_target
 from reportgen.publish.tasks import ContextRecipe, RenderTask, SharedInput
+from reportgen.publish.versions import cjk_font_available as cjk_font_available
 from reportgen.report.context.inputs import (
     BriefCity,
     BriefInputs,
@@ -43,24 +41,6 @@ if TYPE_CHECKING:
 
 ANNUAL_TEMPLATE = "annual/report.html"
 BRIEF_TEMPLATE = "brief/brief.html"
-
-
-@functools.lru_cache(maxsize=1)
-def cjk_font_available() -> bool:
-    """Whether fontconfig knows a font with Chinese glyphs (e.g. Debian's fonts-noto-cjk)."""
-    if shutil.which("fc-list") is None:
-        return False
-    try:
-        found = subprocess.run(
-            ["fc-list", ":lang=zh", "family"],
-            capture_output=True,
-            text=True,
-            timeout=20,
-            check=False,
-        ).stdout
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return bool(found.strip())
 
 
 def annual_filename(result: EditionResult) -> str:
