@@ -8,12 +8,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reportgen.config import Edition, did_you_mean
-from reportgen.data.load import Dataset
 from reportgen.errors import InputError, Problem
-from reportgen.pipeline import EditionResult, ScreenedOut, compute_edition
 
-if TYPE_CHECKING:  # the publishing side (Jinja, Altair, WeasyPrint) loads only when publishing
+# Only types at import time: a no-change rebuild is answered without loading pandas, and the
+# publishing side (Jinja, Altair, WeasyPrint) loads only when publishing.
+if TYPE_CHECKING:
+    from reportgen.config import Edition
+    from reportgen.data.load import Dataset
+    from reportgen.pipeline import EditionResult, ScreenedOut
     from reportgen.publish import Executor, PublishReport, RenderTask, TaskOutcome
 
 log = logging.getLogger("reportgen")
@@ -94,6 +96,8 @@ def validate(inputs: Inputs) -> Validation:
     """
     from reportgen.analysis.findings import check_findings
     from reportgen.analysis.stages import check_stages
+    from reportgen.errors import InputError, Problem
+    from reportgen.pipeline import compute_edition
 
     dataset, edition = load_inputs(inputs)
     year = inputs.year or edition.year
@@ -169,27 +173,39 @@ def force_include_hint(result: EditionResult, gone: Sequence[ScreenedOut]) -> st
 
 
 def compute(inputs: Inputs, *, uncertainty: bool = True) -> EditionResult:
+    from reportgen.pipeline import compute_edition
+
     dataset, edition = load_inputs(inputs)
     return compute_edition(
         dataset, edition, year=inputs.year, overrides=inputs.overrides, uncertainty=uncertainty
     )
 
 
-def compute_for_publishing(inputs: Inputs, out_dir: Path) -> EditionResult:
-    """The computed edition as publishing reads it (Monte Carlo summarised), from the output
-    folder's cache when the input files, code and options are the ones it was computed from."""
-    from reportgen.publish.cache import cached_edition, edition_key
-    from reportgen.publish.plan import for_workers
+def edition_cache_key(inputs: Inputs) -> str | None:
+    """The key of the computed edition in the output folder's cache (None: an input is missing,
+    and loading will say so)."""
+    from reportgen.publish.cache import edition_key
 
     try:
-        key = edition_key(
+        return edition_key(
             inputs.data,
             inputs.edition_path,
             year=inputs.year,
             overrides=inputs.overrides,
             uncertainty=True,
         )
-    except OSError:  # a missing input: let loading report it the usual way
+    except OSError:
+        return None
+
+
+def compute_for_publishing(inputs: Inputs, out_dir: Path, key: str | None = None) -> EditionResult:
+    """The computed edition as publishing reads it (Monte Carlo summarised), from the output
+    folder's cache when the input files, code and options are the ones it was computed from."""
+    from reportgen.publish.cache import cached_edition
+    from reportgen.publish.plan import for_workers
+
+    key = key or edition_cache_key(inputs)
+    if key is None:
         return for_workers(compute(inputs))
     return cached_edition(out_dir, key, lambda: for_workers(compute(inputs)))
 
@@ -211,7 +227,7 @@ class OutputOptions:
 
 
 def chinese_names(warn: bool = True) -> bool:
-    from reportgen.publish.plan import cjk_font_available
+    from reportgen.publish.versions import cjk_font_available
 
     available = cjk_font_available()
     if not available and warn:
@@ -278,6 +294,8 @@ def check_cities(result: EditionResult, cities: Sequence[str]) -> None:
             message = f"no brief for {city!r}: it has no values for {result.year}"
             expected = f"observations dated up to {result.edition.max_data_age} years before"
         else:
+            from reportgen.config import did_you_mean
+
             message = f"unknown city {city!r}{did_you_mean(city, known)}"
             expected = "a city_id from cities.csv"
         problems.append(Problem("--city", message, expected=expected))
@@ -297,17 +315,8 @@ def publish_edition(
 ) -> PublishReport:
     """Plan and publish the annual report and/or briefs of a computed edition; ``on_outcome``
     hears of each rendered output as it finishes."""
-    from reportgen.publish import publish
-
     tasks = plan(result, options, annual=annual, briefs=briefs, cities=tuple(cities))
-    return publish(
-        tasks,
-        options.out_dir,
-        executor=executor or make_executor(options),
-        force=options.force,
-        quiet=options.quiet,
-        on_outcome=on_outcome,
-    )
+    return publish_tasks(tasks, options, executor=executor, on_outcome=on_outcome)
 
 
 def make_executor(options: OutputOptions) -> Executor:
@@ -319,6 +328,67 @@ def make_executor(options: OutputOptions) -> Executor:
 
         return DaskExecutor(options.scheduler)
     return LocalExecutor(options.jobs)
+
+
+def publish_inputs(
+    inputs: Inputs,
+    options: OutputOptions,
+    *,
+    annual: bool = True,
+    briefs: bool = True,
+    cities: Iterable[str] = (),
+    on_outcome: Callable[[TaskOutcome], None] | None = None,
+    on_result: Callable[[EditionResult], None] | None = None,
+) -> PublishReport:
+    """Compute (or read from the cache), plan and publish. A rebuild with nothing changed is
+    answered from the plan's cache and the manifest, without loading the edition or pandas.
+    ``on_result`` hears of the computed edition before anything renders (to warn about it)."""
+    from reportgen.publish.cache import plan_key, read_plan, write_plan
+    from reportgen.publish.run import publish_unchanged
+
+    cities = tuple(cities)
+    key = edition_cache_key(inputs)
+    planned_key = None
+    if key is not None:
+        planned_key = plan_key(
+            key,
+            options.out_dir,
+            pdf_variant=options.pdf_variant,
+            formats=options.formats,
+            with_chinese=chinese_names(warn=False),
+            selection=(annual, briefs, cities),
+        )
+        planned = None if options.force else read_plan(options.out_dir, planned_key)
+        if planned is not None:
+            report = publish_unchanged(planned, options.out_dir)
+            if report is not None:
+                return report
+    result = compute_for_publishing(inputs, options.out_dir, key)
+    if on_result is not None:
+        on_result(result)
+    tasks = plan(result, options, annual=annual, briefs=briefs, cities=cities)
+    if planned_key is not None:
+        write_plan(options.out_dir, planned_key, tasks)
+    return publish_tasks(tasks, options, on_outcome=on_outcome)
+
+
+def publish_tasks(
+    tasks: Sequence[RenderTask],
+    options: OutputOptions,
+    *,
+    executor: Executor | None = None,
+    on_outcome: Callable[[TaskOutcome], None] | None = None,
+) -> PublishReport:
+    from reportgen.publish import publish
+
+    return publish(
+        tasks,
+        options.out_dir,
+        executor=executor or make_executor(options),
+        force=options.force,
+        quiet=options.quiet,
+        on_outcome=on_outcome,
+    )
 
 
 def coinr_index(

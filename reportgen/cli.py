@@ -242,20 +242,18 @@ def _publish(
     briefs: bool,
     cities: tuple[str, ...] = (),
 ) -> None:
-    from reportgen.app import compute_for_publishing, publish_edition
+    from reportgen.app import publish_inputs
 
-    result = compute_for_publishing(_inputs(data_path, edition_path, year, overrides), out_dir)
-    if not quiet:
-        _warn(result)
     options = _options(out_dir, write_html, pdf_variant, jobs, force, quiet, executor, scheduler)
     streamed = _streams(quiet)
-    report = publish_edition(
-        result,
+    report = publish_inputs(
+        _inputs(data_path, edition_path, year, overrides),
         options,
         annual=annual,
         briefs=briefs,
         cities=cities,
         on_outcome=_echo_outcome if streamed else None,
+        on_result=None if quiet else _warn,
     )
     _report(report, quiet, streamed)
 

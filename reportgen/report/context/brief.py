@@ -6,10 +6,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from reportgen import formatting
-from reportgen.analysis.findings import select
 from reportgen.config import Edition
 from reportgen.labels import edition_labels
 from reportgen.pipeline import EditionResult
@@ -148,8 +148,9 @@ def _change(shared: BriefShared, city: BriefCity, code: str) -> str:
     if city.previous is None:
         return f"not ranked in {shared.previous_year}"
     city_id = city.city_id
-    rank_change = int(city.previous.at[code, "rank"]) - int(shared.ranks.at[city_id, code])
-    score_change = float(shared.scores.at[city_id, code] - city.previous.at[code, "score"])
+    score_before, rank_before = city.previous[shared.scorecard.index(code)]
+    rank_change = int(rank_before) - int(shared.ranks.at[city_id, code])
+    score_change = float(shared.scores.at[city_id, code] - score_before)
     places = (
         "no change in rank"
         if rank_change == 0
@@ -161,11 +162,11 @@ def _change(shared: BriefShared, city: BriefCity, code: str) -> str:
     return f"{places}, {formatting.signed(score_change)} pts since {shared.previous_year}"
 
 
-def _interval(city: BriefCity, code: str) -> str:
-    table = city.rank_intervals
-    if table is None or code not in table.index:
+def _interval(shared: BriefShared, city: BriefCity, code: str) -> str:
+    if city.rank_intervals is None or code not in shared.scorecard:
         return ""
-    return f"{round(table.at[code, 'low'])}–{round(table.at[code, 'high'])}"
+    low, high = city.rank_intervals[shared.scorecard.index(code)]
+    return "" if np.isnan(low) else f"{round(low)}–{round(high)}"
 
 
 def build_brief_context(
@@ -198,7 +199,7 @@ def build_brief(inputs: BriefInputs) -> BriefContext:
             css_class=css,
             score=formatting.score(scores.at[city_id, code]),
             rank=formatting.rank(ranks.at[city_id, code]),
-            interval=_interval(city, code),
+            interval=_interval(shared, city, code),
             change=_change(shared, city, code),
         )
         for code, card_label, css in (
@@ -217,7 +218,7 @@ def build_brief(inputs: BriefInputs) -> BriefContext:
         probability,
     )
     peer_name, peers = city.peer_name, city.peers
-    chosen = select(city.findings, "brief", spec=shared.edition.findings, city_id=city_id)
+    chosen = city.findings  # selected for the brief when its inputs were cut
     strengths = tuple(finding_view(f, names, False) for f in chosen if f.kind == "strength")
     gaps = tuple(finding_view(f, names, False) for f in chosen if f.kind == "gap")
     others = tuple(

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from reportgen import formatting
@@ -24,6 +25,7 @@ from reportgen.report.context.inputs import (
     OLD_FLAG,
     SHARED_FLAG,
     SPLIT_FLAG,
+    CityFacts,
     indicator_facts,
     peer_groups,
 )
@@ -490,21 +492,20 @@ def indicator_rows(
 ) -> list[IndicatorRow]:
     """One city's indicator table against any peer group (the annual report's spotlight)."""
     facts = indicator_facts(result)
-    table = pd.DataFrame(
-        {
-            "shown": facts.shown.loc[city_id],
-            "flag": facts.flag.loc[city_id],
-            "year": facts.year.loc[city_id],
-            "source": facts.source.loc[city_id],
-            "rank": facts.rank.loc[city_id],
-            "ranked": facts.ranked,
-            "peer_median": _peer_median(facts.observed, [p for p in peers if p != city_id]),
-        }
+    order = list(facts.shown.columns)
+    row = CityFacts(
+        shown=facts.shown.loc[city_id].to_numpy(float),
+        flag=tuple(str(f) for f in facts.flag.loc[city_id]),
+        year=facts.year.loc[city_id].to_numpy(float),
+        source=tuple(str(s) for s in facts.source.loc[city_id]),
+        rank=facts.rank.loc[city_id].to_numpy(float),
+        ranked=facts.ranked.to_numpy(int),
+        peer_median=_peer_median(facts.observed, [p for p in peers if p != city_id]).to_numpy(
+            float
+        ),
     )
     pillar_names = {p.id: p.name for p in result.edition.framework.pillars}
-    return format_indicator_rows(
-        result.panel.indicators.reindex(table.index), table, pillar_names, sources
-    )
+    return format_indicator_rows(result.panel.indicators.reindex(order), row, pillar_names, sources)
 
 
 def _peer_median(observed: pd.DataFrame, peers: Sequence[str]) -> pd.Series:
@@ -514,36 +515,35 @@ def _peer_median(observed: pd.DataFrame, peers: Sequence[str]) -> pd.Series:
 
 def format_indicator_rows(
     indicators: pd.DataFrame,
-    facts: pd.DataFrame,
+    facts: CityFacts,
     pillar_names: Mapping[str, str],
     sources: SourceRegistry | None,
 ) -> list[IndicatorRow]:
     """Indicator rows as printed, from indicator metadata and one city's facts (same order)."""
     rows = []
-    for (indicator_id, meta), fact in zip(indicators.iterrows(), facts.itertuples(), strict=True):
-        if meta["role"] != "index" and pd.isna(fact.shown):
+    for i, (indicator_id, meta) in enumerate(indicators.iterrows()):
+        if meta["role"] != "index" and pd.isna(facts.shown[i]):
             continue  # a context indicator the city has no value for says nothing about it
         footnote = ""
-        if sources is not None and fact.source:
+        if sources is not None and facts.source[i]:
             footnote = str(
-                sources.number(str(fact.source), str(meta["name"]), indicator_id=str(indicator_id))
+                sources.number(facts.source[i], str(meta["name"]), indicator_id=str(indicator_id))
             )
-        rank = "" if pd.isna(fact.rank) else f"{int(fact.rank)} of {int(fact.ranked)}"
+        rank = "" if np.isnan(facts.rank[i]) else f"{int(facts.rank[i])} of {int(facts.ranked[i])}"
+        median = facts.peer_median[i]
         rows.append(
             IndicatorRow(
                 pillar=pillar_names.get(str(meta["pillar"]), ""),
                 name=formatting.abbreviate(str(meta["short_name"] or meta["name"]), 44)
                 + ("" if meta["role"] == "index" else " (context)"),
-                value=formatting.number(fact.shown),
-                flag=str(fact.flag),
+                value=formatting.number(float(facts.shown[i])),
+                flag=facts.flag[i],
                 unit=_short_unit(indicator_unit(indicators, str(indicator_id))),
-                year="" if pd.isna(fact.year) else str(int(fact.year)),
+                year="" if np.isnan(facts.year[i]) else str(int(facts.year[i])),
                 rank=rank,
-                peer_median="–"
-                if pd.isna(fact.peer_median)
-                else formatting.number(fact.peer_median),
+                peer_median="–" if np.isnan(median) else formatting.number(float(median)),
                 footnote=footnote,
-                value_class="estimate" if fact.flag in ESTIMATE_FLAGS else "",
+                value_class="estimate" if facts.flag[i] in ESTIMATE_FLAGS else "",
             )
         )
     return rows
