@@ -17,7 +17,7 @@ from reportgen.data.load import Dataset
 from reportgen.data.panel import Panel, make_panel
 from reportgen.errors import InputError, Problem
 from reportgen.index import Build, Framework, IndexData, IndexResult, run
-from reportgen.index.uncertainty import UncertaintyResult, run_uncertainty
+from reportgen.index.uncertainty import UncertaintyResult, UncertaintySpec, run_uncertainty
 
 LEVEL_NAMES = ("Indicator", "Pillar", "Dimension", "Index")
 DIMENSIONS = ("TDP", "ECC")
@@ -274,10 +274,21 @@ class EditionResult:
         return self.current.index.ranks
 
     def rank_interval(self, code: str) -> pd.DataFrame | None:
-        """5th and 95th percentile ranks per city from the Monte Carlo, if it ran."""
+        """Monte Carlo rank summary per city (columns ``interval_columns`` hold the interval's
+        ends), if it ran."""
         if self.uncertainty is None:
             return None
         return self.uncertainty.rank_summary(code)
+
+    @property
+    def interval_columns(self) -> tuple[str, str]:
+        """Columns of ``rank_interval`` holding the interval's ends (``p05``, ``p95``)."""
+        return interval_columns(self.edition.uncertainty)
+
+    @property
+    def interval_label(self) -> str:
+        """The rank interval as pages print it, from the uncertainty settings (``5–95%``)."""
+        return interval_label(self.edition.uncertainty)
 
 
 def previous_vintages(dataset: Dataset, year: int, max_age: int) -> Dataset:
@@ -309,14 +320,26 @@ def compute_year(dataset: Dataset, edition: Edition, build: Build, year: int) ->
     )
 
 
+def interval_columns(spec: UncertaintySpec) -> tuple[str, str]:
+    # The engine's quantile setting names the columns; before it, they were fixed at 5/95.
+    return tuple(getattr(spec, "interval_columns", ("p05", "p95")))  # type: ignore[return-value]
+
+
+def interval_label(spec: UncertaintySpec) -> str:
+    """``5–95%`` for quantiles (0.05, 0.95): the words every page prints beside an interval."""
+    low, high = getattr(spec, "quantiles", (0.05, 0.95))
+    return f"{low * 100:.10g}–{high * 100:.10g}%"
+
+
 def _rank_bounds(
     uncertainty: UncertaintyResult | None, codes: Iterable[str]
 ) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
     if uncertainty is None:
         return None, None
     summaries = {c: uncertainty.rank_summary(c) for c in codes if c in uncertainty.codes}
-    low = {c: summary["p05"] for c, summary in summaries.items()}
-    high = {c: summary["p95"] for c, summary in summaries.items()}
+    low_column, high_column = interval_columns(uncertainty.spec)
+    low = {c: summary[low_column] for c, summary in summaries.items()}
+    high = {c: summary[high_column] for c, summary in summaries.items()}
     return pd.DataFrame(low), pd.DataFrame(high)
 
 

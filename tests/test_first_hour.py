@@ -249,6 +249,17 @@ def test_a_source_is_labelled_by_every_indicator_that_cites_it(tiny_data_dir: Pa
     assert "Safety" not in second.label
 
 
+def test_a_compilation_is_not_credited_to_one_of_its_sources(tiny_data_dir: Path) -> None:
+    """Safety (Numbeo) and PM2.5 (WHO) both read from one compilation: no single publisher."""
+    result = compute(Inputs(data=tiny_data_dir), uncertainty=False)
+    registry = views.SourceRegistry(result.panel.indicators)
+    registry.number("https://example.org/numbeo", indicator_id="safety_index")
+    registry.number("https://example.org/numbeo", indicator_id="pm25")
+    assert registry.listing()[0].label == "Safety, PM2.5"
+    registry.number("https://example.org/who", indicator_id="pm25")
+    assert registry.listing()[1].label == "WHO air quality database: PM2.5"
+
+
 def test_the_source_label_function_can_be_replaced(tiny_data_dir: Path) -> None:
     result = compute(Inputs(data=tiny_data_dir), uncertainty=False)
     registry = views.SourceRegistry(

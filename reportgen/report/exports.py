@@ -42,8 +42,8 @@ def _level_table(result: EditionResult, codes: list[str]) -> pd.DataFrame:
         table[f"{code}_rank"] = ranks[code].astype("Int64")
         summary = result.rank_interval(code)
         if summary is not None:
-            table[f"{code}_rank_p05"] = summary["p05"].reindex(scores.index)
-            table[f"{code}_rank_p95"] = summary["p95"].reindex(scores.index)
+            for column in result.interval_columns:  # p05, p95 unless the edition says otherwise
+                table[f"{code}_rank_{column}"] = summary[column].reindex(scores.index)
     return table
 
 

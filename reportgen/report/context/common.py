@@ -38,6 +38,8 @@ class Meta:
     # banner prints on every page, and the paragraph the methodology opens with.
     what_if: str = ""
     what_if_method: str = ""
+    # The Monte Carlo rank interval's name, from the uncertainty settings (e.g. "5–95%").
+    interval_label: str = "5–95%"
 
 
 @dataclass(frozen=True)
@@ -159,6 +161,7 @@ def meta_of(result: EditionResult, kind: str) -> Meta:
         document_title=f"{edition.title} (what-if)" if changes else edition.title,
         what_if=what_if_sentence(changes),
         what_if_method=what_if_method(changes, edition.source),
+        interval_label=result.interval_label,
     )
 
 
@@ -299,7 +302,8 @@ def interval_text(result: EditionResult, code: str, city_id: str) -> str:
     summary = result.rank_interval(code)
     if summary is None or city_id not in summary.index:
         return ""
-    low, high = summary.at[city_id, "p05"], summary.at[city_id, "p95"]
+    low_column, high_column = result.interval_columns
+    low, high = summary.at[city_id, low_column], summary.at[city_id, high_column]
     return f"{round(low)}–{round(high)}"
 
 
@@ -364,16 +368,20 @@ class SourceRegistry:
         return self._label(url, cited_by) if cited_by else self._fallback.get(url, url)
 
     def default_label(self, url: str, cited_by: tuple[str, ...]) -> str:
-        """'Publisher: indicator, indicator' when the citing indicators name one source (or the
-        URL is an indicator's declared source), else the indicator names alone."""
+        """'Publisher: indicator, indicator' when the citing indicators name one source, else
+        the indicator names alone."""
         table = self._indicators
         known = [i for i in cited_by if i in table.index]
         names = ", ".join(
-            str(table.at[i, "short_name"] or table.at[i, "name"]) if i in known else i
+            formatting.abbreviate(str(table.at[i, "short_name"] or table.at[i, "name"]), 44)
+            if i in known
+            else i
             for i in cited_by
         )
-        publishers = {str(table.at[i, "source_name"]) for i in known if table.at[i, "source_name"]}
-        publisher = publishers.pop() if len(publishers) == 1 else self._declared.get(url, "")
+        # One publisher only when every citing indicator names the same: a compilation that
+        # several sources reach us through must not credit one of them with all the values.
+        publishers = {str(table.at[i, "source_name"] or "") for i in known}
+        publisher = publishers.pop() if len(publishers) == 1 and len(known) == len(cited_by) else ""
         return f"{publisher}: {names}" if publisher else names
 
     def listing(self) -> list[SourceView]:
