@@ -322,7 +322,8 @@ def compute_year(dataset: Dataset, edition: Edition, build: Build, year: int) ->
 
 def interval_columns(spec: UncertaintySpec) -> tuple[str, str]:
     # The engine's quantile setting names the columns; before it, they were fixed at 5/95.
-    return tuple(getattr(spec, "interval_columns", ("p05", "p95")))  # type: ignore[return-value]
+    low, high = getattr(spec, "interval_columns", ("p05", "p95"))
+    return str(low), str(high)
 
 
 def interval_label(spec: UncertaintySpec) -> str:
