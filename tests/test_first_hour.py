@@ -75,6 +75,12 @@ def test_publications_read_only_the_ranked_cities(screened_dir: Path) -> None:
     result = compute(Inputs(data=screened_dir), uncertainty=False)
     assert list(result.panel.values.index) == list(result.scores.index)
     assert list(result.panel.cities.index) == list(result.scores.index)
+    meta = views.meta_of(result, "Annual report")
+    assert meta.scope_line.startswith("4 cities")
+    assert meta.screened_note == (
+        "The coverage screen left out 1 city of the data, which this report neither ranks nor "
+        "counts: Kuala Lumpur (1 of 4 scored indicators, 2 needed)."
+    )
     rows = views.indicator_rows(result, "hong_kong", [], None)
     safety = next(r for r in rows if r.name.startswith("Safety"))
     # Hong Kong's 78.7 is the best of the four ranked cities; Kuala Lumpur's 39.5 is not counted.
@@ -101,6 +107,18 @@ def test_index_says_which_cities_were_screened(screened_dir: Path, tmp_path: Pat
     assert result.exit_code == 0, result.output
     assert "kuala_lumpur" in err_of(result)
     assert "kuala_lumpur" not in out.read_text(encoding="utf-8")
+
+
+def test_the_index_workbook_lists_the_screened_cities(screened_dir: Path, tmp_path: Path) -> None:
+    import openpyxl
+
+    out = tmp_path / "index.xlsx"
+    assert run_cli("index", "--data", str(screened_dir), "--out", str(out)).exit_code == 0
+    sheet = openpyxl.load_workbook(out)["screened_out"]
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert rows[0][:6] == ["city_id", "name", "reason", "reported", "scored", "needed"]
+    assert rows[1][:6] == ["kuala_lumpur", "Kuala Lumpur", "coverage", 1, 4, 2]
+    assert len(rows) == 2
 
 
 def test_a_brief_for_a_screened_city_says_it_was_screened(
@@ -362,3 +380,23 @@ def test_a_workbook_without_an_edition_file_hints_at_edition(
     result = run_cli("validate", "--data", str(book))
     assert result.exit_code == 1
     assert "--edition" in result.output
+
+
+def test_the_methodology_states_the_override_and_the_screened_city(screened_dir: Path) -> None:
+    from reportgen.report import html as report_html
+    from reportgen.report.context.annual import build_annual_context
+
+    result = compute(
+        Inputs(data=screened_dir, overrides=("impute.method=median",)), uncertainty=False
+    )
+    page = report_html.render_html(
+        report_html.make_environment(),
+        "annual/report.html",
+        build_annual_context(result, with_chinese=False),
+    )
+    methodology = page[page.index('id="methodology"') :]
+    assert "This is a what-if build, not the official edition" in methodology
+    assert "reportgen build --set &#39;impute.method=median&#39;" in methodology
+    assert "left out 1 city of the data" in methodology
+    assert "Kuala Lumpur (1 of 4 scored indicators, 2 needed)" in methodology
+    assert page.count('class="what-if-cover"') == 1

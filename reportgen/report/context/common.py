@@ -40,6 +40,8 @@ class Meta:
     what_if_method: str = ""
     # The Monte Carlo rank interval's name, from the uncertainty settings (e.g. "5–95%").
     interval_label: str = "5–95%"
+    # The cities of the data that the coverage screen left out, for the methodology.
+    screened_note: str = ""
 
 
 @dataclass(frozen=True)
@@ -162,6 +164,26 @@ def meta_of(result: EditionResult, kind: str) -> Meta:
         what_if=what_if_sentence(changes),
         what_if_method=what_if_method(changes, edition.source),
         interval_label=result.interval_label,
+        screened_note=screened_note(result),
+    )
+
+
+def screened_note(result: EditionResult) -> str:
+    """'The coverage screen left out 1 city of the data: Kuala Lumpur (7 of 21 scored
+    indicators; 11 needed).' Empty when every city with data is ranked."""
+    gone = result.screened_out
+    if not gone:
+        return ""
+    listed = "; ".join(
+        f"{s.name} ({s.reported} of {s.scored} scored indicators, {s.needed} needed)"
+        if s.reason == "coverage"
+        else f"{s.name} ({s.why()})"
+        for s in gone
+    )
+    cities = "city" if len(gone) == 1 else "cities"
+    return (
+        f"The coverage screen left out {len(gone)} {cities} of the data, which this report "
+        f"neither ranks nor counts: {listed}."
     )
 
 
