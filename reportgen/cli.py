@@ -466,20 +466,20 @@ FORMAT_OPTION = click.option(
 )
 @click.option(
     "--coinr-data",
-    type=click.Path(path_type=Path),
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
     default=None,
     help="COINr iData table (CSV or XLSX): build a COINr index instead of ours.",
 )
 @click.option(
     "--coinr-meta",
-    type=click.Path(path_type=Path),
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
     default=None,
     help="COINr iMeta table, with --coinr-data.",
 )
 @click.option(
     "--build",
     "build_path",
-    type=click.Path(path_type=Path),
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
     default=None,
     help="Build YAML (list of steps), with --coinr-data.",
 )

@@ -400,3 +400,14 @@ def test_the_methodology_states_the_override_and_the_screened_city(screened_dir:
     assert "left out 1 city of the data" in methodology
     assert "Kuala Lumpur (1 of 4 scored indicators, 2 needed)" in methodology
     assert page.count('class="what-if-cover"') == 1
+
+
+def test_coinr_files_that_do_not_exist_are_a_usage_error(tmp_path: Path) -> None:
+    result = run_cli(
+        "index", "--coinr-data", str(tmp_path / "iData.csv"), "--coinr-meta", "iMeta.csv",
+        "--build", "build.yaml",
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "iData.csv" in result.output
+    assert "does not exist" in result.output
+    assert "Traceback" not in result.output
