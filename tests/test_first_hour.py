@@ -411,3 +411,25 @@ def test_coinr_files_that_do_not_exist_are_a_usage_error(tmp_path: Path) -> None
     assert "iData.csv" in result.output
     assert "does not exist" in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.slow
+def test_every_page_of_a_what_if_pdf_says_so(tiny_data_dir: Path, tmp_path: Path) -> None:
+    from pypdf import PdfReader
+
+    from reportgen.app import OutputOptions, publish_edition
+
+    result = compute(
+        Inputs(data=tiny_data_dir, overrides=("normalise.range=[1,100]",)), uncertainty=False
+    )
+    options = OutputOptions(out_dir=tmp_path, jobs=1, quiet=True)
+    report = publish_edition(result, options, annual=True, cities=["london"])
+    assert not report.failed
+    for name in ("annual-2024.pdf", "briefs/london.pdf"):
+        reader = PdfReader(tmp_path / name)
+        for number, page in enumerate(reader.pages, 1):
+            assert "WHAT-IF" in page.extract_text(), f"{name} page {number}"
+        info = reader.metadata
+        assert info is not None
+        assert "what-if" in str(info.get("/Subject")), name
+        assert "what-if" in str(info.get("/Keywords")), name
