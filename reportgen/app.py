@@ -141,6 +141,18 @@ def validate(inputs: Inputs) -> Validation:
     )
 
 
+def run_notes(result: EditionResult) -> list[str]:
+    """What a user should read before the outputs: a what-if build, and the screened-out
+    cities (see screen_notes)."""
+    notes = []
+    if result.what_if:
+        notes.append(
+            f"what-if build ({'; '.join(result.what_if)}): not the official edition; every "
+            "page, the PDF metadata and the methodology say so"
+        )
+    return notes + screen_notes(result)
+
+
 def screen_notes(result: EditionResult) -> list[str]:
     """One line per city the coverage screen left out of the index, then how to rank them
     anyway; empty when every city with data is ranked."""
@@ -157,11 +169,11 @@ def force_include_hint(result: EditionResult, gone: Sequence[ScreenedOut]) -> st
     screen = result.build.step("screen")
     already = list(screen.force_include) if screen is not None else []
     ids = [*already, *(s.city_id for s in gone if s.city_id not in already)]
+    it, its = ("it", "its") if len(gone) == 1 else ("them", "their")
     return (
-        f"to rank {'it' if len(gone) == 1 else 'them'} anyway, add its values, or pass "
-        f"--set 'screen.force_include=[{', '.join(ids)}]', or list "
-        f"{'it' if len(gone) == 1 else 'them'} under force_include in the screen step "
-        f"of {result.edition.source}"
+        f"to rank {it} anyway, add {its} values, or pass "
+        f"--set 'screen.force_include=[{', '.join(ids)}]', or list {it} under force_include "
+        f"in the screen step of {result.edition.source}"
     )
 
 

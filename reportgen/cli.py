@@ -170,10 +170,11 @@ def _options(
 
 
 def _warn(result: Any) -> None:
-    """What a user should know before reading the outputs: cities the screen left out."""
-    from reportgen.app import screen_notes
+    """What a user should know before reading the outputs: a what-if build, cities the
+    screen left out."""
+    from reportgen.app import run_notes
 
-    for line in screen_notes(result):
+    for line in run_notes(result):
         click.echo(f"warning: {line}", err=True)
 
 

@@ -181,6 +181,15 @@ def test_a_build_with_overrides_is_labelled_a_what_if(tiny_data_dir: Path) -> No
     assert "aggregate.method=geometric" in meta.subject  # the PDF's subject metadata
 
 
+def test_index_with_overrides_warns_it_is_a_what_if(tiny_data_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "index.csv"
+    result = run_cli(
+        "index", "--data", str(tiny_data_dir), "--set", "impute.method=median", "--out", str(out)
+    )
+    assert result.exit_code == 0, result.output
+    assert "warning: what-if build (impute.method=median)" in err_of(result)
+
+
 def test_an_override_equal_to_the_edition_is_not_a_what_if(tiny_data_dir: Path) -> None:
     result = compute(
         Inputs(data=tiny_data_dir, overrides=("aggregate.method=arithmetic",)), uncertainty=False
