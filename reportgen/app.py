@@ -114,6 +114,7 @@ def validate(inputs: Inputs) -> Validation:
             dataset.indicators["indicator_id"],
         )
     ]
+    messages += [("spotlight_city", m) for m in spotlight_problems(result)]
     if messages:
         raise InputError(
             Problem(edition.source, message, row=edition.line_of(section), column=section)
@@ -139,6 +140,20 @@ def validate(inputs: Inputs) -> Validation:
         ),
         warnings=tuple(warnings),
     )
+
+
+def spotlight_problems(result: EditionResult) -> list[str]:
+    """The annual report's spotlight city must be ranked: a screened-out spotlight is a
+    problem of the edition, said before any rendering starts."""
+    spotlight = result.edition.spotlight_city
+    gone = {s.city_id: s for s in result.screened_out}
+    if spotlight is None or spotlight not in gone:
+        return []
+    return [
+        f"the spotlight city {spotlight!r} is screened out of the index, as it "
+        f"{gone[spotlight].why()}; {force_include_hint(result, [gone[spotlight]])}, "
+        "or choose another spotlight_city"
+    ]
 
 
 def run_notes(result: EditionResult) -> list[str]:
@@ -222,6 +237,13 @@ def plan(
         "with_chinese": with_chinese,
     }
     if annual:
+        edition = result.edition
+        problems = spotlight_problems(result)
+        if problems:
+            row = edition.line_of("spotlight_city")
+            raise InputError(
+                Problem(edition.source, m, row=row, column="spotlight_city") for m in problems
+            )
         tasks.append(annual_task(result, options.out_dir, **common))  # type: ignore[arg-type]
     if briefs:
         check_cities(result, cities)

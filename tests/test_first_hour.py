@@ -137,6 +137,23 @@ def test_a_brief_for_a_screened_city_says_it_was_screened(
     assert not (tmp_path / "o").exists()
 
 
+def test_a_screened_out_spotlight_city_is_a_problem_before_rendering(
+    screened_dir: Path, tmp_path: Path
+) -> None:
+    replace_text(
+        screened_dir / "edition.yaml", "spotlight_city: hong_kong", "spotlight_city: kuala_lumpur"
+    )
+    result = run_cli("validate", "--data", str(screened_dir))
+    assert result.exit_code == 1
+    assert "spotlight city 'kuala_lumpur' is screened out" in result.output
+    assert "edition.yaml:8 column 'spotlight_city'" in result.output
+    out = tmp_path / "o"
+    result = run_cli("annual", "--data", str(screened_dir), "--out", str(out))
+    assert result.exit_code == 1
+    assert "spotlight city 'kuala_lumpur' is screened out" in result.output
+    assert not out.exists()
+
+
 def test_force_include_without_brackets_ranks_the_city(screened_dir: Path) -> None:
     result = compute(
         Inputs(data=screened_dir, overrides=("screen.force_include=kuala_lumpur",)),
