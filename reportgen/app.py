@@ -121,6 +121,7 @@ def validate(inputs: Inputs) -> Validation:
             dataset.indicators["indicator_id"],
         )
     ]
+    messages += [("spotlight_city", m) for m in spotlight_problems(result)]
     if messages:
         raise InputError(
             Problem(edition.source, message, row=edition.line_of(section), column=section)
@@ -148,6 +149,32 @@ def validate(inputs: Inputs) -> Validation:
     )
 
 
+def spotlight_problems(result: EditionResult) -> list[str]:
+    """The annual report's spotlight city must be ranked: a screened-out spotlight is a
+    problem of the edition, said before any rendering starts."""
+    spotlight = result.edition.spotlight_city
+    gone = {s.city_id: s for s in result.screened_out}
+    if spotlight is None or spotlight not in gone:
+        return []
+    return [
+        f"the spotlight city {spotlight!r} is screened out of the index, as it "
+        f"{gone[spotlight].why()}; {force_include_hint(result, [gone[spotlight]])}, "
+        "or choose another spotlight_city"
+    ]
+
+
+def run_notes(result: EditionResult) -> list[str]:
+    """What a user should read before the outputs: a what-if build, and the screened-out
+    cities (see screen_notes)."""
+    notes = []
+    if result.what_if:
+        notes.append(
+            f"what-if build ({'; '.join(result.what_if)}): not the official edition; every "
+            "page, the PDF metadata and the methodology say so"
+        )
+    return notes + screen_notes(result)
+
+
 def screen_notes(result: EditionResult) -> list[str]:
     """One line per city the coverage screen left out of the index, then how to rank them
     anyway; empty when every city with data is ranked."""
@@ -164,11 +191,11 @@ def force_include_hint(result: EditionResult, gone: Sequence[ScreenedOut]) -> st
     screen = result.build.step("screen")
     already = list(screen.force_include) if screen is not None else []
     ids = [*already, *(s.city_id for s in gone if s.city_id not in already)]
+    it, its = ("it", "its") if len(gone) == 1 else ("them", "their")
     return (
-        f"to rank {'it' if len(gone) == 1 else 'them'} anyway, add its values, or pass "
-        f"--set 'screen.force_include=[{', '.join(ids)}]', or list "
-        f"{'it' if len(gone) == 1 else 'them'} under force_include in the screen step "
-        f"of {result.edition.source}"
+        f"to rank {it} anyway, add {its} values, or pass "
+        f"--set 'screen.force_include=[{', '.join(ids)}]', or list {it} under force_include "
+        f"in the screen step of {result.edition.source}"
     )
 
 
@@ -252,6 +279,13 @@ def plan(
     tasks: list[RenderTask] = []
     out_dir, variant, formats = options.out_dir, options.pdf_variant, options.formats
     if annual:
+        edition = result.edition
+        problems = spotlight_problems(result)
+        if problems:
+            row = edition.line_of("spotlight_city")
+            raise InputError(
+                Problem(edition.source, m, row=row, column="spotlight_city") for m in problems
+            )
         tasks.append(
             annual_task(
                 result, out_dir, pdf_variant=variant, with_chinese=with_chinese, formats=formats

@@ -171,10 +171,11 @@ def _options(
 
 
 def _warn(result: Any) -> None:
-    """What a user should know before reading the outputs: cities the screen left out."""
-    from reportgen.app import screen_notes
+    """What a user should know before reading the outputs: a what-if build, cities the
+    screen left out."""
+    from reportgen.app import run_notes
 
-    for line in screen_notes(result):
+    for line in run_notes(result):
         click.echo(f"warning: {line}", err=True)
 
 
@@ -499,20 +500,20 @@ FORMAT_OPTION = click.option(
 )
 @click.option(
     "--coinr-data",
-    type=click.Path(path_type=Path),
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
     default=None,
     help="COINr iData table (CSV or XLSX): build a COINr index instead of ours.",
 )
 @click.option(
     "--coinr-meta",
-    type=click.Path(path_type=Path),
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
     default=None,
     help="COINr iMeta table, with --coinr-data.",
 )
 @click.option(
     "--build",
     "build_path",
-    type=click.Path(path_type=Path),
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
     default=None,
     help="Build YAML (list of steps), with --coinr-data.",
 )

@@ -14,7 +14,7 @@ import pandas as pd
 from reportgen import formatting
 from reportgen.analysis.findings import Finding, select
 from reportgen.config import Edition
-from reportgen.data.citation import citation
+from reportgen.data.citation import Citation, citation
 from reportgen.labels import edition_labels
 from reportgen.pipeline import EditionResult
 from reportgen.report import charts, theme
@@ -56,6 +56,10 @@ class Meta:
     # banner prints on every page, and the paragraph the methodology opens with.
     what_if: str = ""
     what_if_method: str = ""
+    # The Monte Carlo rank interval's name, from the uncertainty settings (e.g. "5–95%").
+    interval_label: str = "5–95%"
+    # The cities of the data that the coverage screen left out, for the methodology.
+    screened_note: str = ""
 
 
 @dataclass(frozen=True)
@@ -146,6 +150,8 @@ def meta_of(result: EditionResult, kind: str) -> Meta:
         n_pillars=len(framework.codes_at(2)),
         what_if=result.what_if,
         data_span=result.data_span,
+        interval_label=result.interval_label,
+        screened_note=screened_note(result),
     )
 
 
@@ -159,6 +165,8 @@ def edition_meta(
     n_pillars: int,
     what_if: Sequence[str] = (),
     data_span: tuple[int, int] | None = None,
+    interval_label: str = "",
+    screened_note: str = "",
 ) -> Meta:
     """The document's metadata and running strings; a what-if says so in the running header and
     footer of every page and in the PDF metadata."""
@@ -186,6 +194,27 @@ def edition_meta(
         document_title=f"{edition.title} (what-if)" if what_if else edition.title,
         what_if=what_if_sentence(what_if),
         what_if_method=what_if_method(what_if, edition.source),
+        interval_label=interval_label,
+        screened_note=screened_note,
+    )
+
+
+def screened_note(result: EditionResult) -> str:
+    """'The coverage screen left out 1 city of the data: Kuala Lumpur (7 of 21 scored
+    indicators; 11 needed).' Empty when every city with data is ranked."""
+    gone = result.screened_out
+    if not gone:
+        return ""
+    listed = "; ".join(
+        f"{s.name} ({s.reported} of {s.scored} scored indicators, {s.needed} needed)"
+        if s.reason == "coverage"
+        else f"{s.name} ({s.why()})"
+        for s in gone
+    )
+    cities = "city" if len(gone) == 1 else "cities"
+    return (
+        f"The coverage screen left out {len(gone)} {cities} of the data, which this report "
+        f"neither ranks nor counts: {listed}."
     )
 
 
@@ -360,7 +389,7 @@ def interval_text(result: EditionResult, code: str, city_id: str) -> str:
     summary = result.rank_interval(code)
     if summary is None or city_id not in summary.index:
         return ""
-    low_column, high_column = result.uncertainty.spec.interval_columns  # type: ignore[union-attr]
+    low_column, high_column = result.interval_columns
     low, high = summary.at[city_id, low_column], summary.at[city_id, high_column]
     return f"{round(low)}–{round(high)}"
 
@@ -432,19 +461,30 @@ class SourceRegistry:
         table = self._indicators
         known = [i for i in cited_by if i in table.index]
         names = ", ".join(
-            str(table.at[i, "short_name"] or table.at[i, "name"]) if i in known else i
+            formatting.abbreviate(str(table.at[i, "short_name"] or table.at[i, "name"]), 44)
+            if i in known
+            else i
             for i in cited_by
         )
         if not known:
             return names
-        cited = citation(table.loc[known[0]], url)
-        via = f", as republished by {cited.republished_by}" if cited.republished_by else ""
-        return f"{cited.publisher}, {cited.title}{via}: {names}"
+        cites = {(c.publisher, c.title, c.republished_by) for c in self._citations(url, known)}
+        # One publisher only when every citing indicator names the same: a compilation that
+        # several sources reach us through must not credit one of them with all the values.
+        if len(cites) != 1 or len(known) != len(cited_by):
+            return names
+        publisher, title, republished_by = cites.pop()
+        via = f", as republished by {republished_by}" if republished_by else ""
+        return f"{publisher}, {title}{via}: {names}"
+
+    def _citations(self, url: str, indicator_ids: list[str]) -> list[Citation]:
+        return [citation(self._indicators.loc[i], url) for i in indicator_ids]
 
     def publisher_of(self, url: str) -> str:
-        table = self._indicators
-        known = [i for i in self.cited_by.get(url, ()) if i in table.index]
-        return citation(table.loc[known[0]], url).publisher if known else ""
+        """The original publisher of a source, when all the indicators citing it agree."""
+        known = [i for i in self.cited_by.get(url, ()) if i in self._indicators.index]
+        publishers = {c.publisher for c in self._citations(url, known)}
+        return publishers.pop() if len(publishers) == 1 else ""
 
     def listing(self) -> list[SourceView]:
         return [
