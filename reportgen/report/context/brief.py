@@ -24,9 +24,9 @@ from reportgen.report.context.common import (
     Meta,
     SourceRegistry,
     SourceView,
+    brief_finding_views,
     city_labels,
     edition_meta,
-    finding_view,
     format_indicator_rows,
     plane_figure_of,
     source_line,
@@ -218,12 +218,8 @@ def build_brief(inputs: BriefInputs) -> BriefContext:
         probability,
     )
     peer_name, peers = city.peer_name, city.peers
-    chosen = city.findings  # selected for the brief when its inputs were cut
-    strengths = tuple(finding_view(f, names, False) for f in chosen if f.kind == "strength")
-    gaps = tuple(finding_view(f, names, False) for f in chosen if f.kind == "gap")
-    others = tuple(
-        finding_view(f, names, False) for f in chosen if f.kind not in ("strength", "gap")
-    )
+    views = brief_finding_views(city.findings)
+    strengths, gaps, others = views.strengths, views.gaps, views.others
     registry = SourceRegistry(shared.indicators)
     pillar_names = {p.id: p.name for p in shared.edition.framework.pillars}
     rows = format_indicator_rows(shared.indicators, city.facts, pillar_names, registry)

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from reportgen import formatting
-from reportgen.analysis.findings import Finding, select
+from reportgen.analysis.findings import BriefFindings, Finding, Theme, select
 from reportgen.config import Edition
 from reportgen.data.citation import Citation, citation
 from reportgen.labels import edition_labels
@@ -238,6 +238,39 @@ def finding_view(finding: Finding, names: Mapping[str, str], show_city: bool) ->
         sentence=finding.sentence,
         caveats=tuple(finding.caveats),
         show_city=show_city,
+    )
+
+
+def theme_view(theme: Theme, notes: Sequence[str] = ()) -> FindingView:
+    """A theme as one finding line; caveats already printed as notes are not repeated."""
+    return FindingView(
+        kind=theme.kind,
+        city_name="",
+        sentence=theme.sentence,
+        caveats=tuple(c for c in theme.caveats if c not in notes),
+        show_city=False,
+    )
+
+
+@dataclass(frozen=True)
+class BriefFindingViews:
+    strengths: tuple[FindingView, ...]
+    gaps: tuple[FindingView, ...]
+    others: tuple[FindingView, ...]  # the stage, movers, data notes, what cannot be measured
+
+
+def brief_finding_views(chosen: BriefFindings | None) -> BriefFindingViews:
+    """A brief's (or the spotlight's) findings as printed lines: gaps and strengths as themes,
+    then the stage, the movers, the data note and what the data cannot yet measure."""
+    if chosen is None:
+        return BriefFindingViews((), (), ())
+    notes = tuple(chosen.notes)
+    others = [finding_view(f, {}, False) for f in (chosen.stage, *chosen.movers, chosen.data) if f]
+    others += [FindingView("note", "", note, (), False) for note in notes]
+    return BriefFindingViews(
+        strengths=tuple(theme_view(t, notes) for t in chosen.strengths),
+        gaps=tuple(theme_view(t, notes) for t in chosen.gaps),
+        others=tuple(others),
     )
 
 

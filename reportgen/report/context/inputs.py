@@ -20,7 +20,7 @@ import pandas as pd
 from reportgen import formatting
 
 if TYPE_CHECKING:
-    from reportgen.analysis.findings import Finding
+    from reportgen.analysis.findings import BriefFindings
     from reportgen.config import Edition
     from reportgen.pipeline import EditionResult
 
@@ -282,7 +282,7 @@ class BriefCity:
     facts: CityFacts
     peer_name: str
     peers: tuple[str, ...]
-    findings: tuple[Finding, ...]  # those the brief prints, in the order it prints them
+    findings: BriefFindings | None  # what the brief prints: stage, themes, movers, notes
     rank_intervals: np.ndarray | None  # per scorecard code: low, high (None: no Monte Carlo)
     stage_probability: float | None
     previous: np.ndarray | None  # per scorecard code: score, rank (None: none, or not ranked)
@@ -316,7 +316,6 @@ def brief_cities(
     result: EditionResult, cities: Iterable[str], shared: BriefShared
 ) -> dict[str, BriefCity]:
     """Every requested city's part, sliced from city x indicator tables computed once for all."""
-    from reportgen.analysis.findings import select
 
     cities = [str(c) for c in cities]
     facts = indicator_facts(result)
@@ -326,16 +325,13 @@ def brief_cities(
     intervals = _interval_table(result, codes, cities)
     probabilities = _stage_probability(result)
     previous = _previous_table(result, codes, cities)
-    findings: dict[str, list[Finding]] = {}
-    for finding in result.findings:
-        findings.setdefault(finding.city_id, []).append(finding)
+    selections = result.analysis.briefs if result.analysis is not None else {}
     shown = facts.shown.reindex(cities).to_numpy(float)
     flag = facts.flag.reindex(cities).to_numpy(object)
     year = facts.year.reindex(cities).to_numpy(float)
     source = facts.source.reindex(cities).to_numpy(object)
     rank = facts.rank.reindex(cities).to_numpy(float)
     ranked = facts.ranked.to_numpy(int)
-    spec = result.edition.findings
     out = {}
     for i, city_id in enumerate(cities):
         out[city_id] = BriefCity(
@@ -351,7 +347,7 @@ def brief_cities(
             ),
             peer_name=groups[city_id][0],
             peers=groups[city_id][1],
-            findings=tuple(select(findings.get(city_id, ()), "brief", spec=spec, city_id=city_id)),
+            findings=selections.get(city_id),
             rank_intervals=None if intervals is None else intervals[i],
             stage_probability=probabilities.get(city_id),
             previous=None if previous is None or np.isnan(previous[i]).all() else previous[i],

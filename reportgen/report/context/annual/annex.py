@@ -38,6 +38,11 @@ class AnnexChapter(Chapter):
     source_groups: tuple[SourceGroup, ...]
 
 
+def _text(value: object) -> str:
+    """A text cell as printed: empty for a missing one (never 'nan')."""
+    return value.strip() if isinstance(value, str) else ""
+
+
 def group_by_publisher(sources: list[SourceView]) -> tuple[SourceGroup, ...]:
     """Sources grouped under their original publisher, publishers in order of first citation."""
     groups: dict[str, list[SourceView]] = {}
@@ -70,8 +75,8 @@ def annex_chapter(result: EditionResult, number: int) -> AnnexChapter:
                 name=str(row["name"]),
                 pillar=levels.name(pillar),
                 role="scored" if row["role"] == "index" else "context",
-                definition=str(row.get("definition") or ""),
-                absence_note=str(row.get("absence_note") or ""),
+                definition=_text(row.get("definition")),
+                absence_note=_text(row.get("absence_note")),
                 unit=str(row["unit"]),
                 direction="+" if float(row["direction"]) > 0 else "−",
                 years=year_text,

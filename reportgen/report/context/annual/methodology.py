@@ -55,6 +55,7 @@ class MethodologyChapter(Chapter):
     build_rows: tuple[BuildRow, ...]
     choices: tuple[ChoiceText, ...]
     data_years: tuple[DataYearRow, ...]
+    salience: tuple[str, ...]
 
 
 def _framework_rows(result: EditionResult) -> tuple[FrameworkRow, ...]:
@@ -138,6 +139,7 @@ def methodology_chapter(result: EditionResult, number: int) -> MethodologyChapte
             ("framework", "Framework and weights"),
             ("data", "Data choices"),
             ("steps", "How the index is built"),
+            ("findings", "How findings are chosen"),
         ),
         intro=intro,
         framework_rows=_framework_rows(result),
@@ -146,4 +148,5 @@ def methodology_chapter(result: EditionResult, number: int) -> MethodologyChapte
         build_rows=tuple(BuildRow(*row) for row in build_rows(result.build)),
         choices=data_choices(result),
         data_years=data_year_rows(result),
+        salience=tuple(result.analysis.salience_method) if result.analysis is not None else (),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from reportgen import formatting
 from reportgen.pipeline import EditionResult
 from reportgen.report.context.annual.base import Chapter, short_names
 from reportgen.report.context.brief import pillar_profile_figure
@@ -16,11 +17,10 @@ from reportgen.report.context.common import (
     FindingView,
     IndicatorRow,
     KeyFigure,
-    finding_view,
+    brief_finding_views,
     indicator_rows,
     peer_members,
     plane_figure,
-    select_findings,
 )
 
 
@@ -48,6 +48,28 @@ def spotlight_peers(result: EditionResult, city_id: str) -> tuple[str, list[str]
                 m for m in members if m != city_id and m in result.scores.index
             ]
     return peer_members(result, city_id)
+
+
+def shared_values_sentence(result: EditionResult, city_id: str, name: str) -> str:
+    """How far the city's rank depends on the treatment of values shared with other cities."""
+    ranks = result.shared_ranks
+    if ranks is None or city_id not in ranks.index or result.panel.shared_mode not in ranks:
+        return ""
+    row = ranks.loc[city_id]
+    if row.nunique() == 1:
+        return ""
+    chosen = result.panel.shared_mode
+    words = {
+        "split": "with each shared cluster total split by population (this edition's choice)",
+        "whole": "if each city kept a shared cluster's whole total",
+        "drop": "if shared cluster values were dropped and estimated",
+    }
+    order = [chosen, *(m for m in ("split", "whole", "drop") if m != chosen and m in row)]
+    parts = [f"{formatting.ordinal(row[m])} {words[m]}" for m in order]
+    return (
+        f"{name} shares its WIPO cluster figures with other cities, and its overall rank depends "
+        f"on how they are counted: {formatting.join_words(parts)} (see Methodology)."
+    )
 
 
 def spotlight_chapter(
@@ -78,11 +100,17 @@ def spotlight_chapter(
         ),
         KeyFigure(str(stages.at[city_id, "stage_name"]), "development stage", "hl"),
     )
-    peer_name, peers = spotlight_peers(result, city_id)
-    findings = tuple(
-        finding_view(f, names, False)
-        for f in select_findings(result, "spotlight", city_id=city_id, n=8)
-    )
+    chosen = result.analysis.spotlight if result.analysis is not None else None
+    if chosen is not None and chosen.peer_group is not None:
+        # The profile, the table and the findings compare with one and the same group.
+        group = chosen.peer_group
+        peer_name = group.name if group.name.endswith("peers") else f"{group.name} peers"
+        peers = [m for m in group.members if m != city_id and m in result.scores.index]
+    else:
+        peer_name, peers = spotlight_peers(result, city_id)
+    views = brief_finding_views(chosen)
+    # Gaps lead: the spotlight is read for what holds the city back.
+    findings = views.gaps + views.strengths + views.others
     plane = plane_figure(
         book,
         result,
@@ -92,10 +120,13 @@ def spotlight_chapter(
         title=f"{name} on the {levels.plane} plane",
     )
     profile = pillar_profile_figure(book, result, city_id, peers, peer_name, name, width=560)
-    intro = (
+    intro = [
         f"This edition's spotlight is {name}. Its position, stage and the gaps that separate it "
         f"from its peers are computed from the data and would change if the data changed.",
-    )
+    ]
+    shared = shared_values_sentence(result, city_id, name)
+    if shared:
+        intro.append(shared)
     return SpotlightChapter(
         template="spotlight.html",
         anchor="spotlight",
@@ -104,7 +135,7 @@ def spotlight_chapter(
             ("findings", f"Strengths and gaps against {peer_name}"),
             ("indicators", "Indicators against peers"),
         ),
-        intro=intro,
+        intro=tuple(intro),
         key_figures=figures,
         plane=plane,
         profile=profile,
