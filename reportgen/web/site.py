@@ -46,8 +46,10 @@ def default_pdf_links(result: EditionResult, site_dir: Path | None = None) -> we
     annual = "../" + annual_filename(result)
     briefs = {str(c): "../" + brief_filename(str(c)) for c in result.scores.index}
     if site_dir is not None:
-        annual = annual if (site_dir / annual).is_file() else ""
-        briefs = {c: rel for c, rel in briefs.items() if (site_dir / rel).is_file()}
+        # The site folder may not exist yet, so "site/../x" is resolved by hand.
+        beside = site_dir.parent
+        annual = annual if (beside / annual.removeprefix("../")).is_file() else ""
+        briefs = {c: r for c, r in briefs.items() if (beside / r.removeprefix("../")).is_file()}
     return web.PdfLinks(annual=annual, briefs=briefs)
 
 
@@ -134,36 +136,59 @@ def _write(root: Path, rel: str, payload: bytes) -> None:
     path.write_bytes(payload)
 
 
+def render_assets(root: Path, previous: Path | None) -> None:
+    """Stylesheet, scripts, fonts and the Vega bundle; the slow ones reused from ``previous``."""
+    for asset in static_assets():
+        old = previous / asset.path if previous is not None else None
+        reuse = old is not None and asset.path.startswith(REUSABLE_PREFIXES) and old.is_file()
+        _write(root, asset.path, old.read_bytes() if old is not None and reuse else asset.make())
+
+
+@dataclass(frozen=True)
+class SitePlan:
+    """What every page needs to link to the others."""
+
+    labels: Mapping[str, web.CityLabel]
+    pages: Mapping[str, str]
+    pdfs: web.PdfLinks
+    order: tuple[str, ...]  # city ids in ranking order (the city pages' previous/next)
+
+
+def plan_site(result: EditionResult, pdfs: web.PdfLinks) -> SitePlan:
+    ranked = result.scores["Overall"].sort_values(ascending=False, kind="stable").index
+    return SitePlan(
+        labels=web.labels_for(result),
+        pages=web.city_pages(result),
+        pdfs=pdfs,
+        order=tuple(str(c) for c in ranked),
+    )
+
+
+def render_home(env: jinja2.Environment, result: EditionResult, plan: SitePlan, root: Path) -> str:
+    home = web.build_home_context(result, plan.labels, plan.pages, plan.pdfs)
+    data = {"charts": home.charts, "whatif": home.whatif}
+    _write(root, "index.html", _render(env, "web/index.html", "home", home, data))
+    return "index.html"
+
+
+def render_city(
+    env: jinja2.Environment, result: EditionResult, plan: SitePlan, root: Path, city_id: str
+) -> str:
+    city = web.build_city_context(result, city_id, plan.labels, plan.pages, plan.pdfs, plan.order)
+    path = plan.pages[city_id]
+    _write(root, path, _render(env, "web/city.html", "city", city, {"charts": city.charts}))
+    return path
+
+
 def render_site(
     result: EditionResult, root: Path, pdfs: web.PdfLinks, previous: Path | None
 ) -> list[str]:
     """Write every page, download and asset under ``root``; return the pages' paths."""
-    for asset in static_assets():
-        old = previous / asset.path if previous is not None else None
-        reuse = old is not None and asset.path.startswith(REUSABLE_PREFIXES) and old.is_file()
-        _write(root, asset.path, old.read_bytes() if reuse and old else asset.make())
+    render_assets(root, previous)
     env = make_environment()
-    labels = web.labels_for(result)
-    pages = web.city_pages(result)
-    written = []
-    home = web.build_home_context(result, labels, pages, pdfs)
-    _write(
-        root,
-        "index.html",
-        _render(
-            env, "web/index.html", "home", home, {"charts": home.charts, "whatif": home.whatif}
-        ),
-    )
-    written.append("index.html")
-    order = [r.city_id for r in home.rows]
-    for city_id in order:
-        city = web.build_city_context(result, city_id, labels, pages, pdfs, order)
-        _write(
-            root,
-            pages[city_id],
-            _render(env, "web/city.html", "city", city, {"charts": city.charts}),
-        )
-        written.append(pages[city_id])
+    plan = plan_site(result, pdfs)
+    written = [render_home(env, result, plan, root)]
+    written += [render_city(env, result, plan, root, city_id) for city_id in plan.order]
     methodology = web.build_methodology_context(result)
     _write(
         root,
@@ -172,7 +197,7 @@ def render_site(
     )
     written.append("methodology.html")
     downloads = _write_downloads(result, root)
-    data = web.build_data_context(result, downloads, pdfs, labels)
+    data = web.build_data_context(result, downloads, pdfs, plan.labels)
     _write(root, "data.html", _render(env, "web/data.html", "data", data, {"charts": {}}))
     written.append("data.html")
     return written
