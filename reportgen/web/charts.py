@@ -12,6 +12,8 @@ from reportgen import charts, theme
 VEGA_LITE_SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"
 PLANE_DATA = "cities"  # the named dataset the what-if replaces in the live chart
 PLANE_HEIGHT = 430
+LABEL_ALL_UP_TO = 40  # beyond this many cities only the best ranked are named on the plane
+LABELLED_AT_SCALE = 12
 _NOMINAL_WIDTH = 640  # label placement assumes the desktop width; phones get the same offsets
 
 
@@ -67,10 +69,18 @@ def plane_spec(
     y_domain = charts._domain(data["y"], ecc_threshold)
     data["highlight"] = data["city_id"] == highlight if highlight else False
     if highlight:
-        data["label"] = data["label"].where(data["highlight"], "")
-        placement = pd.DataFrame({"dx": 6.0, "dy": 0.0, "align": "left"}, index=data.index)
+        named = data["highlight"]
+    elif len(data) > LABEL_ALL_UP_TO:
+        # Placement is quadratic in labels, and a thousand names are unreadable anyway: name
+        # the best ranked; the tooltip and the table name every city.
+        named = data["rank"].rank(method="first") <= LABELLED_AT_SCALE
     else:
-        placement = charts._place_labels(data, x_domain, y_domain, _NOMINAL_WIDTH, PLANE_HEIGHT)
+        named = pd.Series(True, index=data.index)
+    data["label"] = data["label"].where(named, "")
+    placement = pd.DataFrame({"dx": 6.0, "dy": 0.0, "align": "left"}, index=data.index)
+    placement.loc[named] = charts._place_labels(
+        data[named], x_domain, y_domain, _NOMINAL_WIDTH, PLANE_HEIGHT
+    )
     data = pd.concat([data, placement], axis=1)
     keys = [
         (str(a), float(dx), float(dy))

@@ -55,27 +55,56 @@
     });
   }
 
-  Ranking.prototype.value = function (row) {
-    const cell = row.querySelector('[data-key="' + this.key + '"]');
-    return cell ? cell.getAttribute("data-sort") : "";
+  /* The cell of ``row`` in column ``key``; cells are looked up once per row, not per sort. */
+  Ranking.prototype.cell = function (row, key) {
+    return this.sortable(row).cells[key];
+  };
+
+  /* Per row, its cells by column and their sort values (numbers for numeric columns), read
+     from the markup once; the what-if then updates the values here, not in attributes. */
+  Ranking.prototype.sortable = function (row) {
+    if (!row.sortable) {
+      const cells = {};
+      const values = {};
+      Array.from(row.cells).forEach(function (cell) {
+        const key = cell.getAttribute("data-key");
+        const text = cell.getAttribute("data-sort");
+        cells[key] = cell;
+        values[key] = text === "" ? null : (cell.classList.contains("num") ? parseFloat(text) : text);
+      });
+      row.sortable = { cells: cells, values: values, order: +row.dataset.order };
+    }
+    return row.sortable;
+  };
+
+  Ranking.prototype.setValue = function (row, key, value) {
+    this.sortable(row).values[key] = value;
   };
 
   Ranking.prototype.sort = function () {
     const self = this;
     const header = this.table.querySelector('thead th[data-key="' + this.key + '"]');
     const numeric = header.classList.contains("num");
-    const rows = Array.from(this.body.rows);
     const direction = this.ascending ? 1 : -1;
-    rows.sort(function (a, b) {
-      const x = self.value(a);
-      const y = self.value(b);
-      if (x === "" || y === "") {
-        return (x === "") - (y === "");  // missing values last, whatever the direction
-      }
-      const order = numeric ? parseFloat(x) - parseFloat(y) : x.localeCompare(y);
-      return order * direction || a.dataset.order - b.dataset.order;
+    const keyed = Array.from(this.body.rows).map(function (row) {
+      const sortable = self.sortable(row);
+      return { row: row, value: sortable.values[self.key], order: sortable.order };
     });
-    rows.forEach(function (row) { self.body.appendChild(row); });
+    keyed.sort(function (a, b) {
+      if (a.value === null || b.value === null) {
+        // missing values last, whatever the direction
+        return ((a.value === null) - (b.value === null)) || a.order - b.order;
+      }
+      const order = numeric ? a.value - b.value : a.value.localeCompare(b.value);
+      return order * direction || a.order - b.order;
+    });
+    // Move rows only when the order changed (a what-if often leaves most in place).
+    const current = this.body.rows;
+    if (keyed.some(function (item, i) { return current[i] !== item.row; })) {
+      const fragment = document.createDocumentFragment();
+      keyed.forEach(function (item) { fragment.appendChild(item.row); });
+      this.body.appendChild(fragment);
+    }
     this.table.querySelectorAll("thead th").forEach(function (th) {
       th.setAttribute("aria-sort", th === header ? (self.ascending ? "ascending" : "descending") : "none");
     });

@@ -116,6 +116,7 @@
   const table = document.getElementById("ranking");
   const rowsByCity = {};
   Array.from(table.tBodies[0].rows).forEach(function (row) { rowsByCity[row.dataset.city] = row; });
+  const publishedText = new WeakMap();  // cell -> its text under the published weights
   const published = {};
   sliders.forEach(function (s) { published[s.dataset.code] = model.weights[s.dataset.code]; });
   let current = {};
@@ -124,12 +125,20 @@
     return value === null ? "–" : value.toFixed(decimals);
   }
 
-  function setCell(row, key, text, sort) {
-    const cell = row.querySelector('[data-key="' + key + '"]');
+  function setCell(row, key, text, value) {
+    const cell = site.ranking.cell(row, key);
     if (!cell) { return; }
-    if (cell.textContent !== text) { cell.classList.add("changed"); }
-    cell.textContent = text;
-    cell.setAttribute("data-sort", sort);
+    site.ranking.setValue(row, key, value);
+    // Only cells whose text changes are touched, and their text node only.
+    const node = cell.firstChild;
+    if (node.nodeValue !== text) {
+      if (!publishedText.has(cell)) { publishedText.set(cell, node.nodeValue); }
+      node.nodeValue = text;
+      const changed = text !== publishedText.get(cell);
+      if (cell.classList.contains("changed") !== changed) {
+        cell.classList.toggle("changed", changed);
+      }
+    }
   }
 
   function readHash() {
@@ -154,31 +163,30 @@
     history.replaceState(null, "", location.pathname + location.search + hash);
   }
 
+  /* Recompute, update the table (synchronous, timed) and redraw the plane (asynchronous). */
   function apply(weights) {
     const started = performance.now();
     const result = compute(weights);
+    const computed = performance.now();
     const changed = Object.keys(weights).some(function (c) { return weights[c] !== published[c]; });
-    table.querySelectorAll(".changed").forEach(function (cell) { cell.classList.remove("changed"); });
     for (let i = 0; i < n; i++) {
       const row = rowsByCity[result.units[i]];
       if (!row) { continue; }
       ["Overall", "TDP", "ECC"].forEach(function (code) {
         const score = result.scores[code][i];
-        setCell(row, code + "-score", format(score, 1), score === null ? "" : String(score));
+        setCell(row, code + "-score", format(score, 1), score);
         const r = result.ranks[code][i];
-        setCell(row, code === "Overall" ? "rank" : code + "-rank", r === null ? "–" : String(r), r === null ? "" : String(r));
+        setCell(row, code === "Overall" ? "rank" : code + "-rank", r === null ? "–" : String(r), r);
       });
     }
     if (site.ranking) { site.ranking.sort(); }
     document.body.classList.toggle("whatif-active", changed);
-    if (!changed) {
-      table.querySelectorAll(".changed").forEach(function (cell) { cell.classList.remove("changed"); });
-    }
     status.textContent = changed ? "Scores and ranks under your weights (not the published index)." : "Published weights.";
-    site.whatif.drawn = updatePlane(result);
-    current = weights;
-    site.whatif.last = result;
     site.whatif.lastMillis = performance.now() - started;
+    site.whatif.computeMillis = computed - started;
+    site.whatif.last = result;
+    current = weights;
+    site.whatif.drawn = updatePlane(result);
     return result;
   }
 
@@ -228,7 +236,9 @@
   });
 
   // For tests and benchmarks: the last result, its time, and the plane's redraw (a promise).
-  site.whatif = { compute: compute, apply: apply, last: null, lastMillis: null, drawn: null };
+  site.whatif = {
+    compute: compute, apply: apply, last: null, lastMillis: null, computeMillis: null, drawn: null,
+  };
   const initial = Object.assign({}, published, readHash());
   showWeights(initial);
   current = initial;
