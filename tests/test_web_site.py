@@ -344,3 +344,38 @@ def test_web_command_writes_the_site(tmp_path: Path) -> None:
     assert re.search(r"\(7 pages, \d+ files, [\d.]+ MB\)", result.output)
     help_text = CliRunner().invoke(main, ["web", "--help"]).output
     assert "Example" in help_text
+
+
+def test_plane_names_every_city_up_to_40_then_the_best_ranked() -> None:
+    from reportgen.web.charts import LABELLED_AT_SCALE, plane_spec
+
+    def spec(n: int, highlight: str | None = None) -> dict[str, object]:
+        rng = np.random.default_rng(n)
+        points = pd.DataFrame(
+            {
+                "city_id": [f"c{i}" for i in range(n)],
+                "label": [f"City {i}" for i in range(n)],
+                "name": [f"City {i}" for i in range(n)],
+                "TDP": rng.uniform(0, 100, n),
+                "ECC": rng.uniform(0, 100, n),
+                "stage": "Emerging",
+                "rank": np.arange(1, n + 1),
+            }
+        )
+        return plane_spec(
+            points, tdp_threshold=50, ecc_threshold=50, regions=(), hrefs={}, highlight=highlight
+        )
+
+    for n, named in ((30, 30), (41, LABELLED_AT_SCALE)):
+        result = spec(n)
+        rows = result["datasets"]["cities"]  # type: ignore[index]
+        labelled = [r for r in rows if r["label"]]
+        assert len(labelled) == named
+        assert max(r["rank"] for r in labelled) == named
+        names = [layer.get("name") for layer in result["layer"] if layer.get("name")]  # type: ignore[union-attr]
+        assert len(names) == len(set(names))  # Vega refuses duplicate names
+        assert rows[0]["description"] == (
+            f"City 0: TDP {rows[0]['TDP']:.1f}, ECC {rows[0]['ECC']:.1f}, Emerging, overall rank 1"
+        )
+    highlighted = spec(10, highlight="c3")["datasets"]["cities"]  # type: ignore[index]
+    assert [r["label"] for r in highlighted if r["label"]] == ["City 3"]

@@ -99,6 +99,9 @@ def plane_spec(
             "ECC": float(r.y),
             "rank": int(r.rank),
             "href": hrefs.get(str(r.city_id), ""),
+            "description": point_description(
+                str(r.name), float(r.x), float(r.y), str(r.stage), int(r.rank)
+            ),
             "highlight": bool(r.highlight),
             "group": int(r.group),
         }
@@ -141,21 +144,12 @@ def plane_spec(
                 "x": x,
                 "y": y,
                 "color": {
-                    "field": "highlight",
-                    "type": "nominal",
-                    "legend": None,
-                    "scale": {
-                        "domain": [False, True],
-                        "range": [theme.OVERALL_COLOUR, theme.HIGHLIGHT_COLOUR],
-                    },
+                    "condition": {"test": "datum.highlight", "value": theme.HIGHLIGHT_COLOUR},
+                    "value": theme.OVERALL_COLOUR,
                 },
-                "size": {
-                    "field": "highlight",
-                    "type": "nominal",
-                    "legend": None,
-                    "scale": {"domain": [False, True], "range": [70, 160]},
-                },
+                "size": {"condition": {"test": "datum.highlight", "value": 170}, "value": 70},
                 "href": {"field": "href", "type": "nominal"},
+                "description": {"field": "description", "type": "nominal"},
                 "tooltip": [
                     {"field": "name", "type": "nominal", "title": "City"},
                     {"field": "stage", "type": "nominal", "title": "Stage"},
@@ -169,6 +163,8 @@ def plane_spec(
     for i, (align, dx, dy) in enumerate(groups):
         layers.append(
             {
+                # Named so that narrow screens can drop the names placed for a wide plane.
+                "name": f"highlight-labels-{i}" if highlight else f"city-labels-{i}",
                 "transform": [{"filter": f"datum.group == {i}"}],
                 "mark": {
                     "type": "text",
@@ -184,13 +180,8 @@ def plane_spec(
                     "y": {"field": "ECC", "type": "quantitative"},
                     "text": {"field": "label", "type": "nominal"},
                     "color": {
-                        "field": "highlight",
-                        "type": "nominal",
-                        "legend": None,
-                        "scale": {
-                            "domain": [False, True],
-                            "range": [theme.TEXT_COLOUR, theme.HIGHLIGHT_COLOUR],
-                        },
+                        "condition": {"test": "datum.highlight", "value": theme.HIGHLIGHT_COLOUR},
+                        "value": theme.TEXT_COLOUR,
                     },
                 },
             }
@@ -203,12 +194,16 @@ def plane_spec(
         "data": {"name": PLANE_DATA},
         "datasets": {PLANE_DATA: rows},
         "layer": layers,
-        "resolve": {"scale": {"color": "independent", "size": "independent"}},
         "config": house_config(),
     }
     if title:
         spec["title"] = {"text": title}
     return spec
+
+
+def point_description(name: str, tdp: float, ecc: float, stage: str, rank: int) -> str:
+    """What a screen reader says for a point (site.js words it the same after a what-if)."""
+    return f"{name}: TDP {tdp:.1f}, ECC {ecc:.1f}, {stage}, overall rank {rank}"
 
 
 def _region_layers(
@@ -282,10 +277,29 @@ def for_screen(spec: dict[str, Any], *, row_height: float = 1.6) -> dict[str, An
     out = {k: v for k, v in spec.items() if k != "title"}
     config = dict(out.get("config", {}))
     config["axis"] = {**config.get("axis", {}), "labelFontSize": 12, "titleFontSize": 12}
-    config["legend"] = {**config.get("legend", {}), "labelFontSize": 12, "symbolSize": 80}
+    config["legend"] = {
+        **config.get("legend", {}),
+        "labelFontSize": 12,
+        "symbolSize": 80,
+        "direction": "vertical",  # two entries side by side overflow a phone
+    }
     out["config"] = config
     if isinstance(out.get("height"), (int, float)):
         out["height"] = round(out["height"] * row_height)
+    _widen_axis_labels(out)
     out["width"] = "container"
     out["autosize"] = {"type": "fit-x", "contains": "padding"}
     return out
+
+
+def _widen_axis_labels(spec: Any, limit: int = 170) -> None:
+    """Room for whole pillar names: the PDF's narrow column cuts them."""
+    if isinstance(spec, dict):
+        axis = spec.get("axis")
+        if isinstance(axis, dict) and "labelLimit" in axis:
+            axis["labelLimit"] = max(int(axis["labelLimit"]), limit)
+        for value in spec.values():
+            _widen_axis_labels(value, limit)
+    elif isinstance(spec, list):
+        for value in spec:
+            _widen_axis_labels(value, limit)

@@ -10,16 +10,14 @@ from typing import Any
 import pandas as pd
 
 from reportgen import formatting
-from reportgen.brief import BriefContext, build_brief_context, pillar_profile_figure
+from reportgen.brief import BriefContext, build_brief_context
 from reportgen.methodology import StepText, compact_build_yaml, describe_build
 from reportgen.pipeline import EditionResult
 from reportgen.views import (
-    ChartBook,
     CityLabel,
     city_labels,
     interval_text,
     meta_of,
-    peer_members,
     select_findings,
     stage_classes,
     stage_regions,
@@ -65,6 +63,15 @@ class Column:
     label: str
     numeric: bool
     description: str
+    group: str = ""  # the heading it sits under (Overall, TDP, ECC); "" spans both rows
+    css_class: str = ""
+
+
+@dataclass(frozen=True)
+class ColumnGroup:
+    label: str
+    span: int
+    css_class: str
 
 
 @dataclass(frozen=True)
@@ -107,6 +114,8 @@ class HomeContext:
     key_findings: tuple[str, ...]
     plane: Figure
     columns: tuple[Column, ...]
+    column_groups: tuple[ColumnGroup, ...]
+    ranking_note: str
     rows: tuple[RankingRow, ...]
     regions: tuple[Option, ...]
     stages: tuple[Option, ...]
@@ -265,20 +274,36 @@ def ranking_columns(result: EditionResult) -> tuple[Column, ...]:
         Column("region", "Region", False, ""),
         Column("stage", "Stage", False, "Development stage on the TDP × ECC plane"),
     ]
-    for code, label in (("Overall", "Overall"), ("TDP", "TDP"), ("ECC", "ECC")):
-        columns.append(Column(f"{code}-score", label, True, f"{label} score, 0-100"))
+    for code in ("Overall", "TDP", "ECC"):
+        css = DIMENSION_CLASSES.get(code, "overall")
+        columns.append(Column(f"{code}-score", "Score", True, f"{code} score, 0-100", code, css))
         if code != "Overall":
-            columns.append(Column(f"{code}-rank", f"{label} rank", True, f"Rank on {label}"))
+            columns.append(Column(f"{code}-rank", "Rank", True, f"Rank on {code}", code, css))
         if result.uncertainty is not None:
             columns.append(
                 Column(
                     f"{code}-interval",
-                    f"{label} 5–95%",
+                    "5–95%",
                     True,
-                    f"5th to 95th percentile of the {label} rank over the Monte Carlo runs",
+                    f"5th to 95th percentile of the {code} rank over the Monte Carlo runs",
+                    code,
+                    css,
                 )
             )
     return tuple(columns)
+
+
+def column_groups(columns: Sequence[Column]) -> tuple[ColumnGroup, ...]:
+    groups: list[ColumnGroup] = []
+    for column in columns:
+        if not column.group:
+            continue
+        if groups and groups[-1].label == column.group:
+            last = groups[-1]
+            groups[-1] = ColumnGroup(last.label, last.span + 1, last.css_class)
+        else:
+            groups.append(ColumnGroup(column.group, 1, column.css_class))
+    return tuple(groups)
 
 
 def ranking_rows(
@@ -443,6 +468,7 @@ def build_home_context(
     framework = result.index.framework
     method = model["method"]
     findings = select_findings(result, "executive_summary", n=4)
+    columns = ranking_columns(result)
     return HomeContext(
         meta=meta,
         headline=f"{leader} leads the {result.year} index of {n} tech cities",
@@ -460,7 +486,15 @@ def build_home_context(
         ),
         key_findings=tuple(f.sentence for f in findings),
         plane=figure,
-        columns=ranking_columns(result),
+        columns=columns,
+        column_groups=column_groups(columns),
+        ranking_note="Scores 0-100; ranks 1 = best"
+        + (
+            "; 5–95%: the range of ranks over the Monte Carlo runs of the uncertainty analysis"
+            if result.uncertainty is not None
+            else ""
+        )
+        + ". Sort by any column with its heading. This table is the text version of the plane.",
         rows=ranking_rows(result, labels, pages, ""),
         regions=tuple(Option(r, r) for r in sorted({lb.region for lb in labels.values()})),
         stages=tuple(Option(s.name, s.name) for s in stages),
@@ -511,12 +545,9 @@ def build_city_context(
     meta = page_meta(result, f"{label.heading_name}: city profile", "", root)
     hrefs = {c: root + p for c, p in pages.items()}
     figure, specs = plane(result, labels, hrefs, highlight=city_id)
-    book = ChartBook()
-    peer_name, peers = peer_members(result, city_id)
-    profile = pillar_profile_figure(
-        book, result, city_id, peers, peer_name, label.short_name, width=560
-    )
-    specs.update({k: web_charts.for_screen(v) for k, v in book.charts.items()})
+    # The brief's own pillar profile, restyled for a screen: the same chart as the PDF's.
+    profile_id = brief.profile.chart_id
+    specs[profile_id] = web_charts.for_screen(brief.charts[profile_id])
     numbers = {s.url: s.number for s in brief.sources}
     items = _finding_items(result, city_id, numbers)
     position = list(order).index(city_id)
@@ -526,7 +557,7 @@ def build_city_context(
         meta=meta,
         brief=brief,
         plane=figure,
-        profile=Figure(profile.chart_id, profile.alt, "profile"),
+        profile=Figure(profile_id, brief.profile.alt, "profile"),
         strengths=tuple(i for i in items if i.kind == "strength"),
         gaps=tuple(i for i in items if i.kind == "gap"),
         other_findings=tuple(i for i in items if i.kind not in ("strength", "gap")),

@@ -3,6 +3,7 @@
 (function () {
   "use strict";
 
+  const NARROW = 560;  // px: below this the plane drops its city names
   const pageData = JSON.parse(document.getElementById("page-data").textContent);
   const site = { data: pageData, views: {}, firstChartAt: null, ranking: null };
   window.reportgen = site;
@@ -11,9 +12,16 @@
     const pending = [];
     document.querySelectorAll("[data-chart]").forEach(function (element) {
       const id = element.getAttribute("data-chart");
-      const spec = pageData.charts[id];
+      let spec = pageData.charts[id];
       if (!spec) {
         return;
+      }
+      if (element.clientWidth < NARROW && spec.layer) {
+        // City names are placed for a wide plane; on a phone they would pile up. The tooltip
+        // and the ranking table name every city.
+        spec = Object.assign({}, spec, {
+          layer: spec.layer.filter(function (layer) { return !/^city-labels-/.test(layer.name || ""); }),
+        });
       }
       const drawn = vegaEmbed(element, spec, {
         actions: false,
@@ -105,7 +113,7 @@
       keyed.forEach(function (item) { fragment.appendChild(item.row); });
       this.body.appendChild(fragment);
     }
-    this.table.querySelectorAll("thead th").forEach(function (th) {
+    this.table.querySelectorAll("thead th[data-key]").forEach(function (th) {
       th.setAttribute("aria-sort", th === header ? (self.ascending ? "ascending" : "descending") : "none");
     });
   };

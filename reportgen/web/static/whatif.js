@@ -190,6 +190,12 @@
     return result;
   }
 
+  /* A point's accessible name, worded as in reportgen/web/charts.py (point_description). */
+  function describe(row) {
+    return row.name + ": TDP " + format(row.TDP, 1) + ", ECC " + format(row.ECC, 1) + ", " +
+      row.stage + ", overall rank " + (row.rank === null ? "–" : row.rank);
+  }
+
   /* Move the points. The new rows copy string keys only: Vega marks each row it ingests with
      an id symbol, which Object.assign would copy too, and Vega would then take the new rows
      for the old ones and keep drawing those. */
@@ -205,6 +211,7 @@
       row.TDP = result.scores.TDP[i];
       row.ECC = result.scores.ECC[i];
       row.rank = result.ranks.Overall[i];
+      row.description = describe(row);
       return row;
     });
     return view.data("cities", rows).runAsync();
