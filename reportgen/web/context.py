@@ -650,9 +650,10 @@ def build_data_context(
     pdf_files = []
     if pdfs.annual:
         pdf_files.append(DownloadFile(f"Annual report {result.year}", pdfs.annual, "PDF"))
-    for city_id, href in pdfs.briefs.items():
-        if city_id in labels:
-            pdf_files.append(DownloadFile(f"City brief: {labels[city_id].short_name}", href, "PDF"))
+    briefs = sorted(
+        (labels[c].short_name, href) for c, href in pdfs.briefs.items() if c in labels
+    )
+    pdf_files += [DownloadFile(f"City brief: {name}", href, "PDF") for name, href in briefs]
     return DataContext(
         meta=page_meta(result, "Data and downloads", "data.html", ""),
         downloads=tuple(downloads),

@@ -5,7 +5,7 @@
 
   const NARROW = 560;  // px: below this the plane drops its city names
   const pageData = JSON.parse(document.getElementById("page-data").textContent);
-  const site = { data: pageData, views: {}, firstChartAt: null, ranking: null };
+  const site = { data: pageData, views: {}, firstChartAt: null, ranking: null, startedAt: performance.now() };
   window.reportgen = site;
 
   function drawCharts() {
