@@ -206,6 +206,10 @@ def test_every_page_is_written_with_a_csp_and_a_language(hostile_site: Path) -> 
         csp = [a["content"] for t, a in page.tags if t == "meta" and "http-equiv" in a]
         assert csp == [web_site.CONTENT_SECURITY_POLICY]
         assert "default-src 'none'" in csp[0]
+        # Sources are 'self' or 'none' only: no scheme, host, wildcard or data: anywhere.
+        assert re.findall(r"(?:^|;)\s*[a-z-]+ ([^;]*)", csp[0])
+        for sources in re.findall(r"(?:^|;)\s*[a-z-]+ ([^;]*)", csp[0]):
+            assert set(sources.split()) <= {"'self'", "'none'", "'unsafe-eval'"}
         assert "connect-src 'none'" in csp[0]
         for tag, attrs in page.tags:
             for attr in ("src", "href"):

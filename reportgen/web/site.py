@@ -27,7 +27,7 @@ from reportgen.web.assets import REUSABLE_PREFIXES, static_assets, vega_bundle_n
 # Function(), hence 'unsafe-eval'; vl-convert's bundle has no CSP-safe interpreter.
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; script-src 'self' 'unsafe-eval'; style-src 'self'; "
-    "img-src 'self' data:; font-src 'self'; connect-src 'none'; base-uri 'none'; "
+    "img-src 'self'; font-src 'self'; connect-src 'none'; base-uri 'none'; "
     "form-action 'none'"
 )
 
