@@ -20,7 +20,16 @@ import pytest
 from test_web_site import IMG_NAME, SCRIPT_NAME, make_hostile, write_tiny
 
 from reportgen.app import Inputs, compute
+from reportgen.render import make_environment
 from reportgen.web import default_pdf_links, write_site
+from reportgen.web.site import (
+    plan_site,
+    render_assets,
+    render_city,
+    render_data,
+    render_home,
+    render_methodology,
+)
 
 BUNDLED_DATA = Path(__file__).resolve().parent.parent / "data"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -115,10 +124,21 @@ def watch(browser: Any) -> Iterator[Any]:
 
 @pytest.fixture(scope="module")
 def bundled_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every page type of the bundled 30-city edition: home, methodology, data, and the city
+    pages the tests open (all pages are written and checked on the tiny data set in
+    test_web_site.py; a city page costs a brief's view-model, half a second each)."""
     result = compute(Inputs(data=BUNDLED_DATA))
-    out = tmp_path_factory.mktemp("web-bundled") / "site"
-    write_site(result, out, pdf_links=default_pdf_links(result))
-    return out
+    root = tmp_path_factory.mktemp("web-bundled") / "site"
+    env = make_environment()
+    plan = plan_site(result, default_pdf_links(result))
+    render_assets(root, None)
+    render_home(env, result, plan, root)
+    render_methodology(env, result, root)
+    render_data(env, result, plan, root)
+    first_on_plane = str(result.stages.index[0])  # the point the click-through test clicks
+    for city_id in {"hong_kong", first_on_plane}:
+        render_city(env, result, plan, root, city_id)
+    return root
 
 
 @pytest.fixture(scope="module")
@@ -267,7 +287,7 @@ def test_ranking_sorts_and_filters_from_the_keyboard(watch: Any, bundled_site: P
 def test_clicking_a_city_on_the_plane_opens_its_page(watch: Any, bundled_site: Path) -> None:
     watched = watch(bundled_site)
     watched.open("index.html")
-    point = watched.page.locator('[data-chart="plane"] .mark-symbol path').first
+    point = watched.page.locator('[data-chart="plane"] .mark-symbol path').first  # stages order
     point.hover()
     tooltip = watched.page.locator("#vg-tooltip-element")
     assert "Overall rank" in tooltip.inner_text()

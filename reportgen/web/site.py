@@ -180,6 +180,21 @@ def render_city(
     return path
 
 
+def render_methodology(env: jinja2.Environment, result: EditionResult, root: Path) -> str:
+    methodology = web.build_methodology_context(result)
+    page = _render(env, "web/methodology.html", "methodology", methodology, {"charts": {}})
+    _write(root, "methodology.html", page)
+    return "methodology.html"
+
+
+def render_data(env: jinja2.Environment, result: EditionResult, plan: SitePlan, root: Path) -> str:
+    """The downloads (written first, so the page can give their sizes) and their page."""
+    downloads = _write_downloads(result, root)
+    data = web.build_data_context(result, downloads, plan.pdfs, plan.labels)
+    _write(root, "data.html", _render(env, "web/data.html", "data", data, {"charts": {}}))
+    return "data.html"
+
+
 def render_site(
     result: EditionResult, root: Path, pdfs: web.PdfLinks, previous: Path | None
 ) -> list[str]:
@@ -189,17 +204,8 @@ def render_site(
     plan = plan_site(result, pdfs)
     written = [render_home(env, result, plan, root)]
     written += [render_city(env, result, plan, root, city_id) for city_id in plan.order]
-    methodology = web.build_methodology_context(result)
-    _write(
-        root,
-        "methodology.html",
-        _render(env, "web/methodology.html", "methodology", methodology, {"charts": {}}),
-    )
-    written.append("methodology.html")
-    downloads = _write_downloads(result, root)
-    data = web.build_data_context(result, downloads, pdfs, plan.labels)
-    _write(root, "data.html", _render(env, "web/data.html", "data", data, {"charts": {}}))
-    written.append("data.html")
+    written.append(render_methodology(env, result, root))
+    written.append(render_data(env, result, plan, root))
     return written
 
 

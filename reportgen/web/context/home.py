@@ -287,10 +287,15 @@ def build_home_context(
         dimension_sliders=dimensions,
         pillar_sliders=pillars,
         whatif_note=(
-            f"Moving a slider recomputes the dimension and overall scores and ranks in your "
-            f"browser with the edition's {method} mean, from the same normalised indicator "
-            f"values as the published index. Stages and 5–95% rank intervals stay those of the "
-            f"published weights."
+            "Weights count relative to their siblings: a pillar's against the other pillars of "
+            "its dimension, a dimension's against the other. Moving a slider recomputes the "
+            "dimension and overall scores and ranks in your browser with the edition's "
+            f"{method} mean, from the same normalised indicator values as the published index. "
+            + (
+                "Stages and 5–95% rank intervals stay those of the published weights."
+                if result.uncertainty is not None
+                else "Stages stay those of the published weights."
+            )
         ),
         annual_pdf=pdfs.annual,
         charts=specs,

@@ -8,6 +8,11 @@
   const site = { data: pageData, views: {}, firstChartAt: null, ranking: null, startedAt: performance.now() };
   window.reportgen = site;
 
+  function pointCount(spec) {
+    const cities = spec.datasets && spec.datasets.cities;
+    return cities ? cities.length : 0;
+  }
+
   function drawCharts() {
     const pending = [];
     document.querySelectorAll("[data-chart]").forEach(function (element) {
@@ -25,7 +30,9 @@
       }
       const drawn = vegaEmbed(element, spec, {
         actions: false,
-        renderer: "svg",
+        // SVG is crisp and lets tests find the marks; past a few hundred points canvas
+        // redraws a what-if several times faster.
+        renderer: pointCount(spec) > 300 ? "canvas" : "svg",
         // vega-embed and vega-tooltip inject <style> elements by default; the CSP allows
         // the site's stylesheet only, which carries their rules instead.
         defaultStyle: false,
@@ -106,13 +113,16 @@
       const order = numeric ? a.value - b.value : a.value.localeCompare(b.value);
       return order * direction || a.order - b.order;
     });
-    // Move rows only when the order changed (a what-if often leaves most in place).
-    const current = this.body.rows;
-    if (keyed.some(function (item, i) { return current[i] !== item.row; })) {
-      const fragment = document.createDocumentFragment();
-      keyed.forEach(function (item) { fragment.appendChild(item.row); });
-      this.body.appendChild(fragment);
-    }
+    // Move only the rows that are out of place: a what-if often shifts a few cities.
+    const body = this.body;
+    let next = body.firstElementChild;
+    keyed.forEach(function (item) {
+      if (item.row === next) {
+        next = next.nextElementSibling;
+      } else {
+        body.insertBefore(item.row, next);
+      }
+    });
     this.table.querySelectorAll("thead th[data-key]").forEach(function (th) {
       th.setAttribute("aria-sort", th === header ? (self.ascending ? "ascending" : "descending") : "none");
     });
