@@ -131,7 +131,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--screenshots", type=Path, default=None, help="folder for the README's")
     args = parser.parse_args(argv)
 
-    from reportgen.app import Inputs, compute
+    from reportgen.app import Inputs, compute, load_inputs
+    from reportgen.pipeline import compute_edition
     from reportgen.render import make_environment
     from reportgen.web import write_site
     from reportgen.web.site import plan_site, render_assets, render_home
@@ -148,7 +149,12 @@ def main(argv: list[str] | None = None) -> int:
         check=True,
         capture_output=True,
     )
-    big = timed("compute", lambda: compute(Inputs(data=demo), uncertainty=False))
+    # The what-if needs this year's index only: no Monte Carlo, no previous edition.
+    dataset, edition = load_inputs(Inputs(data=demo))
+    big = timed(
+        "compute",
+        lambda: compute_edition(dataset, edition, uncertainty=False, previous=False),
+    )
     big_root = work / "big"
     # The home page and its assets only: the what-if lives there (and 1,000 city pages
     # would time the briefs, not the browser).
