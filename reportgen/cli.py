@@ -610,3 +610,42 @@ def audit(
     """
     for path in _export("audit", data_path, edition_path, year, overrides, fmt, out, "xlsx"):
         click.echo(path)
+
+
+@main.command()
+@data_options
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=Path("output/site"),
+    show_default=True,
+    help="Folder of the site (replaced whole; PDFs found in its parent folder are linked).",
+)
+@click.option("--quiet", is_flag=True, help="Print nothing but errors.")
+@reports_errors
+def web(
+    data_path: Path,
+    edition_path: Path | None,
+    year: int | None,
+    overrides: tuple[str, ...],
+    out_dir: Path,
+    quiet: bool,
+) -> None:
+    """Write the web edition: a static, offline site with the plane, the sortable ranking,
+    what-if weights, a page per city, methodology and downloads. Open OUT/index.html.
+
+    \b
+    Example:
+      reportgen web --out output/site
+    """
+    from reportgen.app import compute
+    from reportgen.web import default_pdf_links, write_site
+
+    result = compute(_inputs(data_path, edition_path, year, overrides))
+    site = write_site(result, out_dir, pdf_links=default_pdf_links(result, out_dir))
+    if not quiet:
+        click.echo(
+            f"{site.out_dir / 'index.html'} ({len(site.pages)} pages, {site.files} files, "
+            f"{site.bytes / 1e6:.1f} MB)"
+        )
