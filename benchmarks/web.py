@@ -133,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from reportgen.app import Inputs, compute, load_inputs
     from reportgen.pipeline import compute_edition
-    from reportgen.render import make_environment
+    from reportgen.report.html import make_environment
     from reportgen.web import write_site
     from reportgen.web.site import plan_site, render_assets, render_home
 

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from reportgen.data.load import Dataset
     from reportgen.pipeline import EditionResult, ScreenedOut
     from reportgen.publish import Executor, PublishReport, RenderTask, TaskOutcome
+    from reportgen.web import SiteReport
 
 log = logging.getLogger("reportgen")
 
@@ -404,6 +405,43 @@ def publish_inputs(
     if planned_key is not None:
         write_plan(options.out_dir, planned_key, tasks)
     return publish_tasks(tasks, options, on_outcome=on_outcome)
+
+
+SITE_FOLDER = "site"
+SITE_KEY_FILE = ".reportgen-site-key"
+
+
+def publish_site(inputs: Inputs, options: OutputOptions) -> SiteReport | None:
+    """Write the web edition into OUT/site (linking the PDFs beside it); None when the site on
+    disk was made from the same inputs, code and templates (rebuilt with ``force``)."""
+    import hashlib
+
+    from reportgen.publish.versions import code_hash, templates_hash
+    from reportgen.web import default_pdf_links, write_site
+
+    site_dir = options.out_dir / SITE_FOLDER
+    key = edition_cache_key(inputs)
+    site_key = (
+        None
+        if key is None
+        else hashlib.sha256(f"{key}\0{code_hash()}\0{templates_hash()}".encode()).hexdigest()
+    )
+    marker = site_dir / SITE_KEY_FILE
+    if (
+        not options.force
+        and site_key is not None
+        and (site_dir / "index.html").is_file()
+        and marker.is_file()
+        and marker.read_text(encoding="utf-8").strip() == site_key
+    ):
+        return None
+    result = compute_for_publishing(inputs, options.out_dir, key)
+    report = write_site(result, site_dir, pdf_links=default_pdf_links(result, site_dir))
+    if site_key is not None:
+        from reportgen.files import write_bytes_atomic
+
+        write_bytes_atomic(marker, site_key.encode("utf-8"))
+    return report
 
 
 def publish_tasks(

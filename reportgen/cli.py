@@ -195,6 +195,13 @@ def _echo_outcome(outcome: Any) -> None:
         click.echo(f"error: {outcome.target.name}: {outcome.error}", err=True)
 
 
+def _site_line(site: Any) -> str:
+    return (
+        f"{site.out_dir / 'index.html'} ({len(site.pages)} pages, {site.files} files, "
+        f"{site.bytes / 1e6:.1f} MB)"
+    )
+
+
 def _echo_warnings(outcome: Any) -> None:
     """What the layout engine complained about (an unknown CSS property, a missing glyph): a
     publication with warnings may look wrong, so they are never swallowed."""
@@ -242,6 +249,7 @@ def _publish(
     annual: bool,
     briefs: bool,
     cities: tuple[str, ...] = (),
+    site: bool = False,
 ) -> None:
     from reportgen.app import publish_inputs
 
@@ -256,6 +264,13 @@ def _publish(
         on_outcome=_echo_outcome if streamed else None,
         on_result=None if quiet else _warn,
     )
+    if site and not report.failed:
+        from reportgen.app import publish_site
+
+        written = publish_site(_inputs(data_path, edition_path, year, overrides), options)
+        if not quiet:
+            where = options.out_dir / "site" / "index.html"
+            click.echo(f"{where} (unchanged)" if written is None else _site_line(written))
     _report(report, quiet, streamed)
 
 
@@ -277,12 +292,12 @@ def build(
     executor: str,
     scheduler: str | None,
 ) -> None:
-    """Publish everything: the annual report and one brief per city.
+    """Publish everything: the annual report, one brief per city and the web edition (OUT/site).
 
     \b
     Example:
       reportgen build --data data --out output
-      reportgen build --set aggregate.method=geometric --out what-if
+      reportgen build --set aggregate.method=geometric --set normalise.range=1,100 --out what-if
     """
     _publish(
         data_path,
@@ -299,6 +314,7 @@ def build(
         scheduler,
         annual=True,
         briefs=True,
+        site=True,
     )
 
 
@@ -645,7 +661,4 @@ def web(
     result = compute(_inputs(data_path, edition_path, year, overrides))
     site = write_site(result, out_dir, pdf_links=default_pdf_links(result, out_dir))
     if not quiet:
-        click.echo(
-            f"{site.out_dir / 'index.html'} ({len(site.pages)} pages, {site.files} files, "
-            f"{site.bytes / 1e6:.1f} MB)"
-        )
+        click.echo(_site_line(site))

@@ -20,7 +20,7 @@ import pytest
 from test_web_site import IMG_NAME, SCRIPT_NAME, make_hostile, write_tiny
 
 from reportgen.app import Inputs, compute
-from reportgen.render import make_environment
+from reportgen.report.html import make_environment
 from reportgen.web import default_pdf_links, write_site
 from reportgen.web.site import (
     plan_site,
@@ -212,7 +212,7 @@ def test_whatif_from_the_url_equals_the_engine(watch: Any, bundled_site: Path) -
     first = watched.page.locator("#ranking tbody tr").first
     assert first.get_attribute("data-city") == leader
     watched.page.evaluate("window.reportgen.whatif.drawn.then(() => true)")
-    plane = watched.page.evaluate("window.reportgen.views.plane.data('cities')")
+    plane = watched.page.evaluate("window.reportgen.report.context.common.plane.data('cities')")
     tdp = {d["city_id"]: d["TDP"] for d in plane}
     assert abs(tdp[leader] - expected.scores.at[leader, "TDP"]) < 1e-9
     assert "not the published index" in watched.page.locator("#whatif-status").inner_text()

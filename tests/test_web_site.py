@@ -17,11 +17,11 @@ import pytest
 from click.testing import CliRunner
 from conftest import TINY_FILES
 
-from reportgen import exports
 from reportgen.app import Inputs, compute
 from reportgen.cli import main
 from reportgen.errors import OutputError
 from reportgen.pipeline import EditionResult
+from reportgen.report import exports
 from reportgen.web import PdfLinks, default_pdf_links, write_site
 from reportgen.web import site as web_site
 from reportgen.web.context import city_pages, city_slug

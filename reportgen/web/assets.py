@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 
-from reportgen import theme
-from reportgen.render import TEMPLATES_DIR, font_directories
+from reportgen.report import theme
+from reportgen.report.html import TEMPLATES_DIR, font_directories
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 STYLESHEET = TEMPLATES_DIR / "web.css"

@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from reportgen import charts, theme
+from reportgen.report import charts, theme
 
 VEGA_LITE_SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"
 PLANE_DATA = "cities"  # the named dataset the what-if replaces in the live chart
@@ -18,7 +18,7 @@ _NOMINAL_WIDTH = 640  # label placement assumes the desktop width; phones get th
 
 
 def house_config() -> dict[str, Any]:
-    """The PDF charts' fonts, sizes and colours (reportgen.charts._config) as a spec config."""
+    """The PDF charts' fonts, sizes and colours (report.charts._config) as a spec config."""
     return {
         "font": theme.BODY_FONT,
         "background": "white",
@@ -215,21 +215,19 @@ def _region_layers(
         return []
     rects = []
     for r in regions:
-        left = r.tdp_low <= x_domain[0]
-        bottom = r.ecc_high < y_domain[1]
+        left = r.x_low <= x_domain[0]
+        bottom = r.y_high < y_domain[1]
         rects.append(
             {
                 "stage": r.name,
                 "colour": r.colour,
-                "x": max(r.tdp_low, x_domain[0]),
-                "x2": min(r.tdp_high, x_domain[1]),
-                "y": max(r.ecc_low, y_domain[0]),
-                "y2": min(r.ecc_high, y_domain[1]),
+                "x": max(r.x_low, x_domain[0]),
+                "x2": min(r.x_high, x_domain[1]),
+                "y": max(r.y_low, y_domain[0]),
+                "y2": min(r.y_high, y_domain[1]),
                 # Name each region in its outer corner, away from the crowded thresholds.
-                "lx": max(r.tdp_low, x_domain[0]) + 1 if left else min(r.tdp_high, x_domain[1]) - 1,
-                "ly": max(r.ecc_low, y_domain[0]) + 2
-                if bottom
-                else min(r.ecc_high, y_domain[1]) - 2,
+                "lx": max(r.x_low, x_domain[0]) + 1 if left else min(r.x_high, x_domain[1]) - 1,
+                "ly": max(r.y_low, y_domain[0]) + 2 if bottom else min(r.y_high, y_domain[1]) - 2,
                 "align": "left" if left else "right",
             }
         )

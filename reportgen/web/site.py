@@ -14,11 +14,11 @@ from typing import Any
 
 import jinja2
 
-from reportgen import exports
 from reportgen.errors import OutputError
-from reportgen.outputs import annual_filename, brief_filename
 from reportgen.pipeline import EditionResult
-from reportgen.render import make_environment
+from reportgen.publish.plan import annual_filename, brief_filename
+from reportgen.report import exports
+from reportgen.report.html import make_environment
 from reportgen.web import context as web
 from reportgen.web.assets import REUSABLE_PREFIXES, static_assets, vega_bundle_name
 

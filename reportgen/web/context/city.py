@@ -7,9 +7,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from reportgen.brief import BriefContext, build_brief_context
 from reportgen.pipeline import EditionResult
-from reportgen.views import (
+from reportgen.report.context.brief import BriefContext, build_brief_context
+from reportgen.report.context.common import (
     CityLabel,
     select_findings,
 )

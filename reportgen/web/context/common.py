@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from reportgen.pipeline import EditionResult
-from reportgen.views import (
+from reportgen.report.context.common import (
     CityLabel,
     city_labels,
     meta_of,

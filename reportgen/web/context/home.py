@@ -10,7 +10,7 @@ import pandas as pd
 
 from reportgen import formatting
 from reportgen.pipeline import EditionResult
-from reportgen.views import (
+from reportgen.report.context.common import (
     CityLabel,
     interval_text,
     select_findings,

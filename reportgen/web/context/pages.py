@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from reportgen.methodology import StepText, compact_build_yaml, describe_build
 from reportgen.pipeline import EditionResult
-from reportgen.views import (
+from reportgen.report.context.common import (
     CityLabel,
     stage_classes,
 )
+from reportgen.report.methodology import StepText, build_rows, describe_build
 from reportgen.web.context.common import DIMENSION_CLASSES, PageMeta, PdfLinks, page_meta
 
 
@@ -36,7 +36,7 @@ class StageRow:
 class MethodologyContext:
     meta: PageMeta
     steps: tuple[StepText, ...]
-    build_yaml: str
+    build_rows: tuple[tuple[str, str, str], ...]  # step, method, parameters
     dimensions: tuple[WeightRow, ...]
     pillars: tuple[WeightRow, ...]
     stages: tuple[StageRow, ...]
@@ -117,7 +117,7 @@ def build_methodology_context(result: EditionResult) -> MethodologyContext:
     return MethodologyContext(
         meta=page_meta(result, "Methodology", "methodology.html", ""),
         steps=tuple(describe_build(result.build)),
-        build_yaml=compact_build_yaml(result.build),
+        build_rows=tuple(build_rows(result.build)),
         dimensions=dimensions,
         pillars=pillars,
         stages=stages,
