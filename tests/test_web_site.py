@@ -151,7 +151,7 @@ def fold(model: dict[str, object], weights: dict[str, float]) -> dict[str, np.nd
 
 
 def test_whatif_model_holds_what_the_engine_aggregates(tiny_result: EditionResult) -> None:
-    model = whatif_model(tiny_result.index)
+    model = whatif_model(tiny_result.index, tiny_result.labels)
     normalised = tiny_result.index.datasets["normalised"]
     assert model["units"] == list(tiny_result.scores.index)
     assert model["method"] == "arithmetic"
@@ -174,7 +174,7 @@ def test_whatif_model_under_other_weights_equals_the_engine(tmp_path: Path) -> N
     overrides = ("aggregate.weights={TDP: 3, innovation: 0.25, liveability: 2}",)
     base = compute(Inputs(data=folder), uncertainty=False)
     engine = compute(Inputs(data=folder, overrides=overrides), uncertainty=False)
-    scores = fold(whatif_model(base.index), weights)
+    scores = fold(whatif_model(base.index, base.labels), weights)
     for code in engine.scores.columns:
         np.testing.assert_allclose(scores[code], engine.scores[code], rtol=0, atol=1e-12)
     # The weights changed something: Overall is not the published one.
@@ -182,7 +182,7 @@ def test_whatif_model_under_other_weights_equals_the_engine(tmp_path: Path) -> N
 
 
 def test_whatif_model_json_is_finite(tiny_result: EditionResult) -> None:
-    text = json.dumps(whatif_model(tiny_result.index), allow_nan=False)
+    text = json.dumps(whatif_model(tiny_result.index, tiny_result.labels), allow_nan=False)
     assert "NaN" not in text
 
 
@@ -351,7 +351,9 @@ def test_web_command_writes_the_site(tmp_path: Path) -> None:
 
 
 def test_plane_names_every_city_up_to_40_then_the_best_ranked() -> None:
-    from reportgen.web.charts import LABELLED_AT_SCALE, plane_spec
+    from reportgen.web.charts import LABELLED_AT_SCALE, PlaneAxes, plane_spec
+
+    axes = PlaneAxes("AX", "AY", "Total", "AX score", "AY score")
 
     def spec(n: int, highlight: str | None = None) -> dict[str, object]:
         rng = np.random.default_rng(n)
@@ -360,14 +362,20 @@ def test_plane_names_every_city_up_to_40_then_the_best_ranked() -> None:
                 "city_id": [f"c{i}" for i in range(n)],
                 "label": [f"City {i}" for i in range(n)],
                 "name": [f"City {i}" for i in range(n)],
-                "TDP": rng.uniform(0, 100, n),
-                "ECC": rng.uniform(0, 100, n),
+                "x": rng.uniform(0, 100, n),
+                "y": rng.uniform(0, 100, n),
                 "stage": "Emerging",
                 "rank": np.arange(1, n + 1),
             }
         )
         return plane_spec(
-            points, tdp_threshold=50, ecc_threshold=50, regions=(), hrefs={}, highlight=highlight
+            points,
+            axes=axes,
+            x_threshold=50,
+            y_threshold=50,
+            regions=(),
+            hrefs={},
+            highlight=highlight,
         )
 
     for n, named in ((30, 30), (41, LABELLED_AT_SCALE)):
@@ -379,7 +387,7 @@ def test_plane_names_every_city_up_to_40_then_the_best_ranked() -> None:
         names = [layer.get("name") for layer in result["layer"] if layer.get("name")]  # type: ignore[union-attr]
         assert len(names) == len(set(names))  # Vega refuses duplicate names
         assert rows[0]["description"] == (
-            f"City 0: TDP {rows[0]['TDP']:.1f}, ECC {rows[0]['ECC']:.1f}, Emerging, overall rank 1"
+            f"City 0: AX {rows[0]['x']:.1f}, AY {rows[0]['y']:.1f}, Emerging, Total rank 1"
         )
     highlighted = spec(10, highlight="c3")["datasets"]["cities"]  # type: ignore[index]
     assert [r["label"] for r in highlighted if r["label"]] == ["City 3"]

@@ -155,7 +155,7 @@ class SitePlan:
 
 
 def plan_site(result: EditionResult, pdfs: web.PdfLinks) -> SitePlan:
-    ranked = result.scores["Overall"].sort_values(ascending=False, kind="stable").index
+    ranked = result.scores[result.labels.index].sort_values(ascending=False, kind="stable").index
     return SitePlan(
         labels=web.labels_for(result),
         pages=web.city_pages(result),

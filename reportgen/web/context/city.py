@@ -46,6 +46,7 @@ class SourceLink:
 class CityContext:
     meta: PageMeta
     brief: BriefContext
+    plane_title: str
     plane: Figure
     profile: Figure
     strengths: tuple[FindingItem, ...]
@@ -106,6 +107,7 @@ def build_city_context(
     return CityContext(
         meta=meta,
         brief=brief,
+        plane_title=f"Position on the {result.labels.plane} plane",
         plane=figure,
         profile=Figure(profile_id, brief.profile.alt, "profile"),
         strengths=tuple(i for i in items if i.kind == "strength"),
