@@ -10,6 +10,7 @@ import zipfile
 from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -134,12 +135,12 @@ def hostile_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 # --------------------------------------------------------------------------- what-if model
 
 
-def fold(model: dict[str, object], weights: dict[str, float]) -> dict[str, np.ndarray]:
+def fold(model: dict[str, Any], weights: dict[str, float]) -> dict[str, np.ndarray]:
     """The what-if arithmetic in Python, from the model alone (whatif.js does the same)."""
     values = np.array(model["values"], dtype=float)  # None -> nan
-    scores = {code: values[:, j] for j, code in enumerate(model["indicators"])}  # type: ignore[arg-type]
-    w = {**model["weights"], **weights}  # type: ignore[dict-item]
-    for level in model["levels"]:  # type: ignore[attr-defined]
+    scores = {code: values[:, j] for j, code in enumerate(model["indicators"])}
+    w = {**model["weights"], **weights}
+    for level in model["levels"]:
         for parent in level["parents"]:
             members = [c for c in parent["children"] if w[c] != 0]
             block = np.column_stack([scores[c] for c in members])
@@ -355,7 +356,7 @@ def test_plane_names_every_city_up_to_40_then_the_best_ranked() -> None:
 
     axes = PlaneAxes("AX", "AY", "Total", "AX score", "AY score")
 
-    def spec(n: int, highlight: str | None = None) -> dict[str, object]:
+    def spec(n: int, highlight: str | None = None) -> dict[str, Any]:
         rng = np.random.default_rng(n)
         points = pd.DataFrame(
             {
@@ -380,14 +381,14 @@ def test_plane_names_every_city_up_to_40_then_the_best_ranked() -> None:
 
     for n, named in ((30, 30), (41, LABELLED_AT_SCALE)):
         result = spec(n)
-        rows = result["datasets"]["cities"]  # type: ignore[index]
+        rows = result["datasets"]["cities"]
         labelled = [r for r in rows if r["label"]]
         assert len(labelled) == named
         assert max(r["rank"] for r in labelled) == named
-        names = [layer.get("name") for layer in result["layer"] if layer.get("name")]  # type: ignore[union-attr]
+        names = [layer.get("name") for layer in result["layer"] if layer.get("name")]
         assert len(names) == len(set(names))  # Vega refuses duplicate names
         assert rows[0]["description"] == (
             f"City 0: AX {rows[0]['x']:.1f}, AY {rows[0]['y']:.1f}, Emerging, Total rank 1"
         )
-    highlighted = spec(10, highlight="c3")["datasets"]["cities"]  # type: ignore[index]
+    highlighted = spec(10, highlight="c3")["datasets"]["cities"]
     assert [r["label"] for r in highlighted if r["label"]] == ["City 3"]
