@@ -392,3 +392,19 @@ def test_plane_names_every_city_up_to_40_then_the_best_ranked() -> None:
         )
     highlighted = spec(10, highlight="c3")["datasets"]["cities"]
     assert [r["label"] for r in highlighted if r["label"]] == ["City 3"]
+
+
+def test_a_brief_without_charts_keeps_its_text_and_builds_no_spec(
+    tiny_result: EditionResult,
+) -> None:
+    from dataclasses import replace
+
+    from reportgen.report.context.brief import NO_FIGURE, build_brief_context
+
+    full = build_brief_context(tiny_result, "hong_kong")
+    bare = build_brief_context(tiny_result, "hong_kong", charts=False)
+    assert len(full.charts) == 2
+    assert bare.charts == {}
+    assert bare.plane == bare.profile == NO_FIGURE
+    # Everything a page prints besides the two charts is the same brief.
+    assert replace(full, plane=NO_FIGURE, profile=NO_FIGURE, charts={}) == bare
