@@ -175,15 +175,39 @@ def build_brief_context(
     *,
     with_chinese: bool = True,
     labels: Mapping[str, CityLabel] | None = None,
+    charts: bool = True,
 ) -> BriefContext:
     """One city's brief straight from a computed edition (notebooks, tests)."""
     labels = labels if labels is not None else city_labels(result, with_chinese)
-    return build_brief(brief_inputs(result, [city_id], labels)[city_id])
+    return build_brief(brief_inputs(result, [city_id], labels)[city_id], charts=charts)
 
 
-def build_brief(inputs: BriefInputs) -> BriefContext:
+def brief_profile(inputs: BriefInputs, book: ChartBook) -> FigureView:
+    """The brief's pillar profile: the city against its peers' median, pillar by pillar."""
+    shared, city = inputs.shared, inputs.city
+    return pillar_profile_of(
+        book,
+        shared.edition,
+        shared.levels[1],
+        shared.scores,
+        source_line_of(shared.edition, shared.year),
+        city.city_id,
+        city.peers,
+        city.peer_name,
+        shared.labels[city.city_id].short_name,
+    )
+
+
+NO_FIGURE = FigureView(chart_id="", alt="")
+
+
+def build_brief(inputs: BriefInputs, *, charts: bool = True) -> BriefContext:
     """A brief's view-model from its declared inputs, and nothing else: the publishing plan
-    keys the brief by a digest of exactly this object."""
+    keys the brief by a digest of exactly this object.
+
+    ``charts=False`` leaves out the plane and the profile (``NO_FIGURE``, no specs): building
+    them is most of a brief's cost, and the web edition draws its own.
+    """
     shared, city = inputs.shared, inputs.city
     city_id = city.city_id
     labels = shared.labels
@@ -230,6 +254,20 @@ def build_brief(inputs: BriefInputs) -> BriefContext:
         f"{levels.name(levels.y)}, which places it in the {badge.name} stage."
     )
     codes = shared.levels
+    plane = NO_FIGURE
+    if charts:
+        plane = plane_figure_of(
+            book,
+            stages,
+            shared.edition,
+            shared.year,
+            labels,
+            highlight=city_id,
+            width=300,
+            height=250,
+            title=f"Position on the {levels.plane} plane",
+            label_all=False,
+        )
     return BriefContext(
         meta=edition_meta(
             shared.edition,
@@ -246,29 +284,8 @@ def build_brief(inputs: BriefInputs) -> BriefContext:
         stage=badge,
         scorecard=cards,
         summary=summary,
-        plane=plane_figure_of(
-            book,
-            stages,
-            shared.edition,
-            shared.year,
-            labels,
-            highlight=city_id,
-            width=300,
-            height=250,
-            title=f"Position on the {levels.plane} plane",
-            label_all=False,
-        ),
-        profile=pillar_profile_of(
-            book,
-            shared.edition,
-            codes[1],
-            scores,
-            source_line_of(shared.edition, shared.year),
-            city_id,
-            peers,
-            peer_name,
-            label.short_name,
-        ),
+        plane=plane,
+        profile=brief_profile(inputs, book) if charts else NO_FIGURE,
         strengths=strengths,
         gaps=gaps,
         other_findings=others,
@@ -284,8 +301,10 @@ def build_brief(inputs: BriefInputs) -> BriefContext:
 
 
 __all__ = [
+    "NO_FIGURE",
     "BriefContext",
     "BriefInputs",
+    "brief_profile",
     "build_brief",
     "build_brief_context",
     "pillar_profile_figure",
