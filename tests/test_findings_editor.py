@@ -375,3 +375,18 @@ def test_as_printed_is_the_printed_number() -> None:
     assert as_printed(71.94, "index") == 71.9
     assert as_printed(66.0, "index") == 66.0
     assert as_printed(92.46, "score") == 92.5
+
+
+def test_changes_chapter_movers_are_robust_and_one_per_city(
+    with_monte_carlo: EditionResult,
+) -> None:
+    from reportgen.analysis.findings import select_movers
+
+    analysis = with_monte_carlo.analysis
+    assert analysis is not None
+    movers = select_movers(analysis.findings, 8)
+    assert movers
+    assert len({m.city_id for m in movers}) == len(movers)
+    assert all(m.salience.robustness >= 0.5 for m in movers)
+    values = [m.salience.value for m in movers]
+    assert values == sorted(values, reverse=True)
