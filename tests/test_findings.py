@@ -958,7 +958,10 @@ def test_imputed_values_behind_a_stage_are_said() -> None:
     imputed = set_cell(inputs.imputed, "hong_kong", "pm25", True)
     [stage] = only(findings_for(build_inputs(imputed=imputed)), city_id="hong_kong", kind="stage")
     assert stage.flags == ("imputed",)
-    assert any("PM2.5 concentration: Hong Kong's value is an estimate" in c for c in stage.caveats)
+    assert (
+        "Estimates, imputed (the median of the other cities), not observed: PM2.5 concentration."
+        in stage.caveats
+    )
 
 
 def test_shared_values_are_flagged_discounted_and_said() -> None:

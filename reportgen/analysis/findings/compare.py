@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -190,6 +190,57 @@ def value_caveats(
         )
     if panel.perception[j]:
         out.append(CAVEATS["perception"].format(label=label))
+    return out
+
+
+def grouped_caveats(
+    inputs: FindingInputs,
+    panel: Prepared,
+    spec: FindingsSpec,
+    old: BoolArray,
+    r: int,
+    columns: Sequence[int],
+) -> list[str]:
+    """The caveats of a statement resting on several indicators (a pillar, a stage): one line per
+    kind of flag naming the indicators, and a line per shared value (it names its cities)."""
+    city = panel.city_names[panel.cities[r]]
+    out: list[str] = []
+
+    def labels(mask: Sequence[bool], years: bool = False) -> str:
+        named = [
+            panel.labels[panel.ids[j]] + (f" ({int(panel.years[r, j])})" if years else "")
+            for j, hit in zip(columns, mask, strict=True)
+            if hit
+        ]
+        return join_words(named)
+
+    imputed = [bool(panel.imputed[r, j]) for j in columns]
+    if any(imputed):
+        out.append(CAVEATS["group_imputed"].format(how=inputs.imputation, labels=labels(imputed)))
+    for j in columns:
+        if panel.shared[r, j]:
+            others = [s for s in str(panel.shared_with[r, j] or "").split(";") if s]
+            names = [panel.city_names.get(o, o) for o in others] or ["other cities"]
+            out.append(
+                CAVEATS["shared"].format(
+                    label=panel.labels[panel.ids[j]], city=city, cities=join_words([city, *names])
+                )
+            )
+    censored = [bool(panel.censored[r, j]) for j in columns]
+    if any(censored):
+        out.append(CAVEATS["group_censored"].format(labels=labels(censored)))
+    aged = [bool(old[r, j]) for j in columns]
+    if any(aged):
+        out.append(
+            CAVEATS["group_old"].format(
+                age=spec.max_data_age,
+                reference=panel.reference_year,
+                labels=labels(aged, years=True),
+            )
+        )
+    surveyed = [bool(panel.perception[j]) for j in columns]
+    if any(surveyed):
+        out.append(CAVEATS["group_perception"].format(labels=labels(surveyed)))
     return out
 
 

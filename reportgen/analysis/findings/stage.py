@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from reportgen.analysis.findings.compare import value_caveats
+from reportgen.analysis.findings.compare import grouped_caveats
 from reportgen.analysis.findings.inputs import FindingInputs, Prepared, code_name, old_mask
 from reportgen.analysis.findings.records import Comparison, Evidence, Finding, Salience
 from reportgen.analysis.findings.spec import FindingsSpec
@@ -193,8 +193,7 @@ def _stage_finding(
     # A stage rests on both dimensions: every estimated value in the index says so.
     r = panel.position[city_id]
     imputed_columns = list(np.flatnonzero(rests_on[r]))
-    for j in imputed_columns:
-        caveats += value_caveats(inputs, panel, spec, old, r, int(j))
+    caveats += grouped_caveats(inputs, panel, spec, old, r, [int(j) for j in imputed_columns])
     quality = spec.salience.discount(["imputed"]) if imputed_columns else 1.0
     return Finding(
         kind="stage",

@@ -139,6 +139,12 @@ CAVEATS: dict[str, str] = {
     "is used as its best case.",
     "old": "{label}: {city}'s value dates from {year}, more than {age} years before {reference}.",
     "perception": "{label}: a perception survey, not a measurement.",
+    # a pillar's flagged indicators, one line per kind of flag
+    "group_imputed": "Estimates, imputed ({how}), not observed: {labels}.",
+    "group_censored": "Not in the source's published list, its lowest value used as the best "
+    "case: {labels}.",
+    "group_old": "More than {age} years older than {reference}: {labels}.",
+    "group_perception": "Perception surveys, not measurements: {labels}.",
     "peer_censored": "{k} of {n} peers {verb} not in the published list; the peer median is taken "
     "at the bound least favourable to this finding.",
     "peer_years": "Peer values date from {first} to {last}.",
