@@ -188,8 +188,8 @@ def _stage_finding(
             sentence += "."
             members = members_of.get(str(target), ())
             comparison = Comparison(group_id="next_stage", name=target_name, members=members)
-    if probability is not None and not borderline:
-        sentence += TEMPLATES["stage_probability"].format(probability=fill["probability"])
+    # A stage held in most replications is stated plainly (its share stays in the evidence);
+    # only a borderline one says how often it holds, in its first words.
     # A stage rests on both dimensions: every estimated value in the index says so.
     r = panel.position[city_id]
     imputed_columns = list(np.flatnonzero(rests_on[r]))

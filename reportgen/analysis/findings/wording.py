@@ -91,8 +91,6 @@ TEMPLATES: dict[str, str] = {
     "stage_lever": "; the largest lever is the {pillar} pillar, {score} against a {target} median "
     "of {peer}, worth {gain} {dimension} points{chiefly}",
     "stage_lever_indicators": " (chiefly {names})",
-    "stage_probability": " The uncertainty analysis places it in this stage in {probability} of "
-    "replications.",
     # the executive summary's story (each template used once)
     "story_leader": "{city} leads the {index} index with {score}, {difference} points ahead of "
     "{runner} ({runner_score}); among the {n} cities it stands out on {standout}.",
