@@ -430,6 +430,7 @@ def _driver_sentence(contributions: tuple[Contribution, ...]) -> str:
         "contribution": signed_points(driver.own),
         "rescaling": signed_points(rescaling),
     }
-    if abs(rescaling) >= _NEGLIGIBLE:
+    # The rescaling is named beside the driver only where it is a sizeable part of the move.
+    if abs(rescaling) >= max(_NEGLIGIBLE, 0.25 * abs(driver.own)):
         return TEMPLATES["mover_driver_rescaled"].format(**fill)
     return TEMPLATES["mover_driver"].format(**fill)

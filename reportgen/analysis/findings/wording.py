@@ -127,7 +127,6 @@ TEMPLATES: dict[str, str] = {
     "data_bounded": "{count} {verb} only known to lie below a list's last value ({names})",
     "data_old": "{count} {verb} more than {age} old ({names})",
     "data_shared": "{count} {verb} shared with other cities ({names})",
-    "data_perception": "{count} {verb} perception surveys ({names})",
 }
 
 CAVEATS: dict[str, str] = {
