@@ -2,7 +2,8 @@
 merged into themes, ranked by salience, and chosen for each publication.
 
 Modules: `spec` (the edition file's section), `records` (typed outputs), `inputs` (what findings
-read), `compare` (gaps and strengths), `movers` and `decompose` (changes between editions),
+read), `peerstats` (leave-one-out peer medians), `compare` (gaps and strengths on indicators),
+`pillars` (on pillars and dimensions), `movers` and `decompose` (changes between editions),
 `stage`, `coverage` (data findings), `salience`, `themes`, `selection`, `story` (executive
 summary), `wording` (every sentence template), `compute` (the pass over all of them).
 """
@@ -34,6 +35,7 @@ from reportgen.analysis.findings.selection import (
     filter_findings,
     findings_frame,
     select,
+    select_movers,
     select_themes,
 )
 from reportgen.analysis.findings.spec import (
@@ -108,5 +110,6 @@ __all__ = [
     "printed_ranks",
     "salience_method",
     "select",
+    "select_movers",
     "select_themes",
 ]

@@ -6,15 +6,12 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from reportgen.analysis.findings.compare import (
-    indicator_findings,
-    resolve_groups,
-    score_findings,
-)
+from reportgen.analysis.findings.compare import indicator_findings, resolve_groups
 from reportgen.analysis.findings.coverage import data_findings
 from reportgen.analysis.findings.inputs import FindingInputs, code_name, prepare
 from reportgen.analysis.findings.movers import mover_findings
 from reportgen.analysis.findings.peerstats import peer_stats
+from reportgen.analysis.findings.pillars import score_findings
 from reportgen.analysis.findings.records import BriefFindings, EditionStory, Finding, Theme
 from reportgen.analysis.findings.salience import finding_weights, salience_method
 from reportgen.analysis.findings.selection import brief_findings

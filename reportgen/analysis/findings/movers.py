@@ -55,9 +55,12 @@ def printed_ranks(
     return out
 
 
-def ties(ranks: pd.DataFrame) -> pd.DataFrame:
-    """True where another city holds the same rank."""
-    return ranks.apply(lambda column: column.duplicated(keep=False) & column.notna())
+def ties(ranks: pd.DataFrame) -> dict[str, set[str]]:
+    """Per code, the cities that share their rank with another city."""
+    return {
+        str(code): {str(c) for c in column.index[column.duplicated(keep=False) & column.notna()]}
+        for code, column in ranks.items()
+    }
 
 
 def mover_codes(inputs: FindingInputs, spec: FindingsSpec) -> list[tuple[str, SubjectKind]]:
@@ -135,8 +138,8 @@ def _code_movers(
     subject_kind: SubjectKind,
     now_ranks: pd.DataFrame,
     then_ranks: pd.DataFrame,
-    tied_now: pd.DataFrame,
-    tied_then: pd.DataFrame,
+    tied_now: dict[str, set[str]],
+    tied_then: dict[str, set[str]],
 ) -> list[Finding]:
     cities = panel.cities
     rank = _column(now_ranks, code, cities)
@@ -208,8 +211,8 @@ def _code_movers(
             Evidence(role="score", label="Score", value=score[r], unit="score"),
         ]
         text = {e.role: e.text for e in evidence}
-        previous_text = rank_text(previous[r], _flag(tied_then, city_id, code))
-        current_text = rank_text(rank[r], _flag(tied_now, city_id, code))
+        previous_text = rank_text(previous[r], city_id in tied_then.get(code, ()))
+        current_text = rank_text(rank[r], city_id in tied_now.get(code, ()))
         rank_moved = places[r] != 0 and not (by_score[r] and not by_rank[r])
         caveats: list[str] = []
         if outside[r]:
@@ -329,12 +332,6 @@ def _code_movers(
     return out
 
 
-def _flag(frame: pd.DataFrame, city_id: str, code: str) -> bool:
-    if code not in frame.columns or city_id not in frame.index:
-        return False
-    return bool(frame.at[city_id, code])
-
-
 def _mover_robustness(
     replicated_ranks: FloatArray | None,
     draws: FloatArray | None,
@@ -433,6 +430,7 @@ def _driver_sentence(contributions: tuple[Contribution, ...]) -> str:
         "contribution": signed_points(driver.own),
         "rescaling": signed_points(rescaling),
     }
-    if abs(rescaling) >= _NEGLIGIBLE:
+    # The rescaling is named beside the driver only where it is a sizeable part of the move.
+    if abs(rescaling) >= max(_NEGLIGIBLE, 0.25 * abs(driver.own)):
         return TEMPLATES["mover_driver_rescaled"].format(**fill)
     return TEMPLATES["mover_driver"].format(**fill)

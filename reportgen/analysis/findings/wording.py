@@ -91,8 +91,6 @@ TEMPLATES: dict[str, str] = {
     "stage_lever": "; the largest lever is the {pillar} pillar, {score} against a {target} median "
     "of {peer}, worth {gain} {dimension} points{chiefly}",
     "stage_lever_indicators": " (chiefly {names})",
-    "stage_probability": " The uncertainty analysis places it in this stage in {probability} of "
-    "replications.",
     # the executive summary's story (each template used once)
     "story_leader": "{city} leads the {index} index with {score}, {difference} points ahead of "
     "{runner} ({runner_score}); among the {n} cities it stands out on {standout}.",
@@ -129,7 +127,6 @@ TEMPLATES: dict[str, str] = {
     "data_bounded": "{count} {verb} only known to lie below a list's last value ({names})",
     "data_old": "{count} {verb} more than {age} old ({names})",
     "data_shared": "{count} {verb} shared with other cities ({names})",
-    "data_perception": "{count} {verb} perception surveys ({names})",
 }
 
 CAVEATS: dict[str, str] = {
@@ -139,6 +136,12 @@ CAVEATS: dict[str, str] = {
     "is used as its best case.",
     "old": "{label}: {city}'s value dates from {year}, more than {age} years before {reference}.",
     "perception": "{label}: a perception survey, not a measurement.",
+    # a pillar's flagged indicators, one line per kind of flag
+    "group_imputed": "Estimates, imputed ({how}), not observed: {labels}.",
+    "group_censored": "Not in the source's published list, its lowest value used as the best "
+    "case: {labels}.",
+    "group_old": "More than {age} years older than {reference}: {labels}.",
+    "group_perception": "Perception surveys, not measurements: {labels}.",
     "peer_censored": "{k} of {n} peers {verb} not in the published list; the peer median is taken "
     "at the bound least favourable to this finding.",
     "peer_years": "Peer values date from {first} to {last}.",
