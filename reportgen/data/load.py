@@ -33,7 +33,6 @@ from reportgen.data.cells import (
 from reportgen.errors import InputError, Problem
 
 TABLES: tuple[str, ...] = ("cities", "indicators", "observations")
-ID_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
 EXCEL_SUFFIXES = frozenset({".xlsx", ".xlsm"})
 
 
