@@ -70,7 +70,7 @@ def make_environment(templates_dir: Path = TEMPLATES_DIR) -> jinja2.Environment:
     return env
 
 
-def render_html(env: jinja2.Environment, template: str, context: Mapping[str, Any]) -> str:
+def render_html(env: jinja2.Environment, template: str, context: Any) -> str:
     """Fill a template with a view-model; data never becomes template source."""
     return env.get_template(template).render(
         ctx=context, font_faces=font_face_css(), css_root=theme.css_root_block()
