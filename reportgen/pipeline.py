@@ -443,7 +443,10 @@ def compute_edition(
     axes = (labels.x, labels.y)
     mc = None
     if uncertainty and edition.uncertainty.n > 0 and edition.uncertainty.factors():
-        mc = run_uncertainty(build, current.index.data, edition.uncertainty, keep_scores=axes)
+        # The plane's two dimensions (stage probabilities) and the pillars (how often a pillar
+        # finding holds); float32 draws of these few codes stay small at thousands of cities.
+        kept = (*axes, *current.index.framework.codes_at(2))
+        mc = run_uncertainty(build, current.index.data, edition.uncertainty, keep_scores=kept)
 
     scores = current.index.scores
     stages = assign_stages(scores, edition.stages, axes=axes)

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from reportgen import formatting
+from reportgen.analysis.findings import select_movers
 from reportgen.pipeline import EditionResult
 from reportgen.report.context.annual.base import Chapter, short_names
 from reportgen.report.context.common import CityLabel, FindingView, finding_view
@@ -67,7 +68,9 @@ def changes_chapter(
         )
         for c in common
     )
-    movers = tuple(finding_view(f, names, False) for f in result.findings if f.kind == "mover")
+    movers = tuple(
+        finding_view(f, names, True) for f in select_movers(result.findings, n=MOVERS_PRINTED)
+    )
     intro = (
         f"The {result.previous.year} edition is recomputed with the same build on the data "
         "available then (each series' previous release). Scores run from 0 to 100 within each "
@@ -81,7 +84,7 @@ def changes_chapter(
         sections=((("movers", "Movers"),) if movers else ())
         + (("table", f"Ranks in {result.previous.year} and {result.year}"),),
         intro=intro,
-        findings=movers[:MOVERS_PRINTED],
+        findings=movers,
         rows=rows,
         header=ChangesHeader(index, x, y),
         previous_year=result.previous.year,
