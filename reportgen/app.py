@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reportgen.config import Edition, did_you_mean
+from reportgen.coverage import ScreenedOut
 from reportgen.data.load import Dataset
 from reportgen.errors import InputError, Problem
-from reportgen.pipeline import EditionResult, ScreenedOut, compute_edition
+from reportgen.pipeline import EditionResult, compute_edition
 from reportgen.publish import Executor, PublishReport, RenderTask, publish
 from reportgen.publish.plan import annual_task, brief_tasks, cjk_font_available, select_cities
 
