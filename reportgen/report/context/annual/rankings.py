@@ -90,7 +90,7 @@ def ranking_header(result: EditionResult) -> RankingHeader:
     levels = result.labels
     interval = ""
     if result.uncertainty is not None:
-        interval = f"Rank range ({interval_label(result.uncertainty.spec)})"
+        interval = interval_label(result.uncertainty.spec)
     return RankingHeader(levels.index, levels.x, levels.y, interval)
 
 
