@@ -418,7 +418,6 @@ def publish_site(inputs: Inputs, options: OutputOptions) -> SiteReport | None:
     import hashlib
 
     from reportgen.publish.versions import code_hash, templates_hash
-    from reportgen.web import default_pdf_links, write_site
 
     site_dir = options.out_dir / SITE_FOLDER
     key = edition_cache_key(inputs)
@@ -436,6 +435,9 @@ def publish_site(inputs: Inputs, options: OutputOptions) -> SiteReport | None:
         and marker.read_text(encoding="utf-8").strip() == site_key
     ):
         return None
+    # Only now the site's libraries: a no-change rebuild stays free of pandas and Jinja.
+    from reportgen.web import default_pdf_links, write_site
+
     result = compute_for_publishing(inputs, options.out_dir, key)
     report = write_site(result, site_dir, pdf_links=default_pdf_links(result, site_dir))
     if site_key is not None:
