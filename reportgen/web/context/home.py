@@ -13,7 +13,6 @@ from reportgen.pipeline import EditionResult
 from reportgen.report.context.common import (
     CityLabel,
     interval_text,
-    select_findings,
     stage_classes,
 )
 from reportgen.web.context.common import (
@@ -267,7 +266,8 @@ def build_home_context(
     stages = [s for s in result.edition.stages.stages if (result.stages["stage_id"] == s.id).any()]
     framework = result.index.framework
     method = model["method"]
-    findings = select_findings(result, "executive_summary", n=4)
+    # The edition's story, as the annual report's executive summary tells it.
+    story = result.analysis.story.items if result.analysis is not None else ()
     columns = ranking_columns(result)
     return HomeContext(
         meta=meta,
@@ -284,7 +284,7 @@ def build_home_context(
             KeyFigure(str(len(framework.codes_at(2))), "pillars"),
             KeyFigure(str(len(stages)), "stages"),
         ),
-        key_findings=tuple(f.sentence for f in findings),
+        key_findings=tuple(item.sentence for item in story),
         plane_title=f"Cities on the {levels.plane} plane",
         plane=figure,
         columns=columns,
