@@ -94,6 +94,7 @@ class OutputOptions:
     quiet: bool = False
     executor: str = "local"
     scheduler: str | None = None
+    languages: tuple[str, ...] = ()  # tags, or ("all",); empty: the edition's own language
 
 
 def chinese_names(warn: bool = True) -> bool:
@@ -114,18 +115,23 @@ def plan(
     briefs: bool,
     cities: Sequence[str] = (),
 ) -> list[RenderTask]:
+    from reportgen.report.i18n import publication_languages
+
+    languages = publication_languages(result.edition, options.languages)
     with_chinese = chinese_names()
     tasks: list[RenderTask] = []
-    common = {
-        "pdf_variant": options.pdf_variant,
-        "write_html": options.write_html,
-        "with_chinese": with_chinese,
-    }
-    if annual:
-        tasks.append(annual_task(result, options.out_dir, **common))  # type: ignore[arg-type]
-    if briefs:
-        chosen = select_cities(result, cities)
-        tasks.extend(brief_tasks(result, options.out_dir, chosen, **common))  # type: ignore[arg-type]
+    for lang in languages:
+        common = {
+            "pdf_variant": options.pdf_variant,
+            "write_html": options.write_html,
+            "with_chinese": with_chinese,
+            "lang": lang,
+        }
+        if annual:
+            tasks.append(annual_task(result, options.out_dir, **common))  # type: ignore[arg-type]
+        if briefs:
+            chosen = select_cities(result, cities)
+            tasks.extend(brief_tasks(result, options.out_dir, chosen, **common))  # type: ignore[arg-type]
     return tasks
 
 

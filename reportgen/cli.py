@@ -94,6 +94,17 @@ def output_options(func: F) -> F:
     )(func)
 
 
+def language_option(func: F) -> F:
+    return click.option(
+        "--lang",
+        "langs",
+        multiple=True,
+        metavar="TAG",
+        help="Publish in this language (repeatable; a tag of the edition's languages, e.g. "
+        "zh-Hant, or 'all'); default: the edition's own language.",
+    )(func)
+
+
 def reports_errors(func: F) -> F:
     """Turn user errors into one line each on stderr and exit code 1, without a traceback."""
 
@@ -148,10 +159,12 @@ def _options(
     quiet: bool,
     executor: str = "local",
     scheduler: str | None = None,
+    langs: tuple[str, ...] = (),
 ) -> Any:
     from reportgen.app import OutputOptions
 
     return OutputOptions(
+        languages=langs,
         out_dir=out_dir,
         pdf_variant=pdf_variant,
         write_html=write_html,
@@ -200,11 +213,14 @@ def _publish(
     annual: bool,
     briefs: bool,
     cities: tuple[str, ...] = (),
+    langs: tuple[str, ...] = (),
 ) -> None:
     from reportgen.app import compute, publish_edition
 
     result = compute(_inputs(data_path, edition_path, year, overrides))
-    options = _options(out_dir, write_html, pdf_variant, jobs, force, quiet, executor, scheduler)
+    options = _options(
+        out_dir, write_html, pdf_variant, jobs, force, quiet, executor, scheduler, langs
+    )
     report = publish_edition(result, options, annual=annual, briefs=briefs, cities=cities)
     _report(report, quiet)
 
@@ -212,6 +228,7 @@ def _publish(
 @main.command()
 @data_options
 @output_options
+@language_option
 @reports_errors
 def build(
     data_path: Path,
@@ -226,6 +243,7 @@ def build(
     quiet: bool,
     executor: str,
     scheduler: str | None,
+    langs: tuple[str, ...],
 ) -> None:
     """Publish everything: the annual report and one brief per city.
 
@@ -233,6 +251,7 @@ def build(
     Example:
       reportgen build --data data --out output
       reportgen build --set aggregate.method=geometric --out what-if
+      reportgen build --lang zh-Hant
     """
     _publish(
         data_path,
@@ -249,12 +268,14 @@ def build(
         scheduler,
         annual=True,
         briefs=True,
+        langs=langs,
     )
 
 
 @main.command()
 @data_options
 @output_options
+@language_option
 @reports_errors
 def annual(
     data_path: Path,
@@ -269,6 +290,7 @@ def annual(
     quiet: bool,
     executor: str,
     scheduler: str | None,
+    langs: tuple[str, ...],
 ) -> None:
     """Publish the annual report only (output/annual-YEAR.pdf).
 
@@ -291,12 +313,14 @@ def annual(
         scheduler,
         annual=True,
         briefs=False,
+        langs=langs,
     )
 
 
 @main.command()
 @data_options
 @output_options
+@language_option
 @click.option(
     "--city",
     "cities",
@@ -318,6 +342,7 @@ def briefs(
     quiet: bool,
     executor: str,
     scheduler: str | None,
+    langs: tuple[str, ...],
     cities: tuple[str, ...],
 ) -> None:
     """Publish two-page city briefs (output/briefs/CITY.pdf), in parallel.
@@ -342,6 +367,7 @@ def briefs(
         annual=False,
         briefs=True,
         cities=cities,
+        langs=langs,
     )
 
 

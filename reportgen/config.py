@@ -20,6 +20,7 @@ from pydantic import (
     PrivateAttr,
     TypeAdapter,
     ValidationError,
+    model_validator,
 )
 
 from reportgen.analysis.findings import FindingsSpec
@@ -63,6 +64,19 @@ class FrameworkSpec(Frozen):
     pillars: tuple[PillarSpec, ...] = Field(min_length=1)
 
 
+class EditionTranslation(Frozen):
+    """The edition's own texts in another language: its titles and the names of its levels,
+    stages and peer groups by id, so every printed label stays data (reportgen/locale/README)."""
+
+    title: str
+    subtitle: str = ""
+    publisher: str = ""
+    author: str = ""
+    keywords: tuple[str, ...] = ()
+    names: dict[str, str] = Field(default_factory=dict)
+    descriptions: dict[str, str] = Field(default_factory=dict)
+
+
 class Edition(Frozen):
     """One edition of the report as edition.yaml declares it (validated, frozen)."""
 
@@ -81,6 +95,10 @@ class Edition(Frozen):
     publisher: str
     author: str
     language: str = "en"
+    languages: tuple[str, ...] = Field(
+        default=("en",), min_length=1, description="languages every publication is printed in"
+    )
+    translations: dict[str, EditionTranslation] = Field(default_factory=dict)
     keywords: tuple[str, ...] = ()
     spotlight_city: str | None = Field(default=None, pattern=ID_PATTERN)
     max_data_age: int = Field(
@@ -91,6 +109,21 @@ class Edition(Frozen):
     stages: StagesSpec
     findings: FindingsSpec = FindingsSpec()
     uncertainty: UncertaintySpec = UncertaintySpec()
+
+    @model_validator(mode="after")
+    def _translated(self) -> Edition:
+        # Every language printed besides the edition's own needs its names, and only known ids.
+        missing = [t for t in self.languages if t != self.language and t not in self.translations]
+        if missing:
+            raise ValueError(f"languages {', '.join(missing)} have no entry under translations")
+        known = {self.framework.index_name, *(d.id for d in self.framework.dimensions)}
+        known |= {p.id for p in self.framework.pillars} | {s.id for s in self.stages.stages}
+        known |= set(self.findings.named)
+        for tag, texts in self.translations.items():
+            unknown = sorted(set(texts.names) - known)
+            if unknown:
+                raise ValueError(f"translations.{tag}.names has unknown ids: {', '.join(unknown)}")
+        return self
 
     # Where the edition came from, so later checks can point at a line (not part of the content).
     _source: str | None = PrivateAttr(default=None)

@@ -37,6 +37,7 @@ from reportgen.report.context.common import (
     indicator_rows,
     peer_members,
 )
+from reportgen.report.i18n import SOURCE_LANGUAGE, catalogue_digest, require_fonts, translator
 
 ANNUAL_TEMPLATE = "annual/report.html"
 BRIEF_TEMPLATE = "brief/brief.html"
@@ -60,12 +61,16 @@ def cjk_font_available() -> bool:
     return bool(found.strip())
 
 
-def annual_filename(result: EditionResult) -> str:
-    return f"annual-{result.year}.pdf"
+def annual_filename(result: EditionResult, lang: str = SOURCE_LANGUAGE) -> str:
+    """annual-2026.pdf in English (names unchanged), annual-2026.zh-Hant.pdf in another language."""
+    suffix = "" if lang == SOURCE_LANGUAGE else f".{lang}"
+    return f"annual-{result.year}{suffix}.pdf"
 
 
-def brief_filename(city_id: str) -> str:
-    return f"briefs/{city_id}.pdf"
+def brief_filename(city_id: str, lang: str = SOURCE_LANGUAGE) -> str:
+    """briefs/CITY.pdf in English, briefs/LANG/CITY.pdf in another language."""
+    folder = "briefs" if lang == SOURCE_LANGUAGE else f"briefs/{lang}"
+    return f"{folder}/{city_id}.pdf"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -80,14 +85,15 @@ class EditionInputs:
     result: EditionResult
     labels: dict[str, CityLabel]
     with_chinese: bool
+    lang: str = SOURCE_LANGUAGE
 
 
 def build_annual_from(inputs: EditionInputs) -> AnnualContext:
-    return build_annual_context(inputs.result, with_chinese=inputs.with_chinese)
+    return build_annual_context(inputs.result, with_chinese=inputs.with_chinese, lang=inputs.lang)
 
 
 def build_brief_from(inputs: EditionInputs, city_id: str) -> BriefContext:
-    return build_brief_context(inputs.result, city_id, labels=inputs.labels)
+    return build_brief_context(inputs.result, city_id, labels=inputs.labels, lang=inputs.lang)
 
 
 @dataclass(frozen=True)
@@ -137,27 +143,38 @@ def _edition_digest(result: EditionResult) -> Digest:
 
 
 def _shared_input(
-    result: EditionResult, labels: dict[str, CityLabel], with_chinese: bool
+    result: EditionResult,
+    labels: dict[str, CityLabel],
+    with_chinese: bool,
+    lang: str = SOURCE_LANGUAGE,
 ) -> SharedInput:
     # Keyed by content, so the annual's and the briefs' tasks share one copy per worker.
     key = (
         _edition_digest(result)
-        .add("results", result.scores, result.stages, with_chinese)
+        .add("results", result.scores, result.stages, with_chinese, lang)
         .hexdigest()
     )
-    return SharedInput(key, EditionInputs(for_workers(result), labels, with_chinese))
+    return SharedInput(key, EditionInputs(for_workers(result), labels, with_chinese, lang))
+
+
+def _language_key(lang: str) -> str:
+    """What a translated output adds to its hash: the language and its catalogues' content."""
+    return "" if lang == SOURCE_LANGUAGE else f"lang={lang}:{catalogue_digest(lang)}"
 
 
 # ---------------------------------------------------------------------------------------------
 # input hashes
 
 
-def annual_input_hash(result: EditionResult, *, pdf_variant: str, with_chinese: bool) -> str:
+def annual_input_hash(
+    result: EditionResult, *, pdf_variant: str, with_chinese: bool, lang: str = SOURCE_LANGUAGE
+) -> str:
     """Everything the annual report can print: the whole data set and edition, and the results
     (which are a function of them; hashed too, for results computed some other way)."""
     dataset = result.dataset
+    extra = (_language_key(lang),) if lang != SOURCE_LANGUAGE else ()
     return (
-        output_digest(ANNUAL_TEMPLATE, pdf_variant, f"chinese={with_chinese}")
+        output_digest(ANNUAL_TEMPLATE, pdf_variant, f"chinese={with_chinese}", *extra)
         .add("edition", _edition_digest(result).hexdigest())
         .add("data", dataset.cities, dataset.indicators, dataset.observations)
         .add(
@@ -202,6 +219,7 @@ def brief_input_hashes(
     pdf_variant: str,
     with_chinese: bool,
     labels: Mapping[str, CityLabel] | None = None,
+    lang: str = SOURCE_LANGUAGE,
 ) -> dict[str, str]:
     """Per city, a hash of everything its brief prints, without building its view-model.
 
@@ -214,8 +232,9 @@ def brief_input_hashes(
     """
     labels = labels if labels is not None else city_labels(result, with_chinese)
     panel = result.panel
+    extra = (_language_key(lang),) if lang != SOURCE_LANGUAGE else ()
     shared = (
-        output_digest(BRIEF_TEMPLATE, pdf_variant, f"chinese={with_chinese}")
+        output_digest(BRIEF_TEMPLATE, pdf_variant, f"chinese={with_chinese}", *extra)
         .add("edition", _edition_digest(result).hexdigest())
         .add("labels", labels)
         .add("results", result.scores, result.ranks, result.stages)
@@ -249,18 +268,33 @@ def brief_input_hashes(
 # tasks
 
 
+def _language_labels(result: EditionResult, with_chinese: bool, lang: str) -> dict[str, CityLabel]:
+    """City labels in a language; a language whose fonts are missing stops here (no tofu)."""
+    if lang != SOURCE_LANGUAGE:
+        require_fonts(lang)
+    return city_labels(result, with_chinese, translator(result.edition, lang))
+
+
 def annual_task(
-    result: EditionResult, out_dir: Path, *, pdf_variant: str, write_html: bool, with_chinese: bool
+    result: EditionResult,
+    out_dir: Path,
+    *,
+    pdf_variant: str,
+    write_html: bool,
+    with_chinese: bool,
+    lang: str = SOURCE_LANGUAGE,
 ) -> RenderTask:
-    labels = city_labels(result, with_chinese)
+    labels = _language_labels(result, with_chinese, lang)
     return RenderTask(
-        name="annual",
+        name="annual" if lang == SOURCE_LANGUAGE else f"annual.{lang}",
         template=ANNUAL_TEMPLATE,
-        target=safe_target(out_dir, annual_filename(result)),
-        input_hash=annual_input_hash(result, pdf_variant=pdf_variant, with_chinese=with_chinese),
+        target=safe_target(out_dir, annual_filename(result, lang)),
+        input_hash=annual_input_hash(
+            result, pdf_variant=pdf_variant, with_chinese=with_chinese, lang=lang
+        ),
         pdf_variant=pdf_variant,
         write_html=write_html,
-        recipe=ContextRecipe(build_annual_from, _shared_input(result, labels, with_chinese)),
+        recipe=ContextRecipe(build_annual_from, _shared_input(result, labels, with_chinese, lang)),
     )
 
 
@@ -293,9 +327,10 @@ def brief_tasks(
     pdf_variant: str,
     write_html: bool,
     with_chinese: bool,
+    lang: str = SOURCE_LANGUAGE,
 ) -> list[RenderTask]:
-    labels = city_labels(result, with_chinese)
-    shared = _shared_input(result, labels, with_chinese)
+    labels = _language_labels(result, with_chinese, lang)
+    shared = _shared_input(result, labels, with_chinese, lang)
     # Hashed from the workers' copy: its Monte Carlo summaries are computed once, not per city.
     hashes = brief_input_hashes(
         shared.value.result,
@@ -303,12 +338,13 @@ def brief_tasks(
         pdf_variant=pdf_variant,
         with_chinese=with_chinese,
         labels=labels,
+        lang=lang,
     )
     return [
         RenderTask(
-            name=city_id,
+            name=city_id if lang == SOURCE_LANGUAGE else f"{city_id}.{lang}",
             template=BRIEF_TEMPLATE,
-            target=safe_target(out_dir, brief_filename(city_id)),
+            target=safe_target(out_dir, brief_filename(city_id, lang)),
             input_hash=hashes[city_id],
             pdf_variant=pdf_variant,
             write_html=write_html,

@@ -11,7 +11,6 @@ from reportgen import formatting
 from reportgen.pipeline import EditionResult
 from reportgen.report import charts
 from reportgen.report.context.common import (
-    FLAG_NOTE,
     ChartBook,
     CityLabel,
     FigureView,
@@ -22,6 +21,7 @@ from reportgen.report.context.common import (
     SourceView,
     city_labels,
     finding_view,
+    flag_note,
     indicator_rows,
     interval_text,
     meta_of,
@@ -30,7 +30,9 @@ from reportgen.report.context.common import (
     select_findings,
     source_line,
     stage_classes,
+    stage_name,
 )
+from reportgen.report.i18n import ENGLISH, Translator, translator
 
 
 @dataclass(frozen=True)
@@ -81,8 +83,10 @@ def pillar_profile_figure(
     peer_name: str,
     city_name: str,
     width: int = 300,
+    tr: Translator = ENGLISH,
 ) -> FigureView:
     """Dot plot: the city's pillar scores against its peer-group median."""
+    _ = tr.gettext
     framework = result.index.framework
     pillars = [p for p in result.edition.framework.pillars if p.id in framework.codes_at(2)]
     scores = result.scores
@@ -91,7 +95,10 @@ def pillar_profile_figure(
     profile = pd.DataFrame(
         {
             # Narrow charts name the pillar only; its dimension is the first word of the wide label.
-            "pillar": [p.name if compact else f"{p.dimension} · {p.name}" for p in pillars],
+            "pillar": [
+                tr.name(p.id, p.name) if compact else f"{p.dimension} · {tr.name(p.id, p.name)}"
+                for p in pillars
+            ],
             "dimension": [p.dimension for p in pillars],
             "city": [float(scores.at[city_id, p.id]) for p in pillars],
             "peers": [float(peer_scores[p.id].median()) for p in pillars],
@@ -100,38 +107,47 @@ def pillar_profile_figure(
     chart = charts.profile_chart(
         profile,
         city_label=city_name,
-        peer_label=f"median of {peer_name}",
-        title="Pillar profile",
-        source=source_line(result),
+        peer_label=_("median of {peers}").format(peers=peer_name),
+        title=_("Pillar profile"),
+        source=source_line(result, tr),
         width=width,
         label_width=105 if compact else 175,
+        tr=tr,
     )
-    alt = (
-        f"Dot plot of {city_name}'s {len(pillars)} pillar scores against the median of "
-        f"{peer_name}: "
-        + "; ".join(f"{r.pillar} {r.city:.0f} vs {r.peers:.0f}" for r in profile.itertuples())
-        + "."
+    alt = _("Dot plot of {city}'s {n} pillar scores against the median of {peers}: {pairs}.")
+    pair = _("{pillar} {city} vs {peers}")
+    alt = alt.format(
+        city=city_name,
+        n=len(pillars),
+        peers=peer_name,
+        pairs=_("; ").join(
+            pair.format(pillar=r.pillar, city=f"{r.city:.0f}", peers=f"{r.peers:.0f}")
+            for r in profile.itertuples()
+        ),
     )
     return book.add(chart, alt)
 
 
-def _change(result: EditionResult, code: str, city_id: str) -> str:
+def _change(result: EditionResult, code: str, city_id: str, tr: Translator = ENGLISH) -> str:
+    _ = tr.gettext
     if result.previous is None:
         return ""
     before_s, before_r = result.previous.index.scores, result.previous.index.ranks
     if city_id not in before_s.index:
-        return f"not ranked in {result.previous.year}"
+        return _("not ranked in {year}").format(year=result.previous.year)
     rank_change = int(before_r.at[city_id, code]) - int(result.ranks.at[city_id, code])
     score_change = float(result.scores.at[city_id, code] - before_s.at[city_id, code])
-    places = (
-        "no change in rank"
-        if rank_change == 0
-        else (
-            f"{'up' if rank_change > 0 else 'down'} {abs(rank_change)} "
-            f"place{'s' if abs(rank_change) > 1 else ''}"
-        )
+    if rank_change == 0:
+        places = _("no change in rank")
+    elif rank_change > 0:
+        places = tr.ngettext("up {n} place", "up {n} places", rank_change)
+    else:
+        places = tr.ngettext("down {n} place", "down {n} places", -rank_change)
+    return _("{places}, {change} pts since {year}").format(
+        places=places.format(n=abs(rank_change)),
+        change=formatting.signed(score_change),
+        year=result.previous.year,
     )
-    return f"{places}, {formatting.signed(score_change)} pts since {result.previous.year}"
 
 
 def build_brief_context(
@@ -140,8 +156,12 @@ def build_brief_context(
     *,
     with_chinese: bool = True,
     labels: dict[str, CityLabel] | None = None,
+    lang: str = "en",
 ) -> BriefContext:
-    labels = labels if labels is not None else city_labels(result, with_chinese)
+    """A city's brief in one language (``lang``: a tag of the edition's ``languages``)."""
+    tr = translator(result.edition, lang)
+    _ = tr.gettext
+    labels = labels if labels is not None else city_labels(result, with_chinese, tr)
     names = {k: v.short_name for k, v in labels.items()}
     city = labels[city_id]
     scores, ranks, stages = result.scores, result.ranks, result.stages
@@ -154,41 +174,47 @@ def build_brief_context(
             score=formatting.score(scores.at[city_id, code]),
             rank=formatting.rank(ranks.at[city_id, code]),
             interval=interval_text(result, code, city_id),
-            change=_change(result, code, city_id),
+            change=_change(result, code, city_id, tr),
         )
         for code, label, css in (
-            ("Overall", "Overall", ""),
-            ("TDP", "TDP · Technology potential", "tdp"),
-            ("ECC", "ECC · Co-benefit capacity", "ecc"),
+            ("Overall", _("Overall"), ""),
+            ("TDP", _("TDP · Technology potential"), "tdp"),
+            ("ECC", _("ECC · Co-benefit capacity"), "ecc"),
         )
     )
     stage_id = str(stages.at[city_id, "stage_id"])
     probability = ""
     if result.stage_probabilities is not None and city_id in result.stage_probabilities.index:
         p = float(result.stage_probabilities.at[city_id, stage_id])
-        probability = f"{p:.0%} of Monte Carlo runs"
+        probability = _("{share} of Monte Carlo runs").format(share=tr.percent(p))
     badge = StageBadge(
-        str(stages.at[city_id, "stage_name"]),
+        stage_name(result, stage_id, tr),
         stage_classes(result).get(stage_id, "stage-6"),
         probability,
     )
-    peer_name, peers = peer_members(result, city_id)
+    peer_name, peers = peer_members(result, city_id, tr)
     chosen = select_findings(result, "brief", city_id=city_id)
     strengths = tuple(finding_view(f, names, False) for f in chosen if f.kind == "strength")
     gaps = tuple(finding_view(f, names, False) for f in chosen if f.kind == "gap")
     others = tuple(
         finding_view(f, names, False) for f in chosen if f.kind not in ("strength", "gap")
     )
-    registry = SourceRegistry(result.panel.indicators)
-    rows = indicator_rows(result, city_id, peers, registry)
-    summary = (
-        f"{city.short_name} ranks {formatting.ordinal(ranks.at[city_id, 'Overall'])} of {n} "
-        f"cities overall, {formatting.ordinal(ranks.at[city_id, 'TDP'])} on Technology "
-        f"Development Potential and {formatting.ordinal(ranks.at[city_id, 'ECC'])} on "
-        f"Ecosystem Co-Benefit Capacity, which places it in the {badge.name} stage."
+    registry = SourceRegistry(result.panel.indicators, tr)
+    rows = indicator_rows(result, city_id, peers, registry, tr)
+    summary = _(
+        "{city} ranks {overall} of {n} cities overall, {tdp} on Technology Development "
+        "Potential and {ecc} on Ecosystem Co-Benefit Capacity, which places it in the "
+        "{stage} stage."
+    ).format(
+        city=city.short_name,
+        overall=tr.ordinal(ranks.at[city_id, "Overall"]),
+        n=n,
+        tdp=tr.ordinal(ranks.at[city_id, "TDP"]),
+        ecc=tr.ordinal(ranks.at[city_id, "ECC"]),
+        stage=badge.name,
     )
     return BriefContext(
-        meta=meta_of(result, f"City brief for {city.name}"),
+        meta=meta_of(result, _("City brief for {city}").format(city=city.name), tr),
         city=city,
         city_count=n,
         stage=badge,
@@ -201,19 +227,26 @@ def build_brief_context(
             highlight=city_id,
             width=300,
             height=250,
-            title="Position on the TDP × ECC plane",
+            title=_("Position on the TDP × ECC plane"),
             label_all=False,
+            tr=tr,
         ),
-        profile=pillar_profile_figure(book, result, city_id, peers, peer_name, city.short_name),
+        profile=pillar_profile_figure(
+            book, result, city_id, peers, peer_name, city.short_name, tr=tr
+        ),
         strengths=strengths,
         gaps=gaps,
         other_findings=others,
-        no_strengths=f"No indicator or pillar is well above the {peer_name} median.",
-        no_gaps=f"No indicator or pillar is well below the {peer_name} median.",
+        no_strengths=_("No indicator or pillar is well above the {peers} median.").format(
+            peers=peer_name
+        ),
+        no_gaps=_("No indicator or pillar is well below the {peers} median.").format(
+            peers=peer_name
+        ),
         indicator_rows=tuple(rows),
-        flag_note=FLAG_NOTE.format(age=result.edition.findings.max_data_age),
+        flag_note=flag_note(result.edition.findings.max_data_age, tr),
         peer_name=peer_name,
-        peer_members=", ".join(names.get(p, p) for p in peers),
+        peer_members=tr.join([names.get(p, p) for p in peers]),
         sources=tuple(registry.listing()),
         charts=book.charts,
     )

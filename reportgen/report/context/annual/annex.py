@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from reportgen.pipeline import EditionResult
 from reportgen.report.context.annual.base import Chapter
 from reportgen.report.context.common import SourceRegistry, SourceView
+from reportgen.report.i18n import ENGLISH, Translator
 
 
 @dataclass(frozen=True)
@@ -29,11 +30,12 @@ class AnnexChapter(Chapter):
     sources: tuple[SourceView, ...]
 
 
-def annex_chapter(result: EditionResult, number: int) -> AnnexChapter:
-    levels = result.labels
+def annex_chapter(result: EditionResult, number: int, tr: Translator = ENGLISH) -> AnnexChapter:
+    _ = tr.gettext
+    levels = tr.labels(result.labels)
     panel = result.panel
     indicators = panel.indicators
-    registry = SourceRegistry(indicators)
+    registry = SourceRegistry(indicators, tr)
     rows = []
     n_cities = len(panel.values)
     for indicator_id, row in indicators.iterrows():
@@ -46,13 +48,14 @@ def annex_chapter(result: EditionResult, number: int) -> AnnexChapter:
         url = str(row.get("source_url") or "")
         number_ = registry.number(url, str(row.get("source_name") or indicator_id))
         pillar = str(row["pillar"])
+        printed = tr.indicator(str(indicator_id), row)
         rows.append(
             AnnexRow(
-                name=str(row["name"]),
+                name=printed.name,
                 pillar=levels.name(pillar),
-                role="scored" if row["role"] == "index" else "context",
-                definition=str(row.get("definition") or ""),
-                unit=str(row["unit"]),
+                role=_("scored") if row["role"] == "index" else _("context"),
+                definition=printed.definition,
+                unit=printed.unit,
                 direction="+" if float(row["direction"]) > 0 else "−",
                 years=year_text,
                 coverage=f"{panel.values[indicator_id].notna().sum()}/{n_cities}",
@@ -66,19 +69,28 @@ def annex_chapter(result: EditionResult, number: int) -> AnnexChapter:
                 registry.number(
                     url, str(indicators.at[indicator_id, "source_name"] or indicator_id)
                 )
-    intro = (
-        "Every value in this report comes from the public source listed for it. Where a city "
-        "has no value for a scored indicator, the index uses an estimate (see Methodology), "
-        "marked as such wherever it is printed. Where a source publishes only a top-N list, "
-        "cities outside it are recorded as below the list's last value. Source addresses are "
-        "printed, never fetched.",
-    )
+    intro = [
+        _(
+            "Every value in this report comes from the public source listed for it. Where a "
+            "city has no value for a scored indicator, the index uses an estimate (see "
+            "Methodology), marked as such wherever it is printed. Where a source publishes only "
+            "a top-N list, cities outside it are recorded as below the list's last value. "
+            "Source addresses are printed, never fetched."
+        )
+    ]
+    if not tr.is_source:
+        intro.append(
+            _(
+                "Definitions and source titles are given in their original English where no "
+                "translation has been made; † marks an indicator name left in English."
+            )
+        )
     return AnnexChapter(
         template="annex.html",
         anchor="annex",
-        title=f"{number}. Data annex",
-        sections=(("indicators", "Indicators"), ("sources", "Sources")),
-        intro=intro,
+        title=_("{number}. Data annex").format(number=number),
+        sections=(("indicators", _("Indicators")), ("sources", _("Sources"))),
+        intro=tuple(intro),
         indicator_rows=tuple(rows),
         sources=tuple(registry.listing()),
     )
