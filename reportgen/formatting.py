@@ -124,18 +124,18 @@ USD_BN_PER_YI = 10
 
 
 def usd_bn(value: Any, locale: str | None = None) -> str:
-    """An amount given in USD billions: 'USD 1.2 bn'; in Chinese '12億美元'."""
+    """An amount given in USD billions: 'USD 1.2 bn'; in Chinese '12 億美元'."""
     if is_missing(value):
         return "–"
     if locale is not None and locale.startswith("zh"):
-        return f"{number(float(value) * USD_BN_PER_YI, locale=locale)}億美元"
+        return f"{number(float(value) * USD_BN_PER_YI, locale=locale)} 億美元"
     return f"USD {number(value, locale=locale)} bn"
 
 
 def year(value: int, locale: str | None = None) -> str:
-    """A year as running text prints it: '2026'; '2026年' in Chinese."""
+    """A year as running text prints it: '2026'; '2026 年' in Chinese."""
     if locale is not None and locale.startswith("zh"):
-        return f"{int(value)}年"
+        return f"{int(value)} 年"
     return str(int(value))
 
 
