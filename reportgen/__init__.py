@@ -7,11 +7,42 @@ From a notebook::
     result.scores.sort_values("Overall", ascending=False)
 """
 
-from reportgen.config import Edition, load_edition
-from reportgen.data.load import Dataset, load_dataset
-from reportgen.errors import InputError, Problem, ReportgenError
-from reportgen.index import Build, IndexData, IndexResult, run
-from reportgen.pipeline import EditionResult, compute_edition
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from reportgen.config import Edition, load_edition
+    from reportgen.data.load import Dataset, load_dataset
+    from reportgen.errors import InputError, Problem, ReportgenError
+    from reportgen.index import Build, IndexData, IndexResult, run
+    from reportgen.pipeline import EditionResult, compute_edition
+
+# Imported on first use, so that `reportgen --help` does not load pandas and the engine.
+_HOMES = {
+    "Edition": "reportgen.config",
+    "load_edition": "reportgen.config",
+    "Dataset": "reportgen.data.load",
+    "load_dataset": "reportgen.data.load",
+    "InputError": "reportgen.errors",
+    "Problem": "reportgen.errors",
+    "ReportgenError": "reportgen.errors",
+    "Build": "reportgen.index",
+    "IndexData": "reportgen.index",
+    "IndexResult": "reportgen.index",
+    "run": "reportgen.index",
+    "EditionResult": "reportgen.pipeline",
+    "compute_edition": "reportgen.pipeline",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'reportgen' has no attribute {name!r}")
+    return getattr(importlib.import_module(home), name)
+
 
 __all__ = [
     "Build",

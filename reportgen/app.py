@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from reportgen.config import Edition
+from reportgen.config import Edition, did_you_mean
 from reportgen.data.load import Dataset
-from reportgen.pipeline import EditionResult, compute_edition
-from reportgen.publish import Executor, PublishReport, RenderTask, publish
-from reportgen.publish.plan import annual_task, brief_tasks, cjk_font_available, select_cities
+from reportgen.errors import InputError, Problem
+from reportgen.pipeline import EditionResult, ScreenedOut, compute_edition
+
+if TYPE_CHECKING:  # the publishing side (Jinja, Altair, WeasyPrint) loads only when publishing
+    from reportgen.publish import Executor, PublishReport, RenderTask, TaskOutcome
 
 log = logging.getLogger("reportgen")
 
@@ -35,18 +38,62 @@ def load_inputs(inputs: Inputs) -> tuple[Dataset, Edition]:
     """Read and check every input file; raises InputError listing every problem found."""
     from reportgen.data.validate import load_inputs as load_checked
 
+    missing = missing_input_problems(inputs)
+    if missing:
+        raise InputError(missing)
     return load_checked(inputs.data, inputs.edition_path, inputs.year)
 
 
+def missing_input_problems(inputs: Inputs) -> list[Problem]:
+    """A missing data folder or edition file, named by its absolute path with the option that
+    points elsewhere: a newcomer running from another folder reads where reportgen looked."""
+    data = inputs.data.absolute()
+    if not data.exists():
+        return [
+            Problem(
+                str(data),
+                "data folder or workbook not found",
+                expected="a folder with cities.csv, indicators.csv, observations.csv and "
+                "edition.yaml, or an .xlsx workbook; pass --data PATH",
+            )
+        ]
+    edition = inputs.edition_path.absolute()
+    if edition.exists():
+        return []
+    if inputs.edition is not None:
+        expected = "a YAML file; check the --edition path"
+    elif data.is_file():
+        expected = (
+            "edition.yaml beside the workbook; pass --edition FILE to use one elsewhere "
+            "(e.g. --edition data/edition.yaml)"
+        )
+    else:
+        expected = "edition.yaml in the data folder; pass --edition FILE to use one elsewhere"
+    return [Problem(str(edition), "edition file not found", expected=expected)]
+
+
+@dataclass(frozen=True)
+class Validation:
+    """What `validate` reports when the inputs are sound: a summary and warnings to read."""
+
+    summary: str
+    warnings: tuple[str, ...] = ()
+
+
 def validate_inputs(inputs: Inputs) -> str:
-    """A one-line summary when the inputs are sound; InputError with all problems otherwise.
+    """A one-line summary when the inputs are sound; InputError with all problems otherwise."""
+    return validate(inputs).summary
+
+
+def validate(inputs: Inputs) -> Validation:
+    """Check the inputs; InputError with all problems, else a summary and the warnings (cities
+    the coverage screen leaves out, and named peers among them).
 
     Beyond the files themselves, the index is built once so that rules that depend on the
     scores (stage rules leaving cities unassigned or overlapping, peer groups) are checked too.
     """
     from reportgen.analysis.findings import check_findings
     from reportgen.analysis.stages import check_stages
-    from reportgen.errors import InputError, Problem
 
     dataset, edition = load_inputs(inputs)
     year = inputs.year or edition.year
@@ -58,11 +105,16 @@ def validate_inputs(inputs: Inputs) -> str:
         uncertainty=False,
         previous=False,
     )
-    messages = [("stages", m) for m in check_stages(edition.stages, result.scores)]
+    screened = [s.city_id for s in result.screened_out]
+    axes = (result.labels.x, result.labels.y)
+    messages = [("stages", m) for m in check_stages(edition.stages, result.scores, axes=axes)]
+    # A screened-out city is known, just not ranked: a warning below, not "unknown".
     messages += [
         ("findings", m)
         for m in check_findings(
-            edition.findings, result.scores.index, dataset.indicators["indicator_id"]
+            edition.findings,
+            [*result.scores.index, *screened],
+            dataset.indicators["indicator_id"],
         )
     ]
     if messages:
@@ -70,10 +122,49 @@ def validate_inputs(inputs: Inputs) -> str:
             Problem(edition.source, message, row=edition.line_of(section), column=section)
             for section, message in messages
         )
+    warnings = screen_notes(result)
+    for group_id, (_, members) in edition.findings.named_groups().items():
+        left_out = [m for m in members if m in screened]
+        if left_out:
+            warnings.append(
+                f"named peer group {group_id!r}: {', '.join(left_out)} screened out, so the "
+                f"group compares with {len(members) - len(left_out)} of its "
+                f"{len(members)} members"
+            )
+    ranked = len(result.scores)
+    cities = f"{len(dataset.cities)} cities ({ranked} ranked"
+    cities += f", {len(screened)} screened out)" if screened else ")"
+    return Validation(
+        summary=(
+            f"ok: {cities}, {len(dataset.indicators)} indicators, "
+            f"{len(dataset.observations)} observations; edition {edition.title!r} {year} "
+            "builds without problems"
+        ),
+        warnings=tuple(warnings),
+    )
+
+
+def screen_notes(result: EditionResult) -> list[str]:
+    """One line per city the coverage screen left out of the index, then how to rank them
+    anyway; empty when every city with data is ranked."""
+    gone = result.screened_out
+    if not gone:
+        return []
+    lines = [f"the coverage screen leaves out {s.describe()}" for s in gone]
+    return [*lines, force_include_hint(result, gone)]
+
+
+def force_include_hint(result: EditionResult, gone: Sequence[ScreenedOut]) -> str:
+    """How to rank screened-out cities anyway: the --set (keeping any ids the edition already
+    forces in) or the edition file."""
+    screen = result.build.step("screen")
+    already = list(screen.force_include) if screen is not None else []
+    ids = [*already, *(s.city_id for s in gone if s.city_id not in already)]
     return (
-        f"ok: {len(dataset.cities)} cities, {len(dataset.indicators)} indicators, "
-        f"{len(dataset.observations)} observations; edition {edition.title!r} {year} "
-        "builds without problems"
+        f"to rank {'it' if len(gone) == 1 else 'them'} anyway, add its values, or pass "
+        f"--set 'screen.force_include=[{', '.join(ids)}]', or list "
+        f"{'it' if len(gone) == 1 else 'them'} under force_include in the screen step "
+        f"of {result.edition.source}"
     )
 
 
@@ -84,11 +175,30 @@ def compute(inputs: Inputs, *, uncertainty: bool = True) -> EditionResult:
     )
 
 
+def compute_for_publishing(inputs: Inputs, out_dir: Path) -> EditionResult:
+    """The computed edition as publishing reads it (Monte Carlo summarised), from the output
+    folder's cache when the input files, code and options are the ones it was computed from."""
+    from reportgen.publish.cache import cached_edition, edition_key
+    from reportgen.publish.plan import for_workers
+
+    try:
+        key = edition_key(
+            inputs.data,
+            inputs.edition_path,
+            year=inputs.year,
+            overrides=inputs.overrides,
+            uncertainty=True,
+        )
+    except OSError:  # a missing input: let loading report it the usual way
+        return for_workers(compute(inputs))
+    return cached_edition(out_dir, key, lambda: for_workers(compute(inputs)))
+
+
 @dataclass(frozen=True)
 class OutputOptions:
     out_dir: Path
     pdf_variant: str = "pdf/ua-1"
-    write_html: bool = False
+    write_html: bool = False  # also write each publication as a standalone HTML page
     jobs: int | None = None
     force: bool = False
     quiet: bool = False
@@ -96,8 +206,14 @@ class OutputOptions:
     scheduler: str | None = None
     languages: tuple[str, ...] = ()  # tags, or ("all",); empty: the edition's own language
 
+    @property
+    def formats(self) -> tuple[str, ...]:
+        return ("pdf", "html") if self.write_html else ("pdf",)
+
 
 def chinese_names(warn: bool = True) -> bool:
+    from reportgen.publish.plan import cjk_font_available
+
     available = cjk_font_available()
     if not available and warn:
         log.warning(
@@ -115,24 +231,69 @@ def plan(
     briefs: bool,
     cities: Sequence[str] = (),
 ) -> list[RenderTask]:
+    from reportgen.publish.plan import annual_task, brief_tasks, select_cities
     from reportgen.report.i18n import publication_languages
 
     languages = publication_languages(result.edition, options.languages)
     with_chinese = chinese_names()
     tasks: list[RenderTask] = []
+    out_dir, variant, formats = options.out_dir, options.pdf_variant, options.formats
+    if briefs:
+        check_cities(result, cities)
     for lang in languages:
-        common = {
-            "pdf_variant": options.pdf_variant,
-            "write_html": options.write_html,
-            "with_chinese": with_chinese,
-            "lang": lang,
-        }
         if annual:
-            tasks.append(annual_task(result, options.out_dir, **common))  # type: ignore[arg-type]
+            tasks.append(
+                annual_task(
+                    result,
+                    out_dir,
+                    pdf_variant=variant,
+                    with_chinese=with_chinese,
+                    formats=formats,
+                    lang=lang,
+                )
+            )
         if briefs:
             chosen = select_cities(result, cities)
-            tasks.extend(brief_tasks(result, options.out_dir, chosen, **common))  # type: ignore[arg-type]
+            tasks.extend(
+                brief_tasks(
+                    result,
+                    out_dir,
+                    chosen,
+                    pdf_variant=variant,
+                    with_chinese=with_chinese,
+                    formats=formats,
+                    lang=lang,
+                )
+            )
     return tasks
+
+
+def check_cities(result: EditionResult, cities: Sequence[str]) -> None:
+    """Every --city asked for is ranked; otherwise say why not (screened out, no data for the
+    year, unknown) in one InputError."""
+    ranked = set(result.scores.index)
+    screened = {s.city_id: s for s in result.screened_out}
+    known = [str(c) for c in result.dataset.cities["city_id"]]
+    problems = []
+    for city in dict.fromkeys(cities):
+        expected: str | None
+        if city in ranked:
+            continue
+        if city in screened:
+            message = (
+                f"no brief for {city!r}: it is screened out of the index, as it "
+                f"{screened[city].why()}; {force_include_hint(result, [screened[city]])}"
+            )
+            expected = None
+        elif city in known:
+            message = f"no brief for {city!r}: it has no values for {result.year}"
+            expected = f"observations dated up to {result.edition.max_data_age} years before"
+        else:
+            message = f"unknown city {city!r}{did_you_mean(city, known)}"
+            expected = "a city_id from cities.csv"
+        problems.append(Problem("--city", message, expected=expected))
+    if problems:
+        raise InputError(problems)
 
 
 def publish_edition(
@@ -143,8 +304,12 @@ def publish_edition(
     briefs: bool = True,
     cities: Iterable[str] = (),
     executor: Executor | None = None,
+    on_outcome: Callable[[TaskOutcome], None] | None = None,
 ) -> PublishReport:
-    """Plan and publish the annual report and/or briefs of a computed edition."""
+    """Plan and publish the annual report and/or briefs of a computed edition; ``on_outcome``
+    hears of each rendered output as it finishes."""
+    from reportgen.publish import publish
+
     tasks = plan(result, options, annual=annual, briefs=briefs, cities=tuple(cities))
     return publish(
         tasks,
@@ -152,6 +317,7 @@ def publish_edition(
         executor=executor or make_executor(options),
         force=options.force,
         quiet=options.quiet,
+        on_outcome=on_outcome,
     )
 
 

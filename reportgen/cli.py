@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 import click
 
-from reportgen.errors import InputError, ReportgenError
+from reportgen.errors import InputError, ReportgenError, UsageError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -82,7 +82,8 @@ def output_options(func: F) -> F:
         "--html",
         "write_html",
         is_flag=True,
-        help="Also write the HTML next to each PDF, for fast iteration.",
+        help="Also write each publication as an HTML page beside its PDF (stylesheet and "
+        "charts inline), to look at in a browser.",
     )(func)
     return click.option(
         "--out",
@@ -106,13 +107,19 @@ def language_option(func: F) -> F:
 
 
 def reports_errors(func: F) -> F:
-    """Turn user errors into one line each on stderr and exit code 1, without a traceback."""
+    """Turn user errors into one line each on stderr and exit code 1, without a traceback
+    (a wrong --set is a usage error: exit 2)."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         debug = click.get_current_context().find_root().params.get("debug", False)
         try:
             return func(*args, **kwargs)
+        except UsageError as exc:
+            # e.g. a --set the user typed is wrong: exit 2, as the README promises.
+            if debug:
+                raise
+            raise click.UsageError(str(exc)) from None
         except InputError as exc:
             if debug:
                 raise
@@ -176,17 +183,51 @@ def _options(
     )
 
 
-def _report(report: Any, quiet: bool) -> None:
+def _warn(result: Any) -> None:
+    """What a user should know before reading the outputs: cities the screen left out."""
+    from reportgen.app import screen_notes
+
+    for line in screen_notes(result):
+        click.echo(f"warning: {line}", err=True)
+
+
+def _outcome_line(outcome: Any) -> str:
+    if outcome.skipped:
+        return f"{outcome.target} (unchanged)"
+    return f"{outcome.target} ({outcome.pages} pages, {outcome.seconds:.1f} s)"
+
+
+def _echo_outcome(outcome: Any) -> None:
+    """One line per output as it finishes: without a terminal (a CI log) there is no progress
+    bar, and this is how the log shows the run is alive."""
+    if outcome.ok:
+        click.echo(_outcome_line(outcome))
+        _echo_warnings(outcome)
+    else:
+        click.echo(f"error: {outcome.target.name}: {outcome.error}", err=True)
+
+
+def _echo_warnings(outcome: Any) -> None:
+    """What the layout engine complained about (an unknown CSS property, a missing glyph): a
+    publication with warnings may look wrong, so they are never swallowed."""
+    for message in getattr(outcome, "warnings", ()):
+        click.echo(f"warning: {outcome.target.name}: {message}", err=True)
+
+
+def _streams(quiet: bool) -> bool:
+    """Whether finished outputs are printed as they finish (no terminal), not at the end."""
+    return not quiet and not sys.stderr.isatty()
+
+
+def _report(report: Any, quiet: bool, streamed: bool = False) -> None:
     for outcome in report.outcomes:
+        if streamed and not outcome.skipped:
+            continue  # printed as it finished
         if not outcome.ok:
             click.echo(f"error: {outcome.target.name}: {outcome.error}", err=True)
         elif not quiet:
-            state = (
-                "unchanged"
-                if outcome.skipped
-                else f"{outcome.pages} pages, {outcome.seconds:.1f} s"
-            )
-            click.echo(f"{outcome.target} ({state})")
+            click.echo(_outcome_line(outcome))
+            _echo_warnings(outcome)
     if not quiet:
         click.echo(
             f"{len(report.written)} written, {len(report.skipped)} unchanged, "
@@ -215,14 +256,24 @@ def _publish(
     cities: tuple[str, ...] = (),
     langs: tuple[str, ...] = (),
 ) -> None:
-    from reportgen.app import compute, publish_edition
+    from reportgen.app import compute_for_publishing, publish_edition
 
-    result = compute(_inputs(data_path, edition_path, year, overrides))
+    result = compute_for_publishing(_inputs(data_path, edition_path, year, overrides), out_dir)
+    if not quiet:
+        _warn(result)
     options = _options(
         out_dir, write_html, pdf_variant, jobs, force, quiet, executor, scheduler, langs
     )
-    report = publish_edition(result, options, annual=annual, briefs=briefs, cities=cities)
-    _report(report, quiet)
+    streamed = _streams(quiet)
+    report = publish_edition(
+        result,
+        options,
+        annual=annual,
+        briefs=briefs,
+        cities=cities,
+        on_outcome=_echo_outcome if streamed else None,
+    )
+    _report(report, quiet, streamed)
 
 
 @main.command()
@@ -383,10 +434,12 @@ def validate(
     Example:
       reportgen validate --data data
     """
-    from reportgen.app import validate_inputs
+    from reportgen.app import validate as validate_all
 
-    summary = validate_inputs(_inputs(data_path, edition_path, year, overrides))
-    click.echo(summary)
+    checked = validate_all(_inputs(data_path, edition_path, year, overrides))
+    for line in checked.warnings:
+        click.echo(f"warning: {line}", err=True)
+    click.echo(checked.summary)
 
 
 @main.command("demo-data")
@@ -427,31 +480,39 @@ def _export(
     edition_path: Path | None,
     year: int | None,
     overrides: tuple[str, ...],
-    fmt: str,
-    out: Path,
+    fmt: str | None,
+    out: Path | None,
+    default_format: str = "csv",
 ) -> list[Path]:
+    """Compute and write one kind of table; the format follows --format, else --out's
+    extension; without --out the file is output/KIND-YEAR.FORMAT."""
     from reportgen.app import compute
     from reportgen.report import exports
 
+    try:
+        fmt = exports.infer_format(out, fmt, default_format)
+    except ValueError as err:
+        raise click.UsageError(str(err)) from None
     result = compute(
         _inputs(data_path, edition_path, year, overrides), uncertainty=kind != "findings"
     )
+    _warn(result)
     if kind == "index":
         tables = exports.index_tables(result)
     elif kind == "findings":
         tables = {"findings": exports.findings_table(result)}
     else:
         tables = exports.audit_tables(result)
-    return exports.write_tables(tables, out, fmt)
+    target = out or Path("output") / f"{kind}-{result.year}.{fmt}"
+    return exports.write_tables(tables, target, fmt)
 
 
 FORMAT_OPTION = click.option(
     "--format",
     "fmt",
     type=click.Choice(["csv", "xlsx", "json"]),
-    default="csv",
-    show_default=True,
-    help="Output format.",
+    default=None,
+    help="Output format (default: the --out file's extension: .csv, .xlsx or .json).",
 )
 
 
@@ -489,7 +550,7 @@ def index(
     edition_path: Path | None,
     year: int | None,
     overrides: tuple[str, ...],
-    fmt: str,
+    fmt: str | None,
     out: Path | None,
     coinr_data: Path | None,
     coinr_meta: Path | None,
@@ -508,11 +569,16 @@ def index(
 
         if coinr_meta is None or build_path is None:
             raise click.UsageError("--coinr-data needs --coinr-meta and --build")
+        from reportgen.report.exports import infer_format
+
+        try:
+            fmt = infer_format(out, fmt)
+        except ValueError as err:
+            raise click.UsageError(str(err)) from None
         target = out or Path(f"aggregated.{fmt}")
         click.echo(coinr_index(coinr_data, coinr_meta, build_path, overrides, fmt, target))
         return
-    target = out or Path("output") / f"index-{year or 'edition'}.{fmt}"
-    for path in _export("index", data_path, edition_path, year, overrides, fmt, target):
+    for path in _export("index", data_path, edition_path, year, overrides, fmt, out):
         click.echo(path)
 
 
@@ -522,9 +588,8 @@ def index(
 @click.option(
     "--out",
     type=click.Path(path_type=Path),
-    default=Path("output/findings.csv"),
-    show_default=True,
-    help="Output file.",
+    default=None,
+    help="Output file (default: output/findings-YEAR.FORMAT).",
 )
 @reports_errors
 def findings(
@@ -532,8 +597,8 @@ def findings(
     edition_path: Path | None,
     year: int | None,
     overrides: tuple[str, ...],
-    fmt: str,
-    out: Path,
+    fmt: str | None,
+    out: Path | None,
 ) -> None:
     """Export every computed finding (stage, gaps, strengths, movers, data caveats) with evidence.
 
@@ -551,9 +616,8 @@ def findings(
 @click.option(
     "--out",
     type=click.Path(path_type=Path),
-    default=Path("output/audit.xlsx"),
-    show_default=True,
-    help="Output file (CSV: one file per table beside it).",
+    default=None,
+    help="Output file (default: output/audit-YEAR.xlsx; CSV: one file per table beside it).",
 )
 @reports_errors
 def audit(
@@ -561,8 +625,8 @@ def audit(
     edition_path: Path | None,
     year: int | None,
     overrides: tuple[str, ...],
-    fmt: str,
-    out: Path,
+    fmt: str | None,
+    out: Path | None,
 ) -> None:
     """Statistical audit and uncertainty tables: coverage, skew/kurtosis, correlations,
     Cronbach's alpha, PCA, effective weights, rank intervals, sensitivity indices.
@@ -571,5 +635,5 @@ def audit(
     Example:
       reportgen audit --format xlsx --out output/audit.xlsx
     """
-    for path in _export("audit", data_path, edition_path, year, overrides, fmt, out):
+    for path in _export("audit", data_path, edition_path, year, overrides, fmt, out, "xlsx"):
         click.echo(path)

@@ -25,8 +25,16 @@ from pydantic import (
 
 from reportgen.analysis.findings import FindingsSpec
 from reportgen.analysis.stages import StagesSpec
-from reportgen.errors import InputError, Problem
-from reportgen.index.build import Build
+from reportgen.errors import InputError, MethodError, Problem, UsageError
+from reportgen.index.build import Build, parse_override
+from reportgen.index.steps import (
+    AggregateSpec,
+    DenominateSpec,
+    ImputeSpec,
+    NormaliseSpec,
+    ScreenSpec,
+    TreatSpec,
+)
 from reportgen.index.uncertainty import UncertaintySpec
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"  # same rule as city and indicator ids (reportgen.data.load)
@@ -103,6 +111,13 @@ class Edition(Frozen):
     spotlight_city: str | None = Field(default=None, pattern=ID_PATTERN)
     max_data_age: int = Field(
         default=10, ge=0, description="oldest observation used, in years before `year`"
+    )
+    shared_values: Literal["whole", "split", "drop"] = Field(
+        default="split",
+        description=(
+            "values of a multi-city unit (observations.csv shared_with): each city keeps the "
+            "whole total, gets a population share of it (an estimate), or is treated as missing"
+        ),
     )
     framework: FrameworkSpec
     build: Build
@@ -189,7 +204,11 @@ def read_edition_parts(path: Path) -> tuple[Edition | None, EditionParts | None,
     path = Path(path)
     file = str(path)
     if not path.is_file():
-        return None, None, [Problem(file, "edition file not found", expected="a YAML file")]
+        hint = (
+            f"edition file not found (looked for {path.resolve()}; by default it is edition.yaml "
+            "beside the data folder or workbook: pass another with --edition PATH)"
+        )
+        return None, None, [Problem(file, hint, expected="a YAML edition file")]
     data = path.read_bytes()
     try:
         text = data.decode("utf-8-sig")
@@ -605,3 +624,96 @@ def _show(value: Any) -> str | None:
     if isinstance(value, str | int | float):
         return str(value)
     return None
+
+
+# --------------------------------------------------------------------------- --set overrides
+
+
+class OverrideError(UsageError):
+    """A --set the user typed cannot apply: a usage error (the CLI exits 2), in the user's words."""
+
+
+# Step parameters whose values are city ids: checked against the data, with a suggestion.
+CITY_PARAMETERS = ("screen.force_include", "screen.force_exclude")
+
+_STEP_SPECS: dict[str, type[BaseModel]] = {
+    spec.model_fields["step"].default: spec
+    for spec in (DenominateSpec, ImputeSpec, ScreenSpec, TreatSpec, NormaliseSpec, AggregateSpec)
+}
+_INTERNAL_PATH = re.compile(r"steps\.\d+\.(\w+)\.")
+_UNKNOWN_METHOD = re.compile(r"unknown \w+ method '([^']*)'; valid: (.*)$")
+
+
+def override_build(
+    build: Build, overrides: Sequence[str], city_ids: Sequence[str] | None = None
+) -> Build:
+    """The build with each ``STEP.PARAM=VALUE`` applied, checked as the user typed it.
+
+    A list parameter takes a single value as a one-item list (``screen.force_include=x``); city
+    ids are checked against ``city_ids`` when given. Raises OverrideError naming the --set, its
+    key as typed (never the engine's internal path) and, where one is close, a suggestion.
+    """
+    for text in overrides:
+        try:
+            key, value = parse_override(text)
+        except MethodError as err:
+            raise OverrideError(_user_words(text, str(err))) from None
+        value = _as_list_if_expected(key, value)
+        if city_ids is not None and key in CITY_PARAMETERS:
+            _check_cities(text, value, city_ids)
+        try:
+            build = build.with_overrides({key: value})
+        except MethodError as err:
+            raise OverrideError(_user_words(text, str(err))) from None
+    return build
+
+
+def _user_words(text: str, message: str) -> str:
+    """An engine message about one override, rephrased with the user's key and a suggestion."""
+    key = text.partition("=")[0].strip()
+    message = re.sub(r"^(invalid override: |override '[^']*':? ?)", "", message)
+    message = _INTERNAL_PATH.sub(r"\1.", message).removeprefix(f"{key}: ")
+    unknown = _UNKNOWN_METHOD.search(message)
+    if unknown and "did you mean" not in message:
+        choices = unknown.group(2).split(", ")
+        hint = did_you_mean(unknown.group(1), choices)
+        message = (
+            message[: unknown.start()]
+            + f"unknown {key.split('.')[0]} method {unknown.group(1)!r}{hint} "
+            + f"(valid: {', '.join(choices)})"
+        )
+    return f"--set {text}: {message}"
+
+
+def _field(key: str) -> Any:
+    """The pydantic field a ``STEP.PARAM`` key sets, or None (the engine reports unknown keys)."""
+    step, _, param = key.partition(".")
+    spec = _STEP_SPECS.get(step)
+    if spec is None or "." in param:
+        return None
+    return next(
+        (f for name, f in spec.model_fields.items() if param in (name, f.alias)),
+        None,
+    )
+
+
+def _as_list_if_expected(key: str, value: Any) -> Any:
+    """``x`` -> ``[x]`` for a parameter that takes a list of any length (ids, exclusions)."""
+    info = _field(key)
+    if info is None or not isinstance(value, str | int | float) or isinstance(value, bool):
+        return value
+    annotation = _unwrap(info.annotation)
+    args = get_args(annotation)
+    variable_tuple = get_origin(annotation) is tuple and len(args) == 2 and args[1] is Ellipsis
+    return [value] if variable_tuple or get_origin(annotation) is list else value
+
+
+def _check_cities(text: str, value: Any, city_ids: Sequence[str]) -> None:
+    names = value if isinstance(value, list | tuple) else [value]
+    unknown = [str(n) for n in names if str(n) not in city_ids]
+    if unknown:
+        raise OverrideError(
+            f"--set {text}: unknown city "
+            + ", ".join(f"{u!r}{did_you_mean(u, city_ids)}" for u in unknown)
+            + " (city ids are the city_id column of cities.csv)"
+        )

@@ -49,6 +49,10 @@ class InputError(ReportgenError):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
+class UsageError(ReportgenError):
+    """A command-line value is wrong (e.g. a --set naming an unknown city): the CLI exits 2."""
+
+
 class MethodError(ReportgenError):
     """A build step cannot run with its parameters on this data (e.g. a geometric mean of zeros)."""
 

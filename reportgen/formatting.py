@@ -148,3 +148,16 @@ FILTERS: dict[str, Callable[..., str]] = {
     "signed_int": signed_int,
     "percent": percent,
 }
+
+
+def join_words(items: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c': a list as running text."""
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def times(n: int) -> str:
+    """'once', 'twice', 'three times', ..., '12 times'."""
+    words = {1: "once", 2: "twice", 3: "three times", 4: "four times", 5: "five times"}
+    return words.get(n, f"{n} times")

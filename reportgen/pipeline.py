@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,17 +17,18 @@ from reportgen.analysis.stages import (
     next_stage_levers,
     stage_probabilities,
 )
-from reportgen.config import Edition
+from reportgen.config import Edition, override_build
+from reportgen.data.coverage import data_years
 from reportgen.data.load import Dataset
 from reportgen.data.panel import Panel, make_panel
+from reportgen.data.shared import SHARED_MODES, apply_shared_values
 from reportgen.errors import InputError, Problem
-from reportgen.index import Build, Framework, IndexData, IndexResult, parse_override, run
+from reportgen.index import Build, Framework, IndexData, IndexResult, run
 from reportgen.index.stats import AuditResult, audit
 from reportgen.index.uncertainty import UncertaintyResult, run_uncertainty
 from reportgen.labels import Labels, edition_labels
 
 LEVEL_NAMES = ("Indicator", "Pillar", "Dimension", "Index")
-DIMENSIONS = ("TDP", "ECC")
 
 
 def index_indicators(indicators: pd.DataFrame) -> pd.DataFrame:
@@ -111,19 +112,129 @@ def make_index_data(panel: Panel, framework: Framework) -> IndexData:
     return IndexData(values=values, units=units, framework=framework, bounds=bounds)
 
 
-def apply_overrides(build: Build, overrides: Iterable[str]) -> Build:
-    """--set STEP.PARAM=VALUE, as typed on the command line."""
-    parsed = dict(parse_override(text) for text in overrides)
-    return build.with_overrides(parsed) if parsed else build
+def apply_overrides(
+    build: Build, overrides: Iterable[str], city_ids: Sequence[str] | None = None
+) -> Build:
+    """--set STEP.PARAM=VALUE, as typed on the command line (city ids checked when given)."""
+    return override_build(build, tuple(overrides), city_ids)
+
+
+def what_if_changes(official: Build, build: Build) -> tuple[str, ...]:
+    """``STEP.PARAM=VALUE`` for every parameter where the build departs from the edition's:
+    empty for the official build (an override that repeats the edition changes nothing)."""
+    before = {s["step"]: s for s in official.to_list()}
+    changes = []
+    for step in build.to_list():
+        base = before.get(step["step"], {})
+        for param, value in step.items():
+            if param != "step" and base.get(param) != value:
+                changes.append(f"{step['step']}.{param}={_flow(value)}")
+    return tuple(changes)
+
+
+def _flow(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_flow(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_flow(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "null" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
+
+
+@dataclass(frozen=True)
+class ScreenedOut:
+    """A city the coverage screen left out of the index, and why."""
+
+    city_id: str
+    name: str
+    reason: str  # "coverage", "zeros" or "force_exclude"
+    reported: int  # scored indicators with a value, as the screen saw them
+    scored: int  # scored indicators
+    needed: int  # values the screen asks for (its dat_thresh of `scored`, rounded up)
+    dat_thresh: float
+
+    def why(self) -> str:
+        """'reports 7 of 21 scored indicators; the screen needs 11 of 21 (...)', or the rule."""
+        if self.reason == "force_exclude":
+            return "is listed in screen.force_exclude"
+        if self.reason == "zeros":
+            return "has too many zero values (screen.nonzero_thresh)"
+        return (
+            f"reports {self.reported} of {self.scored} scored indicators; the screen needs "
+            f"{self.needed} of {self.scored} (screen.dat_thresh={self.dat_thresh:g})"
+        )
+
+    def describe(self) -> str:
+        return f"{self.city_id} ({self.name}): it {self.why()}"
+
+
+_DATASET_OF = {"denominate": "denominated", "impute": "imputed"}
+
+
+def screened_out(index: IndexResult, cities: pd.DataFrame) -> tuple[ScreenedOut, ...]:
+    """The cities the build's screen step removed, with the coverage the screen judged."""
+    spec = index.build.step("screen")
+    if spec is None or not index.removed_units:
+        return ()
+    # The screen judges the data as the step before it left them (raw, denominated or imputed).
+    kinds = [s.step for s in index.build.steps]
+    before = kinds[: kinds.index("screen")]
+    seen = index.datasets[_DATASET_OF.get(before[-1], "raw") if before else "raw"]
+    scored = seen.shape[1]
+    needed = next(k for k in range(scored + 1) if k / scored >= spec.dat_thresh - 1e-12)
+    out = []
+    for city_id in index.removed_units:
+        reported = int(seen.loc[city_id].notna().sum())
+        if city_id in spec.force_exclude:
+            reason = "force_exclude"
+        elif spec.method in ("byNA", "byNAandzeros") and reported / scored < spec.dat_thresh:
+            reason = "coverage"
+        else:
+            reason = "zeros"
+        name = cities["name"].get(city_id, city_id) if "name" in cities else city_id
+        out.append(
+            ScreenedOut(
+                city_id=str(city_id),
+                name=str(name),
+                reason=reason,
+                reported=reported,
+                scored=scored,
+                needed=needed,
+                dat_thresh=float(spec.dat_thresh),
+            )
+        )
+    return tuple(out)
+
+
+def ranked_panel(panel: Panel, city_ids: pd.Index) -> Panel:
+    """The panel restricted to the cities in the index: what publications count and rank."""
+    keep = panel.values.index.isin(city_ids)
+    return dataclasses.replace(
+        panel,
+        values=panel.values[keep],
+        years=panel.years[keep],
+        sources=panel.sources[keep],
+        notes=panel.notes[keep],
+        bounds=panel.bounds[keep],
+        shared_with=panel.shared_with[keep],
+        cities=panel.cities[panel.cities.index.isin(city_ids)],
+    )
 
 
 @dataclass(frozen=True)
 class YearResult:
-    """The index of one data year."""
+    """The index of one data year.
+
+    ``panel`` holds the cities in the index only, so every count, rank "of N" and coverage a
+    publication prints is over the ranked cities; the cities the screen removed are listed in
+    ``screened_out`` with their coverage (``index.data`` keeps every city, for re-runs).
+    """
 
     year: int
     panel: Panel
     index: IndexResult
+    screened_out: tuple[ScreenedOut, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -145,6 +256,17 @@ class EditionResult:
     levers: pd.DataFrame | None = None
     # Pearson correlations between the pillar and dimension scores, for the audit chapter.
     correlations: pd.DataFrame | None = None
+    shared_ranks: pd.DataFrame | None = None  # index rank per shared_values treatment
+    # Per pillar: the first and last year of the scored values and the oldest year allowed.
+    data_years: pd.DataFrame | None = None
+
+    @property
+    def data_span(self) -> tuple[int, int] | None:
+        """The oldest and newest year of the scored values this edition prints."""
+        if self.data_years is None or self.data_years.empty:
+            return None
+        first, last = self.data_years["first_year"].min(), self.data_years["last_year"].max()
+        return None if pd.isna(first) or pd.isna(last) else (int(first), int(last))
 
     @property
     def labels(self) -> Labels:
@@ -153,6 +275,17 @@ class EditionResult:
     @property
     def year(self) -> int:
         return self.current.year
+
+    @property
+    def screened_out(self) -> tuple[ScreenedOut, ...]:
+        """Cities of the data that the coverage screen left out of this edition's index."""
+        return self.current.screened_out
+
+    @property
+    def what_if(self) -> tuple[str, ...]:
+        """The parameters (``STEP.PARAM=VALUE``) where this build departs from the edition file;
+        empty for the official edition."""
+        return what_if_changes(self.edition.build, self.build)
 
     @property
     def index(self) -> IndexResult:
@@ -194,11 +327,35 @@ def previous_vintages(dataset: Dataset, year: int, max_age: int) -> Dataset:
     return dataclasses.replace(dataset, observations=obs.drop(index=drop))
 
 
-def compute_year(dataset: Dataset, edition: Edition, build: Build, year: int) -> YearResult:
-    panel = make_panel(dataset, year, edition.max_data_age)
+def compute_year(
+    dataset: Dataset, edition: Edition, build: Build, year: int, shared_values: str | None = None
+) -> YearResult:
+    mode = edition.shared_values if shared_values is None else shared_values
+    panel = apply_shared_values(make_panel(dataset, year, edition.max_data_age), mode)
     framework = make_framework(edition, panel.indicators.reset_index())
     index = run(build, make_index_data(panel, framework))
-    return YearResult(year=year, panel=panel, index=index)
+    return YearResult(
+        year=year,
+        panel=ranked_panel(panel, index.scores.index),
+        index=index,
+        screened_out=screened_out(index, panel.cities),
+    )
+
+
+def shared_value_ranks(
+    dataset: Dataset, edition: Edition, build: Build, year: int, code: str | None = None
+) -> pd.DataFrame | None:
+    """city x treatment (whole, split, drop): the rank on `code` (default: the overall index)
+    under each shared_values treatment; None when no value is shared in that year."""
+    panel = make_panel(dataset, year, edition.max_data_age)
+    if not panel.shared.to_numpy().any():
+        return None
+    code = edition.framework.index_name if code is None else code
+    ranks = {
+        mode: compute_year(dataset, edition, build, year, mode).index.ranks[code]
+        for mode in SHARED_MODES
+    }
+    return pd.DataFrame(ranks)
 
 
 def _rank_bounds(
@@ -207,8 +364,9 @@ def _rank_bounds(
     if uncertainty is None:
         return None, None
     summaries = {c: uncertainty.rank_summary(c) for c in codes if c in uncertainty.codes}
-    low = {c: summary["p05"] for c, summary in summaries.items()}
-    high = {c: summary["p95"] for c, summary in summaries.items()}
+    low_column, high_column = uncertainty.spec.interval_columns
+    low = {c: summary[low_column] for c, summary in summaries.items()}
+    high = {c: summary[high_column] for c, summary in summaries.items()}
     return pd.DataFrame(low), pd.DataFrame(high)
 
 
@@ -238,7 +396,7 @@ def compute_edition(
                 )
             ]
         )
-    build = apply_overrides(edition.build, overrides)
+    build = apply_overrides(edition.build, overrides, list(dataset.cities["city_id"].astype(str)))
     current = compute_year(dataset, edition, build, year)
     prior = None
     previous_year = edition.previous_year if year == edition.year else year - 1
@@ -251,13 +409,15 @@ def compute_edition(
         else:
             prior = compute_year(dataset, edition, build, previous_year)
 
+    labels = edition_labels(edition)
+    axes = (labels.x, labels.y)
     mc = None
     if uncertainty and edition.uncertainty.n > 0 and edition.uncertainty.factors():
-        mc = run_uncertainty(build, current.index.data, edition.uncertainty)
+        mc = run_uncertainty(build, current.index.data, edition.uncertainty, keep_scores=axes)
 
     scores = current.index.scores
-    stages = assign_stages(scores, edition.stages)
-    stage_problems = check_stages(edition.stages, scores, plane=False)
+    stages = assign_stages(scores, edition.stages, axes=axes)
+    stage_problems = check_stages(edition.stages, scores, axes=axes, plane=False)
     if stage_problems:
         raise InputError(
             Problem(edition.source, m, row=edition.line_of("stages"), column="stages")
@@ -265,13 +425,13 @@ def compute_edition(
         )
     probabilities = None
     if mc is not None:
-        probabilities = stage_probabilities(mc.draws("TDP"), mc.draws("ECC"), edition.stages)
+        probabilities = stage_probabilities(mc.draws(axes[0]), mc.draws(axes[1]), edition.stages)
         if isinstance(probabilities, pd.DataFrame):
             probabilities.index = mc.units
     rank_low, rank_high = _rank_bounds(mc, scores.columns)
     inputs = finding_inputs(current, prior, edition, rank_low, rank_high, probabilities)
     findings = tuple(compute_findings(inputs, stages, edition.findings))
-    levers = next_stage_levers(scores, stages, inputs.pillars)
+    levers = next_stage_levers(scores, stages, inputs.pillars, axes=axes)
     return EditionResult(
         edition=edition,
         dataset=dataset,
@@ -285,6 +445,8 @@ def compute_edition(
         audit=audit(current.index),
         levers=levers,
         correlations=score_correlations(current.index, edition),
+        shared_ranks=shared_value_ranks(dataset, edition, build, year),
+        data_years=data_years(current.panel),
     )
 
 

@@ -1,10 +1,36 @@
-"""Shared fixtures: a tiny valid data set (4 cities, 4 indicators, 2 years) and its edition."""
+"""Shared fixtures: COINr's ASEM example (inputs and build, for the oracle tests) and a tiny valid
+data set (4 cities, 4 indicators, 2 years) with its edition."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+
+from reportgen.index import Build, IndexData, IndexResult, run
+from reportgen.index.coinr import read_coinr
+
+ASEM = Path(__file__).parent / "fixtures" / "coinr-asem"
+# COINr's level names in the ASEM example (the oracle files print them).
+ASEM_LEVEL_NAMES = ("Indicator", "Pillar", "Sub-index", "Index")
+
+
+@pytest.fixture(scope="session")
+def asem_data() -> IndexData:
+    """COINr's ASEM input data (iData and iMeta), as the oracle's steps start from it."""
+    return read_coinr(ASEM / "asem_iData.csv", ASEM / "asem_iMeta.csv", ASEM_LEVEL_NAMES)
+
+
+@pytest.fixture(scope="session")
+def asem_build() -> Build:
+    """The build recipe of COINr's ASEM example (see fixtures/coinr-asem/README.md)."""
+    return Build.from_yaml((ASEM / "build.yaml").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def asem_result(asem_build: Build, asem_data: IndexData) -> IndexResult:
+    return run(asem_build, asem_data)
+
 
 TINY_CITIES = """\
 city_id,name,name_zh,country,iso3,region,lat,lon,population,population_year,population_source_url

@@ -50,6 +50,37 @@ def test_build_exits_zero_and_counts_every_output(built: EditionBuild) -> None:
     assert f"{expected} written, 0 unchanged, 0 failed" in built.run.output
 
 
+def test_the_bundled_build_lays_out_without_a_single_weasyprint_warning(
+    built: EditionBuild,
+) -> None:
+    """The CLI prints every layout warning as 'warning: FILE: ...' (tested below with a bad
+    stylesheet); the bundled annual report and briefs must have none."""
+    layout = [
+        line
+        for line in built.run.output.splitlines()
+        if line.startswith("warning:") and ".pdf:" in line
+    ]
+    assert layout == []
+
+
+def test_layout_warnings_are_printed_per_file(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from reportgen.cli import _echo_warnings
+    from reportgen.publish import TaskOutcome
+
+    outcome = TaskOutcome(
+        name="x", target=tmp_path / "x.pdf", ok=True, warnings=("Ignored `colr: red`",)
+    )
+
+    @click.command()
+    def show() -> None:
+        _echo_warnings(outcome)
+
+    result = CliRunner().invoke(show)
+    assert "warning: x.pdf: Ignored `colr: red`" in result.output
+
+
 def test_writes_the_annual_report_and_one_brief_per_city(built: EditionBuild) -> None:
     assert built.annual_path.name == f"annual-{bundled_year()}.pdf"
     assert built.annual_path.is_file()

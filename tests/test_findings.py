@@ -139,7 +139,7 @@ def build_inputs(**changes: Any) -> FindingInputs:
 
 
 def findings_for(inputs: FindingInputs, spec: FindingsSpec = SAME_STAGE) -> list[Finding]:
-    return compute_findings(inputs, assign_stages(inputs.scores, STAGES), spec)
+    return compute_findings(inputs, assign_stages(inputs.scores, STAGES, axes=("TDP", "ECC")), spec)
 
 
 def only(findings: list[Finding], **match: str) -> list[Finding]:
@@ -244,7 +244,7 @@ def test_filter_findings() -> None:
 
 def test_gap_disappears_when_value_reaches_the_peer_median() -> None:
     inputs = build_inputs()
-    stages = assign_stages(inputs.scores, STAGES)
+    stages = assign_stages(inputs.scores, STAGES, axes=("TDP", "ECC"))
     median = peer_median_of(inputs, stages, SAME_STAGE, "hong_kong", "vc_capital", raw=True)
     assert median.value == pytest.approx(130.3e9 / 25e6 * 7.5e6 / 1e9)
     closed = inputs.with_value("hong_kong", "vc_capital", median.value)

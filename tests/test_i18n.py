@@ -186,7 +186,26 @@ def test_an_indicator_without_a_chinese_name_prints_its_english_name_marked() ->
     printed = tr.indicator("robot_density", row)
     assert printed.name == f"Robot density {i18n.UNTRANSLATED_MARK}"
     assert printed.short_name == f"Robots {i18n.UNTRANSLATED_MARK}"
-    assert tr.indicator("unicorn_count", row).short_name == "獨角獸企業"
+    current = i18n.name_catalogue(ZH)["indicators"]["unicorn_count"]["en"]
+    assert tr.indicator("unicorn_count", current).short_name == "獨角獸企業"
+
+
+def test_a_translation_of_english_the_data_no_longer_has_is_not_printed() -> None:
+    tr = i18n.translator(None, ZH)
+    entry = i18n.name_catalogue(ZH)["indicators"]["unicorn_count"]
+    row = dict(entry["en"], unit="companies")
+    assert tr.indicator("unicorn_count", row).definition == entry["definition"]
+    row["definition"] = "Companies valued at USD 1 bn or more, by a new rule."
+    printed = tr.indicator("unicorn_count", row)
+    assert printed.definition == row["definition"]  # stale: the English prints
+    assert printed.short_name == entry["short_name"]  # the name's English did not change
+
+
+def test_no_catalogue_entry_is_stale_for_the_bundled_data() -> None:
+    import pandas as pd
+
+    table = pd.read_csv(ROOT / "data" / "indicators.csv", dtype=str).set_index("indicator_id")
+    assert i18n.translator(None, ZH).stale_indicators(table) == []
 
 
 def test_every_bundled_city_and_indicator_has_a_traditional_chinese_name() -> None:

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from reportgen.index import Build, IndexData, IndexResult, run
-from reportgen.index.coinr import read_coinr, read_csv_exact
+from reportgen.index.coinr import read_csv_exact
 
 FIXTURES = Path(__file__).parent / "fixtures" / "coinr-asem"
 LEVEL_NAMES = ("Indicator", "Pillar", "Sub-index", "Index")
@@ -31,19 +31,19 @@ def assert_same_frame(got: pd.DataFrame, expected: pd.DataFrame, tol: float = TO
     assert worst <= tol, f"largest difference {worst:g}"
 
 
-@pytest.fixture(scope="module")
-def data() -> IndexData:
-    return read_coinr(FIXTURES / "asem_iData.csv", FIXTURES / "asem_iMeta.csv", LEVEL_NAMES)
+@pytest.fixture
+def data(asem_data: IndexData) -> IndexData:
+    return asem_data
 
 
-@pytest.fixture(scope="module")
-def build() -> Build:
-    return Build.from_yaml((FIXTURES / "build.yaml").read_text(encoding="utf-8"))
+@pytest.fixture
+def build(asem_build: Build) -> Build:
+    return asem_build
 
 
-@pytest.fixture(scope="module")
-def result(build: Build, data: IndexData) -> IndexResult:
-    return run(build, data)
+@pytest.fixture
+def result(asem_result: IndexResult) -> IndexResult:
+    return asem_result
 
 
 def test_raw_data_has_coinr_shape(data: IndexData) -> None:

@@ -14,6 +14,8 @@ from reportgen.data.load import (
     CellError,
     Dataset,
     load_dataset,
+    parse_age,
+    parse_city_list,
     parse_direction,
     parse_id,
     parse_number,
@@ -293,3 +295,57 @@ def test_bundled_data_loads() -> None:
     assert isinstance(dataset, Dataset)
     assert dataset.cities["city_id"].is_unique
     assert len(dataset.observations) > 100
+
+
+def test_parse_city_list() -> None:
+    assert parse_city_list("shenzhen;guangzhou") == "shenzhen;guangzhou"
+    assert parse_city_list("shenzhen ; guangzhou") == "shenzhen;guangzhou"
+    for bad in ("shenzhen;;guangzhou", "shenzhen;", "Shenzhen", "a;a"):
+        with pytest.raises(CellError):
+            parse_city_list(bad)
+
+
+def test_parse_age() -> None:
+    assert parse_age("5") == 5
+    assert parse_age("10.0") == 10  # a spreadsheet's 10.0 is 10 years
+    for bad in ("-1", "5.5", "five"):
+        with pytest.raises(CellError):
+            parse_age(bad)
+
+
+def test_new_columns_are_optional(tiny_data_dir: Path) -> None:
+    """A data set without shared_with, publisher, max_age or absence_note still loads."""
+    dataset = load_dataset(tiny_data_dir)
+    assert dataset.observations["shared_with"].isna().all()
+    assert dataset.indicators["max_age"].isna().all()
+    panel = make_panel(dataset, 2024, 5)
+    assert not panel.shared.to_numpy().any()
+    assert panel.shared_mode == "whole"
+
+
+def test_years_are_integers_from_csv_and_workbook(tiny_data_dir: Path, tmp_path: Path) -> None:
+    """Years typed 2024.0 in a spreadsheet are read as the integer 2024, never as floats."""
+    for dataset in (
+        load_dataset(tiny_data_dir),
+        load_dataset(to_workbook(tiny_data_dir, tmp_path / "book.xlsx")),
+    ):
+        assert str(dataset.observations["year"].dtype) == "Int64"
+        assert str(dataset.cities["population_year"].dtype) == "Int64"
+        assert str(dataset.indicators["max_age"].dtype) == "Int64"
+        panel = make_panel(dataset, 2024, 5)
+        assert str(panel.years.dtypes.unique()[0]) == "Int64"
+    book = openpyxl.load_workbook(tmp_path / "book.xlsx")
+    sheet = book["observations"]
+    for row in sheet.iter_rows(min_row=2, min_col=3, max_col=3):
+        row[0].value = float(row[0].value)  # 2024 -> 2024.0, as some tools save it
+    book.save(tmp_path / "floats.xlsx")
+    years = load_dataset(tmp_path / "floats.xlsx").observations["year"]
+    assert str(years.dtype) == "Int64"
+    assert set(years.tolist()) <= {2023, 2024}
+
+
+def test_bundled_shared_values_are_read() -> None:
+    dataset = load_dataset(BUNDLED)
+    shared = dataset.observations.dropna(subset=["shared_with"])
+    assert len(shared) == 6
+    assert set(shared["indicator_id"]) == {"gii_cluster_pubs", "gii_cluster_pct"}

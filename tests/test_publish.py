@@ -187,18 +187,19 @@ class FakeRenderer:
     def run(self, tasks: Sequence[RenderTask]) -> Iterator[TaskOutcome]:
         for task in tasks:
             self.rendered.append(task.name)
-            payload = f"%PDF-fake {task.name} {task.input_hash}".encode()
-            files.write_bytes_atomic(task.target, payload)
-            if task.write_html:
-                files.write_bytes_atomic(task.html_target(), b"<html></html>")
+            written = []
+            for output_format, path in task.paths().items():
+                payload = f"fake {output_format} {task.name} {task.input_hash}".encode()
+                files.write_bytes_atomic(path, payload)
+                written.append((output_format, hashlib.sha256(payload).hexdigest()))
             yield TaskOutcome(
                 name=task.name,
                 target=task.target,
                 ok=True,
                 pages=2,
-                sha256=hashlib.sha256(payload).hexdigest(),
+                sha256=written[0][1],
                 input_hash=task.input_hash,
-                html_sha256=hashlib.sha256(b"<html></html>").hexdigest(),
+                files=tuple(written),
             )
 
 
@@ -325,15 +326,19 @@ def test_manifest_lists_every_file_with_sha_input_hash_pages_and_time(
     assert "briefs/london.pdf" not in read_manifest(out)["files"]
 
 
-def test_the_edition_is_sent_to_each_worker_once_not_with_every_task(
+def test_the_shared_inputs_are_sent_to_each_worker_once_not_with_every_task(
     variants: Mapping[str, Variant], tmp_path: Path
 ) -> None:
     tasks = plan(variants["nothing"].result, tmp_path)
     shared = shared_inputs(tasks)
-    assert len(shared) == 1  # the annual and the briefs share one copy
-    edition_size = len(pickle.dumps(next(iter(shared.values()))))
+    # One copy of the computed edition (the annual report's input) and one of what all briefs
+    # share; each brief carries only its own city's part.
+    assert len(shared) == 2
     for task in tasks:
-        assert len(pickle.dumps(task.detached())) < min(20_000, edition_size / 10)
+        detached = task.detached()
+        assert detached.recipe is not None
+        assert detached.recipe.shared.value is None
+        assert len(pickle.dumps(detached)) < 20_000
 
 
 def test_workers_get_the_edition_without_draws_and_print_the_same(

@@ -11,7 +11,7 @@ import pytest
 from scipy import stats as sps
 
 from reportgen.index import Build, IndexData, IndexResult, run
-from reportgen.index.coinr import read_coinr, read_csv_exact
+from reportgen.index.coinr import read_csv_exact
 from reportgen.index.stats import (
     audit,
     correlation_flags,
@@ -22,6 +22,7 @@ from reportgen.index.stats import (
     effective_weights,
     indicator_stats,
     kurtosis,
+    parent_correlations,
     pca_first_share,
     skewness,
 )
@@ -37,13 +38,13 @@ def oracle(name: str, index: str | None = "uCode") -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def data() -> IndexData:
-    return read_coinr(FIXTURES / "asem_iData.csv", FIXTURES / "asem_iMeta.csv", LEVEL_NAMES)
+def data(asem_data: IndexData) -> IndexData:
+    return asem_data
 
 
 @pytest.fixture(scope="module")
-def result(data: IndexData) -> IndexResult:
-    return run(Build.from_yaml((FIXTURES / "build.yaml").read_text(encoding="utf-8")), data)
+def result(asem_result: IndexResult) -> IndexResult:
+    return asem_result
 
 
 def scalar(value: object) -> float:
@@ -244,3 +245,45 @@ def test_audit_tables_cover_the_jrc_checklist(result: IndexResult) -> None:
     assert set(report.consistency["code"]) == set(result.framework.aggregates)
     assert report.indicator_correlations.shape == (49, 49)
     assert set(report.effective_weights["parent_level"]) == {2, 3, 4}
+
+
+# ---------------------------------------------------------------------------------- issue 15
+
+
+def test_audit_counts_only_the_units_the_index_ranks(data: IndexData) -> None:
+    """A unit the screen removes is in no audit table: 51 ASEM units, one excluded -> 50."""
+    build = Build.from_yaml((FIXTURES / "build.yaml").read_text(encoding="utf-8"))
+    dropped = str(data.values.index[0])
+    result = run(build.with_overrides({"screen.force_exclude": [dropped]}), data)
+    assert dropped in result.removed_units
+    report = audit(result)
+    ranked = len(result.scores)
+    assert ranked == len(data.values) - len(result.removed_units)
+    assert len(report.coverage.units) == ranked
+    assert dropped not in report.coverage.units.index
+    totals = report.coverage.indicators["n_available"] + report.coverage.indicators["n_missing"]
+    assert (totals == ranked).all()
+    # get_stats' availability counts are over the ranked units too.
+    raw = data.values.loc[result.scores.index, list(result.framework.indicators)]
+    expected = indicator_stats(raw)
+    pd.testing.assert_frame_equal(report.indicator_stats, expected)
+
+
+def test_an_only_child_is_never_flagged_redundant() -> None:
+    """Pillar P2 has one indicator c, so r(c, P2) = 1 by construction: not 'redundant'. P1's
+    two indicators a and b: a = P1 exactly up to a tiny b share -> r > 0.92, redundant."""
+    values = pd.DataFrame(
+        {
+            "a": [1.0, 2.0, 3.0, 4.0, 5.0],
+            "b": [2.0, 1.0, 2.0, 1.0, 2.0],
+            "c": [5.0, 3.0, 4.0, 1.0, 2.0],
+        }
+    )
+    values["P1"] = 0.95 * values["a"] + 0.05 * values["b"]
+    values["P2"] = values["c"]
+    table = parent_correlations(values, {"a": "P1", "b": "P1", "c": "P2"}).set_index("code")
+    assert table.loc["c", "r"] == pytest.approx(1.0)
+    assert table.loc["c", "flag"] == ""
+    assert bool(table.loc["c", "only_child"])
+    assert table.loc["a", "flag"] == "redundant"
+    assert not bool(table.loc["a", "only_child"])

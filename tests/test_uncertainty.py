@@ -13,7 +13,6 @@ from scipy.stats import spearmanr
 
 from reportgen.errors import MethodError
 from reportgen.index import Build, IndexData, run
-from reportgen.index.coinr import read_coinr
 from reportgen.index.uncertainty import (
     UncertaintyResult,
     UncertaintySpec,
@@ -40,13 +39,13 @@ aggregation: [arithmetic, geometric]
 
 
 @pytest.fixture(scope="module")
-def data() -> IndexData:
-    return read_coinr(FIXTURES / "asem_iData.csv", FIXTURES / "asem_iMeta.csv", LEVEL_NAMES)
+def data(asem_data: IndexData) -> IndexData:
+    return asem_data
 
 
 @pytest.fixture(scope="module")
-def build() -> Build:
-    return Build.from_yaml((FIXTURES / "build.yaml").read_text(encoding="utf-8"))
+def build(asem_build: Build) -> Build:
+    return asem_build
 
 
 @pytest.fixture(scope="module")
@@ -251,7 +250,11 @@ def test_sensitivity_of_the_vignette_set_up(
     assert len(table) == len(result.codes) * 4
     index = table[table["code"] == "Index"].set_index("input")
     assert list(index.index) == ["winsorisation", "normalisation", "weights", "aggregation"]
-    assert result.sensitivity.equals(index[["first_order", "total_order"]])
+    assert result.sensitivity.equals(index.drop(columns="code"))
+    # Each estimate lies within its own 95% bootstrap interval.
+    for name in ("first_order", "total_order"):
+        assert (index[f"{name}_low"] <= index[name]).all()
+        assert (index[name] <= index[f"{name}_high"]).all()
     assert (index["total_order"] > -0.1).all()
     assert (index["total_order"] < 1.5).all()
     # Pillars are aggregated from unweighted-noise indicators: pillar-level weights (level 2)
@@ -260,8 +263,19 @@ def test_sensitivity_of_the_vignette_set_up(
     assert float(pillar["total_order"].iloc[0]) == 0.0
 
 
-def test_a_failing_alternative_names_its_choices(build: Build, data: IndexData) -> None:
-    """A geometric mean of minmax(0, 100) meets zeros: the error says which choice did it."""
+def test_a_geometric_replication_shifts_zeros_to_positive(build: Build, data: IndexData) -> None:
+    """A geometric mean of minmax(0, 100) meets zeros. COINr stops; a replication adds
+    1 - min = 1 to every normalised value and records it, which is exactly min-max to
+    [1, 101] (same operations, same bits)."""
     spec = UncertaintySpec(n=5, aggregation=({"method": "geometric"},), winsorisation=(2,))
-    with pytest.raises(MethodError, match=r"geometric aggregation at level 2 .*treat.winmax=2"):
-        run_uncertainty(build, data, spec)
+    result = run_uncertainty(build, data, spec)
+    assert (result.choices["positive_shift"] == 1.0).all()
+    shifted = build.with_overrides(
+        {"treat.winmax": 2, "normalise.range": [1, 101], "aggregate.method": "geometric"}
+    )
+    expected = run(shifted, data).scores[list(result.codes)].to_numpy()
+    for i in range(spec.n):
+        np.testing.assert_array_equal(result.scores[i], expected)
+    hint = r"start the range above 0: --set normalise.range=1,100"
+    with pytest.raises(MethodError, match=hint):
+        run(build.with_overrides({"aggregate.method": "geometric"}), data)

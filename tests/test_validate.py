@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -187,3 +188,108 @@ def test_yaml_alias_bomb_is_not_expanded(tiny_data_dir: Path) -> None:
     _, _, problems = read_edition_parts(path)
     assert {p.column for p in problems} == {f"a{i}" for i in range(9)}
     assert all("unknown key" in p.message for p in problems)
+
+
+# --------------------------------------------------------------------------- shared values
+
+
+@pytest.fixture
+def bundled_copy(tmp_path: Path) -> Path:
+    folder = tmp_path / "data"
+    shutil.copytree(BUNDLED, folder)
+    return folder
+
+
+def _row(folder: Path, prefix: str) -> tuple[int, str]:
+    lines = (folder / "observations.csv").read_text(encoding="utf-8").splitlines()
+    for number, line in enumerate(lines, start=1):
+        if line.startswith(prefix):
+            return number, line
+    raise AssertionError(prefix)
+
+
+def _replace_row(folder: Path, prefix: str, old: str, new: str) -> int:
+    number, line = _row(folder, prefix)
+    assert line.count(old) == 1, line
+    edit(folder, "observations.csv", line, line.replace(old, new))
+    return number
+
+
+def _problems(folder: Path) -> list[str]:
+    return [str(p) for p in check_inputs(folder)[2]]
+
+
+def test_bundled_shared_values_are_consistent(bundled_copy: Path) -> None:
+    assert _problems(bundled_copy) == []
+
+
+def test_shared_with_an_unknown_city(bundled_copy: Path) -> None:
+    row = _replace_row(
+        bundled_copy, "hong_kong,gii_cluster_pct,", ",shenzhen;guangzhou,", ",shenzen;guangzhou,"
+    )
+    problems = _problems(bundled_copy)
+    assert any(
+        f"observations.csv:{row} column 'shared_with': unknown city id in shared_with; did you "
+        "mean 'shenzhen'?; found 'shenzen'" in p
+        for p in problems
+    ), problems
+
+
+def test_shared_with_not_symmetric(bundled_copy: Path) -> None:
+    row = _replace_row(
+        bundled_copy, "guangzhou,gii_cluster_pct,", ",shenzhen;hong_kong,", ",shenzhen,"
+    )
+    problems = [p for p in _problems(bundled_copy) if "not symmetric" in p]
+    assert problems, _problems(bundled_copy)
+    # reported where the odd list is, with the list expected there
+    assert any(
+        f"observations.csv:{row} column 'shared_with'" in p
+        and "found 'shenzhen'; expected hong_kong;shenzhen" in p
+        for p in problems
+    ), problems
+
+
+def test_shared_value_differs_within_the_unit(bundled_copy: Path) -> None:
+    row = _replace_row(bundled_copy, "guangzhou,gii_cluster_pct,", ",113482,", ",113483,")
+    problems = [p for p in _problems(bundled_copy) if "differs within its unit" in p]
+    assert len(problems) == 1, problems  # one problem, not one per pair
+    assert f"observations.csv:{row} column 'value'" in problems[0]
+    assert "found '113483'; expected 113482, the unit total every member carries" in problems[0]
+
+
+def test_shared_value_partner_missing_or_in_another_year(bundled_copy: Path) -> None:
+    row = _replace_row(bundled_copy, "guangzhou,gii_cluster_pct,", ",2023,", ",2022,")
+    problems = _problems(bundled_copy)
+    missing = [p for p in problems if "which has no 'gii_cluster_pct' row for 2023" in p]
+    assert len(missing) == 2, problems  # Shenzhen's and Hong Kong's rows name Guangzhou
+    assert any(f"observations.csv:{row}" in p for p in problems), problems
+
+
+def test_split_needs_the_population_of_every_member(bundled_copy: Path) -> None:
+    text = (bundled_copy / "cities.csv").read_text(encoding="utf-8")
+    line = next(x for x in text.splitlines() if x.startswith("hong_kong,"))
+    cells = line.split(",")
+    cells[8] = ""
+    edit(bundled_copy, "cities.csv", line, ",".join(cells))
+    problems = _problems(bundled_copy)
+    assert any(
+        "column 'population': no population for 'hong_kong', which shares values" in p
+        for p in problems
+    ), problems
+
+
+def test_weights_not_summing_to_one_warn_with_the_weights_used(bundled_copy: Path) -> None:
+    from reportgen.data.validate import weight_warnings
+
+    dataset = load_dataset(bundled_copy)
+    assert weight_warnings(dataset) == []
+    text = (bundled_copy / "indicators.csv").read_text(encoding="utf-8")
+    line = next(x for x in text.splitlines() if x.startswith("numbeo_safety_index,"))
+    edit(bundled_copy, "indicators.csv", line, line.replace(",1,0.5,index,", ",1,0.7,index,"))
+    dataset = load_dataset(bundled_copy)
+    assert check_inputs(bundled_copy)[2] == []  # relative weights: not an error
+    (warning,) = weight_warnings(dataset)
+    assert warning.column == "weight"
+    assert warning.found == "1.2"
+    assert "sum to 1.2, not 1" in warning.message
+    assert "numbeo_safety_index 0.583, numbeo_health_care_index 0.417" in warning.message

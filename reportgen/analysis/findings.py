@@ -26,7 +26,9 @@ from reportgen.analysis.peers import (
     peer_median,
     resolve_group,
 )
-from reportgen.analysis.stages import DIMENSIONS, UNASSIGNED, next_stage_levers
+from reportgen.analysis.stages import UNASSIGNED, next_stage_levers
+
+DIMENSIONS = ("TDP", "ECC")
 
 log = logging.getLogger(__name__)
 
@@ -1366,9 +1368,10 @@ def compute_findings(
         inputs.scores,
         stages,
         inputs.pillars,
-        inputs.pillar_weights,
-        indicator_points(panel.best, panel.directions),
-        inputs.indicators,
+        axes=("TDP", "ECC"),
+        pillar_weights=inputs.pillar_weights,
+        indicator_points=indicator_points(panel.best, panel.directions),
+        indicators=inputs.indicators,
     )
     out: list[Finding] = []
     for city_id in panel.cities:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, cast
 
 import numpy as np
@@ -110,36 +111,88 @@ def resolve_group(
     """The members of `group_id` for `city_id`, the city excluded; None when it does not apply.
 
     `stages` is `assign_stages`' output; `named` maps a group id to (display name, member ids).
+    For many cities, build a `PeerIndex` once instead (this builds one per call).
     """
-    universe = [str(c) for c in stages.index]
-    if group_id in ("same_stage", "next_stage"):
-        if city_id not in stages.index:
-            return None
-        stage_id = str(stages.at[city_id, "stage_id"])
-        name = str(stages.at[city_id, "stage_name"])
-        if group_id == "next_stage":
-            target = stages.at[city_id, "target_stage_id"]
-            if isinstance(target, str) and target:
-                stage_id, name = target, str(stages.at[city_id, "target_stage_name"])
-        members = [c for c in universe if stages.at[c, "stage_id"] == stage_id]
-    elif group_id == "same_region":
-        if city_id not in cities.index or "region" not in cities.columns:
-            return None
-        region = cities.at[city_id, "region"]
-        if not isinstance(region, str) or not region:
-            return None
-        name = region
-        members = [c for c in universe if c in cities.index and cities.at[c, "region"] == region]
-    elif group_id == "top_n":
-        name = f"top-{top_n}"
-        overall = ranks["Overall"].reindex(universe)
-        members = [str(c) for c in overall.index[overall <= top_n]]
-    elif group_id == "all":
-        name = "all"
-        members = universe
-    elif group_id in named:
-        name, listed = named[group_id]
-        members = [str(c) for c in listed]
-    else:
-        raise KeyError(f"unknown peer group {group_id!r}")
-    return PeerGroup(group_id, name, tuple(c for c in members if c != city_id))
+    return PeerIndex(stages, cities, ranks, top_n, named).group(group_id, city_id)
+
+
+def resolve_groups(
+    group_id: str,
+    city_ids: Sequence[str],
+    *,
+    stages: pd.DataFrame,
+    cities: pd.DataFrame,
+    ranks: pd.DataFrame,
+    top_n: int,
+    named: Mapping[str, tuple[str, Sequence[str]]],
+) -> dict[str, PeerGroup | None]:
+    """`resolve_group` for many cities at once: the columns are read once, not per city."""
+    index = PeerIndex(stages, cities, ranks, top_n, named)
+    return {city_id: index.group(group_id, city_id) for city_id in city_ids}
+
+
+class PeerIndex:
+    """The columns peer groups are drawn from, read as numpy arrays on first use and kept: a
+    group is then one array comparison over the cities (O(cities), no per-city pandas lookups).
+    """
+
+    def __init__(
+        self,
+        stages: pd.DataFrame,
+        cities: pd.DataFrame,
+        ranks: pd.DataFrame,
+        top_n: int,
+        named: Mapping[str, tuple[str, Sequence[str]]],
+    ) -> None:
+        self.stages, self.cities, self.ranks = stages, cities, ranks
+        self.top_n, self.named = top_n, named
+
+    # numpy object arrays: pandas' string arrays compare an order of magnitude slower.
+    @cached_property
+    def universe(self) -> npt.NDArray[np.object_]:
+        return self.stages.index.astype(str).to_numpy(dtype=object)
+
+    @cached_property
+    def stage_id(self) -> npt.NDArray[np.object_]:
+        return self.stages["stage_id"].to_numpy(dtype=object)
+
+    @cached_property
+    def region(self) -> npt.NDArray[np.object_]:
+        return self.cities["region"].reindex(self.stages.index).to_numpy(dtype=object)
+
+    def group(self, group_id: str, city_id: str) -> PeerGroup | None:
+        """The members of `group_id` for `city_id`, the city excluded (see `resolve_group`)."""
+        stages, cities = self.stages, self.cities
+        members: npt.NDArray[np.object_]
+        if group_id in ("same_stage", "next_stage"):
+            if city_id not in stages.index:
+                return None
+            stage_id = str(stages.at[city_id, "stage_id"])
+            name = str(stages.at[city_id, "stage_name"])
+            if group_id == "next_stage":
+                target = stages.at[city_id, "target_stage_id"]
+                if isinstance(target, str) and target:
+                    stage_id, name = target, str(stages.at[city_id, "target_stage_name"])
+            members = self.universe[self.stage_id == stage_id]
+        elif group_id == "same_region":
+            if city_id not in cities.index or "region" not in cities.columns:
+                return None
+            region = cities.at[city_id, "region"]
+            if not isinstance(region, str) or not region:
+                return None
+            name = region
+            members = self.universe[self.region == region]
+        elif group_id == "top_n":
+            name = f"top-{self.top_n}"
+            # The index is the framework's top level: the last column of the engine's ranks.
+            overall = self.ranks.iloc[:, -1].reindex(stages.index).to_numpy(dtype=float)
+            members = self.universe[overall <= self.top_n]  # NaN compares False
+        elif group_id == "all":
+            name = "all"
+            members = self.universe
+        elif group_id in self.named:
+            name, listed = self.named[group_id]
+            members = np.asarray([str(c) for c in listed], dtype=object)
+        else:
+            raise KeyError(f"unknown peer group {group_id!r}")
+        return PeerGroup(group_id, name, tuple(members[members != city_id].tolist()))

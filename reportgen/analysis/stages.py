@@ -1,4 +1,6 @@
-"""Development stages on the TDP x ECC plane: a typology from the edition file, and the levers."""
+"""Development stages on the plane of the two dimensions: a typology from the edition file, and the
+levers. The edition file names the axes ``tdp`` (horizontal) and ``ecc`` (vertical); callers pass
+the score columns they stand for as ``axes``."""
 
 from __future__ import annotations
 
@@ -11,9 +13,12 @@ import numpy.typing as npt
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from reportgen.analysis.peers import cell, median_or_nan
+from reportgen.analysis.peers import median_or_nan
 
-DIMENSIONS: tuple[str, str] = ("TDP", "ECC")
+# The spec's names of the two axes, horizontal first (its YAML keys).
+AXIS_KEYS: tuple[str, str] = ("tdp", "ecc")
+Axes = tuple[str, str]
+"""The score columns of the horizontal and vertical axis, e.g. the edition's two dimension ids."""
 UNASSIGNED = "unassigned"
 
 _RELATIVE = re.compile(r"^(median|mean|p(\d{1,2}(\.\d+)?))$")
@@ -45,8 +50,8 @@ class ThresholdsSpec(_Frozen):
             )
         return value
 
-    def of(self, dimension: str) -> float | str:
-        return self.tdp if dimension == "TDP" else self.ecc
+    def of(self, axis: str) -> float | str:
+        return self.tdp if axis == AXIS_KEYS[0] else self.ecc
 
 
 class StageRule(_Frozen):
@@ -66,8 +71,8 @@ class StageRule(_Frozen):
                 )
         return band
 
-    def of(self, dimension: str) -> Band:
-        return self.tdp if dimension == "TDP" else self.ecc
+    def of(self, axis: str) -> Band:
+        return self.tdp if axis == AXIS_KEYS[0] else self.ecc
 
 
 class StageSpec(_Frozen):
@@ -253,30 +258,33 @@ def _first_match(matches: BoolArray) -> npt.NDArray[np.intp]:
 # public API
 
 
-def thresholds(scores: pd.DataFrame, spec: StagesSpec) -> dict[str, float]:
-    """The TDP and ECC thresholds the spec yields on these scores."""
+def thresholds(scores: pd.DataFrame, spec: StagesSpec, *, axes: Axes) -> dict[str, float]:
+    """The threshold on each axis (keyed ``tdp``, ``ecc``) the spec yields on these scores."""
     return {
-        dim: float(
-            resolve_threshold(spec.thresholds.of(dim), scores[dim].to_numpy(float)[None, :])[0, 0]
+        key: float(
+            resolve_threshold(spec.thresholds.of(key), scores[column].to_numpy(float)[None, :])[
+                0, 0
+            ]
         )
-        for dim in DIMENSIONS
+        for key, column in zip(AXIS_KEYS, axes, strict=True)
     }
 
 
-def assign_stages(scores: pd.DataFrame, spec: StagesSpec) -> pd.DataFrame:
-    """Stage of each city: the first declared stage whose rule the city's TDP and ECC satisfy.
+def assign_stages(scores: pd.DataFrame, spec: StagesSpec, *, axes: Axes) -> pd.DataFrame:
+    """Stage of each city: the first declared stage whose rule the city's two scores satisfy.
 
-    Columns: stage_id, stage_name, TDP, ECC, tdp_threshold, ecc_threshold, tdp_distance,
-    ecc_distance (score minus threshold), target_stage_id, target_stage_name (the reachable next
-    stage needing the fewest points; empty for the top stage), tdp_shortfall and ecc_shortfall
-    (points each dimension must gain to enter it; NaN without a target) and shortfall (their sum).
-    Cities no rule covers get stage_id 'unassigned'; `check_stages` reports them.
+    Columns: stage_id, stage_name, the two axes' scores (named as in ``axes``), tdp_threshold,
+    ecc_threshold, tdp_distance and ecc_distance (score minus threshold), target_stage_id and
+    target_stage_name (the reachable next stage needing the fewest points; empty for the top
+    stage), tdp_shortfall and ecc_shortfall (points each axis must gain to enter it; NaN without
+    a target) and shortfall (their sum). Cities no rule covers get stage_id 'unassigned';
+    `check_stages` reports them.
     """
-    tdp = scores["TDP"].to_numpy(float)
-    ecc = scores["ECC"].to_numpy(float)
-    cut = thresholds(scores, spec)
+    tdp = scores[axes[0]].to_numpy(float)
+    ecc = scores[axes[1]].to_numpy(float)
+    cut = thresholds(scores, spec, axes=axes)
     matches = _matches(
-        spec, tdp[None, :], ecc[None, :], np.array([[cut["TDP"]]]), np.array([[cut["ECC"]]])
+        spec, tdp[None, :], ecc[None, :], np.array([[cut["tdp"]]]), np.array([[cut["ecc"]]])
     )
     first = _first_match(matches)[0]
     ids = [spec.stages[i].id if i >= 0 else UNASSIGNED for i in first]
@@ -285,12 +293,12 @@ def assign_stages(scores: pd.DataFrame, spec: StagesSpec) -> pd.DataFrame:
         {
             "stage_id": ids,
             "stage_name": [names[i] for i in ids],
-            "TDP": tdp,
-            "ECC": ecc,
-            "tdp_threshold": cut["TDP"],
-            "ecc_threshold": cut["ECC"],
-            "tdp_distance": tdp - cut["TDP"],
-            "ecc_distance": ecc - cut["ECC"],
+            axes[0]: tdp,
+            axes[1]: ecc,
+            "tdp_threshold": cut["tdp"],
+            "ecc_threshold": cut["ecc"],
+            "tdp_distance": tdp - cut["tdp"],
+            "ecc_distance": ecc - cut["ecc"],
         },
         index=scores.index,
     )
@@ -298,8 +306,8 @@ def assign_stages(scores: pd.DataFrame, spec: StagesSpec) -> pd.DataFrame:
     targets = [_target(spec, sid, t, e, cut) for sid, t, e in zip(ids, tdp, ecc, strict=True)]
     frame["target_stage_id"] = [t[0] for t in targets]
     frame["target_stage_name"] = [names.get(t[0], "") for t in targets]
-    frame["tdp_shortfall"] = [t[1]["TDP"] for t in targets]
-    frame["ecc_shortfall"] = [t[1]["ECC"] for t in targets]
+    frame["tdp_shortfall"] = [t[1]["tdp"] for t in targets]
+    frame["ecc_shortfall"] = [t[1]["ecc"] for t in targets]
     frame["shortfall"] = frame["tdp_shortfall"] + frame["ecc_shortfall"]
     return frame
 
@@ -310,7 +318,7 @@ def shortfalls(
     """Points each dimension must gain to enter `stage_id` (inf when it would have to fall)."""
     rule = spec.stage(stage_id).rule
     out: dict[str, float] = {}
-    for dim, value in (("TDP", tdp), ("ECC", ecc)):
+    for dim, value in zip(AXIS_KEYS, (tdp, ecc), strict=True):
         band = rule.of(dim)
         if np.isnan(value) or value >= _band_ceiling(band, cut[dim]):
             out[dim] = np.inf
@@ -322,7 +330,7 @@ def shortfalls(
 def _target(
     spec: StagesSpec, stage_id: str, tdp: float, ecc: float, cut: Mapping[str, float]
 ) -> tuple[str, dict[str, float]]:
-    none: tuple[str, dict[str, float]] = ("", {"TDP": np.nan, "ECC": np.nan})
+    none: tuple[str, dict[str, float]] = ("", dict.fromkeys(AXIS_KEYS, np.nan))
     if stage_id == UNASSIGNED:
         return none
     best, best_need = none, np.inf
@@ -339,39 +347,42 @@ def top_stages(spec: StagesSpec) -> tuple[str, ...]:
     return tuple(s.id for s in spec.stages if not s.next)
 
 
-def check_stages(spec: StagesSpec, scores: pd.DataFrame, *, plane: bool = True) -> list[str]:
+def check_stages(
+    spec: StagesSpec, scores: pd.DataFrame, *, axes: Axes, plane: bool = True
+) -> list[str]:
     """Problems with the rules on these scores: cities no rule or several rules cover.
 
     With `plane`, also regions of the 0-100 plane that no rule or several rules cover (probed at
     the thresholds, the explicit bounds and the midpoints between them), even with no city there.
     """
     problems: list[str] = []
-    tdp = scores["TDP"].to_numpy(float)
-    ecc = scores["ECC"].to_numpy(float)
+    x, y = axes
+    tdp = scores[x].to_numpy(float)
+    ecc = scores[y].to_numpy(float)
     missing = scores.index[np.isnan(tdp) | np.isnan(ecc)]
     if len(missing):
         problems.append(
-            f"cities without both a TDP and an ECC score: {', '.join(map(str, missing))}"
+            f"cities without both a {x} and a {y} score: {', '.join(map(str, missing))}"
         )
-    cut = thresholds(scores, spec)
+    cut = thresholds(scores, spec, axes=axes)
     city_ids = [str(c) for c in scores.index]
-    t_tdp, t_ecc = np.array([[cut["TDP"]]]), np.array([[cut["ECC"]]])
+    t_tdp, t_ecc = np.array([[cut["tdp"]]]), np.array([[cut["ecc"]]])
     counts = _matches(spec, tdp[None, :], ecc[None, :], t_tdp, t_ecc)[:, 0, :]
     n = counts.sum(axis=0)
     scored = ~(np.isnan(tdp) | np.isnan(ecc))
     for j in np.flatnonzero(scored & (n == 0)):
         problems.append(
-            f"city '{city_ids[j]}' (TDP {tdp[j]:.1f}, ECC {ecc[j]:.1f}) matches no stage rule "
-            f"(thresholds TDP {cut['TDP']:.1f}, ECC {cut['ECC']:.1f})"
+            f"city '{city_ids[j]}' ({x} {tdp[j]:.1f}, {y} {ecc[j]:.1f}) matches no stage rule "
+            f"(thresholds {x} {cut['tdp']:.1f}, {y} {cut['ecc']:.1f})"
         )
     for j in np.flatnonzero(n > 1):
         which = [spec.stages[i].id for i in np.flatnonzero(counts[:, j])]
         problems.append(
-            f"city '{city_ids[j]}' (TDP {tdp[j]:.1f}, ECC {ecc[j]:.1f}) matches several stage "
+            f"city '{city_ids[j]}' ({x} {tdp[j]:.1f}, {y} {ecc[j]:.1f}) matches several stage "
             f"rules: {', '.join(which)}; the first declared is used"
         )
-    if plane and np.isfinite(cut["TDP"]) and np.isfinite(cut["ECC"]):
-        problems.extend(_plane_problems(spec, cut))
+    if plane and np.isfinite(cut["tdp"]) and np.isfinite(cut["ecc"]):
+        problems.extend(_plane_problems(spec, cut, axes))
     return problems
 
 
@@ -386,19 +397,20 @@ def _probes(spec: StagesSpec, dim: str, threshold: float) -> FloatArray:
     return np.unique(np.concatenate([points, mids, [points[0] - 1.0, points[-1] + 1.0]]))
 
 
-def _plane_problems(spec: StagesSpec, cut: Mapping[str, float]) -> list[str]:
-    xs, ys = _probes(spec, "TDP", cut["TDP"]), _probes(spec, "ECC", cut["ECC"])
+def _plane_problems(spec: StagesSpec, cut: Mapping[str, float], axes: Axes) -> list[str]:
+    x, y = axes
+    xs, ys = _probes(spec, "tdp", cut["tdp"]), _probes(spec, "ecc", cut["ecc"])
     gx, gy = np.meshgrid(xs, ys, indexing="ij")
     inside = (gx >= 0) & (gx <= 100) & (gy >= 0) & (gy <= 100)
     tdp, ecc = gx[inside][None, :], gy[inside][None, :]
-    counts = _matches(spec, tdp, ecc, np.array([[cut["TDP"]]]), np.array([[cut["ECC"]]]))[:, 0, :]
+    counts = _matches(spec, tdp, ecc, np.array([[cut["tdp"]]]), np.array([[cut["ecc"]]]))[:, 0, :]
     n = counts.sum(axis=0)
     problems: list[str] = []
     holes = np.flatnonzero(n == 0)
     if len(holes):
         j = holes[0]
         problems.append(
-            f"no stage rule covers the point TDP {tdp[0, j]:.1f}, ECC {ecc[0, j]:.1f} of the plane"
+            f"no stage rule covers the point {x} {tdp[0, j]:.1f}, {y} {ecc[0, j]:.1f} of the plane"
             + (f" (nor {len(holes) - 1} other probed points)" if len(holes) > 1 else "")
         )
     seen: set[tuple[str, ...]] = set()
@@ -407,8 +419,8 @@ def _plane_problems(spec: StagesSpec, cut: Mapping[str, float]) -> list[str]:
         if which not in seen:
             seen.add(which)
             problems.append(
-                f"stage rules {', '.join(which)} overlap, e.g. at TDP {tdp[0, j]:.1f}, "
-                f"ECC {ecc[0, j]:.1f}"
+                f"stage rules {', '.join(which)} overlap, e.g. at {x} {tdp[0, j]:.1f}, "
+                f"{y} {ecc[0, j]:.1f}"
             )
     return problems
 
@@ -430,7 +442,7 @@ def stage_probabilities(
     tdp = np.atleast_2d(np.asarray(tdp_draws, dtype=float))
     ecc = np.atleast_2d(np.asarray(ecc_draws, dtype=float))
     if tdp.shape != ecc.shape:
-        raise ValueError(f"TDP draws {tdp.shape} and ECC draws {ecc.shape} differ in shape")
+        raise ValueError(f"draws of the two axes differ in shape: {tdp.shape} and {ecc.shape}")
     t_tdp = resolve_threshold(spec.thresholds.tdp, tdp)
     t_ecc = resolve_threshold(spec.thresholds.ecc, ecc)
     first = _first_match(_matches(spec, tdp, ecc, t_tdp, t_ecc))
@@ -444,10 +456,33 @@ def stage_probabilities(
     return pd.DataFrame(probs, index=index, columns=pd.Index(columns, name="stage_id"))
 
 
+_LEVER_COLUMNS = [
+    "city_id",
+    "stage_id",
+    "target_stage_id",
+    "dimension",
+    "score",
+    "target_level",
+    "shortfall",
+    "pillar",
+    "pillar_score",
+    "peer_median",
+    "n_peers",
+    "improvement",
+    "weight_share",
+    "dimension_gain",
+    "closes_shortfall",
+    "indicators",
+    "lever_rank",
+]
+
+
 def next_stage_levers(
     scores: pd.DataFrame,
     stages: pd.DataFrame,
     pillars: pd.DataFrame,
+    *,
+    axes: Axes,
     pillar_weights: pd.Series | None = None,
     indicator_points: pd.DataFrame | None = None,
     indicators: pd.DataFrame | None = None,
@@ -462,82 +497,108 @@ def next_stage_levers(
     the pillar's index indicators on which the city trails those members, largest gap first
     (normalised points from `indicator_points`, e.g. `peers.indicator_points`).
     Rows are sorted by city and by gain; `lever_rank` 1 is the city's largest lever.
+
+    Linear in cities x pillars: peer medians are taken once per target stage (a city is never
+    a member of its own target stage), then every (city, pillar) pair is a row of one table.
     """
-    columns = [
-        "city_id",
-        "stage_id",
-        "target_stage_id",
-        "dimension",
-        "score",
-        "target_level",
-        "shortfall",
-        "pillar",
-        "pillar_score",
-        "peer_median",
-        "n_peers",
-        "improvement",
-        "weight_share",
-        "dimension_gain",
-        "closes_shortfall",
-        "indicators",
-        "lever_rank",
-    ]
-    rows: list[dict[str, object]] = []
     weights = _pillar_weights(pillars, pillar_weights)
-    for city_id, row in stages.iterrows():
-        target = row["target_stage_id"]
-        if not target or (isinstance(target, float) and np.isnan(target)):
-            continue
-        members = stages.index[(stages["stage_id"] == target) & (stages.index != city_id)]
-        for dim in DIMENSIONS:
-            need = float(row[f"{dim.lower()}_shortfall"])
-            if not (need > 0 and np.isfinite(need)):
-                continue
-            dim_pillars = [p for p in pillars.index if pillars.loc[p, "dimension"] == dim]
-            total = float(sum(weights.get(p, 0.0) for p in dim_pillars))
-            city_rows: list[dict[str, object]] = []
-            for pillar in dim_pillars:
-                if pillar not in scores.columns:
-                    continue
-                own = cell(scores, city_id, pillar)
-                peer_values = scores.loc[members, pillar].to_numpy(float)
-                peer = median_or_nan(peer_values)
-                if np.isnan(own) or np.isnan(peer) or total <= 0:
-                    continue
-                improvement = max(0.0, peer - own)
-                share = weights.get(pillar, 0.0) / total
-                gain = improvement * share
-                city_rows.append(
-                    {
-                        "city_id": city_id,
-                        "stage_id": row["stage_id"],
-                        "target_stage_id": target,
-                        "dimension": dim,
-                        "score": float(row[dim]),
-                        "target_level": float(row[dim]) + need,
-                        "shortfall": need,
-                        "pillar": pillar,
-                        "pillar_score": own,
-                        "peer_median": peer,
-                        "n_peers": int(np.count_nonzero(~np.isnan(peer_values))),
-                        "improvement": improvement,
-                        "weight_share": share,
-                        "dimension_gain": gain,
-                        "closes_shortfall": bool(gain >= need),
-                        "indicators": _trailing_indicators(
-                            str(city_id), pillar, members, indicator_points, indicators
-                        ),
-                    }
-                )
-            rows.extend(city_rows)
-    frame = pd.DataFrame(rows, columns=columns[:-1])
+    shortfall = _shortfall_rows(stages, axes)
+    levers = shortfall.merge(_pillar_shares(pillars, weights, scores), on="dimension")
+    if levers.empty:
+        return pd.DataFrame(columns=_LEVER_COLUMNS)
+    peer_median, n_peers = _stage_medians(scores, stages, levers, "pillar")
+    levers["pillar_score"] = _lookup(scores, levers["city_id"], levers["pillar"])
+    levers["peer_median"] = peer_median
+    levers["n_peers"] = n_peers
+    levers = levers[levers["pillar_score"].notna() & levers["peer_median"].notna()].copy()
+    levers["improvement"] = np.maximum(0.0, levers["peer_median"] - levers["pillar_score"])
+    levers["dimension_gain"] = levers["improvement"] * levers["weight_share"]
+    levers["closes_shortfall"] = levers["dimension_gain"] >= levers["shortfall"]
+    levers["indicators"] = _trailing_indicators(levers, stages, indicator_points, indicators)
+    frame = levers[_LEVER_COLUMNS[:-1]]
     if frame.empty:
-        return pd.DataFrame(columns=columns)
+        return pd.DataFrame(columns=_LEVER_COLUMNS)
     frame = frame.sort_values(
         ["city_id", "dimension_gain", "pillar"], ascending=[True, False, True], kind="mergesort"
     )
     frame["lever_rank"] = frame.groupby("city_id").cumcount() + 1
     return frame.reset_index(drop=True)
+
+
+def _shortfall_rows(stages: pd.DataFrame, axes: Axes) -> pd.DataFrame:
+    """One row per (city, dimension) the city must raise to reach its target stage."""
+    target = stages["target_stage_id"]
+    has_target = target.map(lambda t: isinstance(t, str) and bool(t)).to_numpy(dtype=bool)
+    parts = []
+    for key, dim in zip(AXIS_KEYS, axes, strict=True):
+        need = stages[f"{key}_shortfall"].to_numpy(dtype=float)
+        keep = has_target & (need > 0) & np.isfinite(need)
+        score = stages[dim].to_numpy(dtype=float)[keep]
+        parts.append(
+            pd.DataFrame(
+                {
+                    "city_id": stages.index[keep],
+                    "stage_id": stages["stage_id"].to_numpy()[keep],
+                    "target_stage_id": target.to_numpy()[keep],
+                    "dimension": dim,
+                    "score": score,
+                    "target_level": score + need[keep],
+                    "shortfall": need[keep],
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
+def _pillar_shares(
+    pillars: pd.DataFrame, weights: Mapping[str, float], scores: pd.DataFrame
+) -> pd.DataFrame:
+    """Each scored pillar's dimension and its weight share within the dimension."""
+    frame = pd.DataFrame(
+        {
+            "pillar": pillars.index.astype(str),
+            "dimension": pillars["dimension"].to_numpy(),
+            "weight": [weights.get(str(p), 0.0) for p in pillars.index],
+        }
+    )
+    total = frame.groupby("dimension")["weight"].transform("sum")
+    frame["weight_share"] = frame["weight"] / total
+    scored = frame["pillar"].isin(scores.columns) & (total > 0)
+    return frame.loc[scored, ["dimension", "pillar", "weight_share"]]
+
+
+def _lookup(frame: pd.DataFrame, rows: pd.Series, columns: pd.Series) -> FloatArray:
+    """``frame.at[row, column]`` for many pairs at once (NaN where the row is absent)."""
+    row_at = frame.index.get_indexer(rows)
+    col_at = frame.columns.get_indexer(columns)
+    values = frame.to_numpy(dtype=float)
+    out = np.full(len(row_at), np.nan)
+    found = (row_at >= 0) & (col_at >= 0)
+    out[found] = values[row_at[found], col_at[found]]
+    return out
+
+
+def _stage_medians(
+    values: pd.DataFrame, stages: pd.DataFrame, rows: pd.DataFrame, column: str
+) -> tuple[FloatArray, npt.NDArray[np.int64]]:
+    """For each row: median (and count) of ``values[row[column]]`` over the members of the row's
+    target stage other than the row's city; computed once per (target stage, column)."""
+    medians = np.full(len(rows), np.nan)
+    counts = np.zeros(len(rows), dtype=np.int64)
+    stage_of = stages["stage_id"]
+    keys = rows[["target_stage_id", column]].astype(str)
+    for (target, code), at in keys.groupby(["target_stage_id", column]).indices.items():
+        members = stages.index[(stage_of == target).to_numpy(dtype=bool)]
+        peers = values.loc[members, code].to_numpy(dtype=float) if code in values else np.array([])
+        own_stage = rows["stage_id"].to_numpy()[at] == target
+        medians[at] = median_or_nan(peers)
+        counts[at] = np.count_nonzero(~np.isnan(peers))
+        for i in at[own_stage]:  # a stage that lists itself as next: leave the city out
+            city = rows["city_id"].iloc[i]
+            rest = values.loc[members[members != city], code].to_numpy(dtype=float)
+            medians[i] = median_or_nan(rest)
+            counts[i] = np.count_nonzero(~np.isnan(rest))
+    return medians, counts
 
 
 def _pillar_weights(pillars: pd.DataFrame, pillar_weights: pd.Series | None) -> dict[str, float]:
@@ -549,23 +610,34 @@ def _pillar_weights(pillars: pd.DataFrame, pillar_weights: pd.Series | None) -> 
 
 
 def _trailing_indicators(
-    city_id: str,
-    pillar: str,
-    members: pd.Index,
+    levers: pd.DataFrame,
+    stages: pd.DataFrame,
     indicator_points: pd.DataFrame | None,
     indicators: pd.DataFrame | None,
-) -> tuple[str, ...]:
-    if indicator_points is None or indicators is None or city_id not in indicator_points.index:
-        return ()
-    in_pillar = indicators.index[indicators["pillar"] == pillar]
+) -> list[tuple[str, ...]]:
+    """Per lever row: the pillar's index indicators on which the city trails its target
+    stage's median, largest gap first (ties by indicator id)."""
+    empty: list[tuple[str, ...]] = [() for _ in range(len(levers))]
+    if indicator_points is None or indicators is None or levers.empty:
+        return empty
+    members = indicators
     if "role" in indicators.columns:
-        in_pillar = in_pillar[indicators.loc[in_pillar, "role"].astype(str) != "context"]
-    gaps: list[tuple[float, str]] = []
-    for indicator_id in in_pillar:
-        if indicator_id not in indicator_points.columns:
-            continue
-        own = cell(indicator_points, city_id, indicator_id)
-        peer = median_or_nan(indicator_points.loc[members, indicator_id].to_numpy(float))
-        if not np.isnan(own) and not np.isnan(peer) and peer > own:
-            gaps.append((own - peer, str(indicator_id)))
-    return tuple(i for _, i in sorted(gaps))
+        members = indicators[indicators["role"].astype(str) != "context"]
+    members = members[members.index.isin(indicator_points.columns)]
+    pairs = levers[["city_id", "stage_id", "target_stage_id", "pillar"]].reset_index(drop=True)
+    pairs["row"] = np.arange(len(pairs))
+    pairs = pairs[pairs["city_id"].isin(indicator_points.index)]
+    long = pairs.merge(
+        pd.DataFrame({"pillar": members["pillar"].to_numpy(), "indicator": members.index}),
+        on="pillar",
+    )
+    if long.empty:
+        return empty
+    long["own"] = _lookup(indicator_points, long["city_id"], long["indicator"])
+    long["peer"], _ = _stage_medians(indicator_points, stages, long, "indicator")
+    long["gap"] = long["own"] - long["peer"]
+    trailing = long[long["own"].notna() & long["peer"].notna() & (long["peer"] > long["own"])]
+    trailing = trailing.sort_values(["row", "gap", "indicator"], kind="mergesort")
+    for row, names in trailing.groupby("row", sort=False)["indicator"]:
+        empty[int(row)] = tuple(str(n) for n in names)
+    return empty

@@ -99,12 +99,13 @@ NESTED = (("arwu_top100_univ", "arwu_top200_univ"),)
 BACKED = (("unicorn_valuation", "unicorn_count"),)
 
 
-def fallback_model(indicator: Mapping[str, object]) -> IndicatorModel:
-    """A model for an indicator this module does not know, from its unit, range and role."""
+def fallback_model(indicator: Mapping[str, object], first_dimension: str) -> IndicatorModel:
+    """A model for an indicator this module does not know, from its unit, range and role; its
+    latent factor follows its dimension (the plane's horizontal axis is ``first_dimension``)."""
     unit = str(indicator.get("unit", "")).lower()
     threshold = _number(indicator.get("list_threshold"))
     low, high = _number(indicator.get("min")), _number(indicator.get("max"))
-    factor: Factor = "tdp" if indicator.get("dimension") == "TDP" else "ecc"
+    factor: Factor = "tdp" if indicator.get("dimension") == first_dimension else "ecc"
     loading = 0.7 * float(_number(indicator.get("direction")) or 1.0)
     coverage = 0.95 if indicator.get("role") == "index" else 0.6
     if unit.startswith("rank"):
@@ -290,8 +291,9 @@ def _tie_together(values: dict[str, np.ndarray]) -> None:
 def _indicators(bundled: pd.DataFrame, thresholds: Mapping[str, float | None]) -> pd.DataFrame:
     frame = bundled.copy()
     # A synthetic rank list is as long as its share of the cities: its range and unit say so.
+    first_dimension = str(bundled["dimension"].iloc[0])
     for position, row in enumerate(bundled.to_dict("records")):
-        model = MODELS.get(str(row["indicator_id"])) or fallback_model(row)
+        model = MODELS.get(str(row["indicator_id"])) or fallback_model(row, first_dimension)
         length = thresholds.get(str(row["indicator_id"]))
         if model.family == "rank" and length is not None:
             frame.iloc[position, frame.columns.get_loc("max")] = _format(length, 0)
@@ -462,9 +464,10 @@ def write_demo_data(
     cities = _cities(rng, n_cities, year=2020)
     values: dict[str, np.ndarray] = {}
     thresholds: dict[str, float | None] = {}
+    first_dimension = str(header["framework"]["dimensions"][0]["id"])
     for row in bundled_indicators.to_dict("records"):
         indicator_id = str(row["indicator_id"])
-        model = MODELS.get(indicator_id) or fallback_model(row)
+        model = MODELS.get(indicator_id) or fallback_model(row, first_dimension)
         drawn = _draw_indicator(rng, row, model, cities.factors, len(years))
         values[indicator_id] = drawn.values
         thresholds[indicator_id] = drawn.threshold

@@ -110,6 +110,27 @@ def parse_year(text: str) -> int:
     return year
 
 
+def parse_age(text: str) -> int:
+    """A number of whole years, 0 or more (an indicator's maximum data age)."""
+    if _YEAR_RE.match(text) and not text.startswith("-") and int(float(text)) <= 200:
+        return int(float(text))
+    raise CellError("not a whole number of years", "a whole number of years such as 5")
+
+
+def parse_city_list(text: str) -> str:
+    """City ids separated by ';' (the other members of a multi-city unit), kept as 'a;b'."""
+    ids = [part.strip() for part in text.split(";")]
+    if any(not part for part in ids):
+        raise CellError(
+            "empty city id in the list", "city ids separated by ';', e.g. shenzhen;guangzhou"
+        )
+    for part in ids:
+        parse_id(part)
+    if len(set(ids)) != len(ids):
+        raise CellError("a city is listed twice", "each other member of the unit once")
+    return ";".join(ids)
+
+
 def parse_direction(text: str) -> int:
     if _NUMBER_RE.match(text) and float(text) in (1.0, -1.0):
         return int(float(text))
@@ -216,9 +237,14 @@ SCHEMAS: dict[str, Table] = {
             _col("min", parse_number, "float64"),
             _col("max", parse_number, "float64"),
             _col("list_threshold", parse_number, "float64"),
+            _col("absence_note", parse_text),
+            _col("max_age", parse_age, "Int64"),
             _col("definition", parse_text),
             _col("source_name", parse_text),
             _col("source_url", parse_text),
+            _col("publisher", parse_text),
+            _col("publication", parse_text),
+            _col("publisher_domain", parse_text),
         ),
     ),
     "observations": Table(
@@ -242,6 +268,8 @@ SCHEMAS: dict[str, Table] = {
                 empty_message="missing source_url: every value needs its source",
             ),
             _col("note", parse_text),
+            _col("shared_with", parse_city_list),
+            _col("publisher", parse_text),
         ),
     ),
 }
@@ -290,8 +318,10 @@ def read_dataset(path: Path) -> tuple[Dataset | None, list[Problem]]:
         return None, [
             Problem(
                 str(path),
-                "data folder or workbook not found",
-                expected="a folder of CSV files or an .xlsx workbook",
+                f"data folder or workbook not found (looked for {path.resolve()}; pass the data "
+                "with --data PATH)",
+                expected="a folder with cities.csv, indicators.csv and observations.csv, or an "
+                ".xlsx workbook with those three sheets",
             )
         ]
     if path.is_dir():

@@ -18,8 +18,11 @@ class Panel:
     ``values`` (float, NaN where missing), ``years`` (Int64), ``sources`` and ``notes`` (str or
     NA) come from the chosen observation of each pair. ``bounds`` holds the indicator's
     list_threshold where a city has no value and the indicator is a top-N list (the city is
-    below the list), NaN elsewhere. ``cities`` and ``indicators`` are the rows of the input
-    tables for the cities and indicators with at least one value, indexed by id, in file order.
+    below the list), NaN elsewhere. ``shared_with`` (str or NA) names the other cities of the
+    multi-city unit a value belongs to ('a;b'), and ``shared`` is True where it is set; how such
+    values enter the index is ``shared_mode`` (see ``apply_shared_values``). ``cities`` and
+    ``indicators`` are the rows of the input tables for the cities and indicators with at least
+    one value, indexed by id, in file order.
     """
 
     year: int
@@ -31,18 +34,41 @@ class Panel:
     bounds: pd.DataFrame
     cities: pd.DataFrame
     indicators: pd.DataFrame
+    shared_with: pd.DataFrame
+    shared_mode: str = "whole"
+
+    @property
+    def shared(self) -> pd.DataFrame:
+        """True where the value belongs to a multi-city unit (shared_with is set)."""
+        return self.shared_with.notna() & self.shared_with.ne("")
 
 
 def select_observations(dataset: Dataset, year: int, max_age: int) -> pd.DataFrame:
     """The observation chosen for each (city, indicator): the latest with year in
-    [year - max_age, year]; of two rows with the same year, the later row in the file."""
+    [year - max_age, year]; of two rows with the same year, the later row in the file.
+
+    An indicator's own ``max_age`` (indicators.csv) tightens the window for that indicator.
+    """
     obs = dataset.observations
+    own_age = (
+        dataset.indicators.drop_duplicates("indicator_id")
+        .set_index("indicator_id")["max_age"]
+        .reindex(obs["indicator_id"])
+        .to_numpy()
+        if "max_age" in dataset.indicators
+        else np.full(len(obs), np.nan)
+    )
+    ages = pd.Series(
+        np.fmin(pd.to_numeric(own_age, errors="coerce").astype("float64"), float(max_age)),
+        index=obs.index,
+    )
     usable = (
         obs["year"].notna()
         & obs["value"].notna()
         & obs["city_id"].notna()
         & obs["indicator_id"].notna()
-        & obs["year"].between(year - max_age, year)
+        & obs["year"].le(year)
+        & obs["year"].ge(year - ages)
         & obs["city_id"].isin(dataset.cities["city_id"])
         & obs["indicator_id"].isin(dataset.indicators["indicator_id"])
     ).fillna(False)
@@ -87,4 +113,7 @@ def make_panel(dataset: Dataset, year: int, max_age: int) -> Panel:
         bounds=bounds,
         cities=cities.reset_index().set_index("city_id").loc[city_ids],
         indicators=indicators.reset_index().set_index("indicator_id").loc[indicator_ids],
+        shared_with=wide("shared_with", "str")
+        if "shared_with" in chosen
+        else pd.DataFrame(pd.NA, index=row_index, columns=column_index, dtype="str"),
     )

@@ -57,7 +57,39 @@ def data_problems(dataset: Dataset) -> list[Problem]:
         *checks.duplicate_observations(),
         *checks.ranges(),
         *checks.denominators(),
+        *checks.shared_values(),
     ]
+
+
+def weight_warnings(dataset: Dataset) -> list[Problem]:
+    """Pillars whose index indicators' weights do not sum to 1 (indicators.csv's convention).
+
+    Not an error: weights are relative and the engine divides by their sum within the pillar,
+    so 0.6 + 0.6 means 0.5 each. But a sum other than 1 is usually a re-balancing slip, so the
+    caller prints these as warnings with the weights that will actually be used.
+    """
+    index = _Checks(dataset).index_indicators
+    warnings: list[Problem] = []
+    for pillar, group in index.groupby("pillar", sort=False):
+        weights = group["weight"].dropna().astype(float)
+        total = float(weights.sum())
+        if total <= 0 or abs(total - 1) <= 1e-9:
+            continue
+        used = ", ".join(
+            f"{i} {w / total:.3g}" for i, w in zip(group["indicator_id"], weights, strict=False)
+        )
+        warnings.append(
+            Problem(
+                dataset.file("indicators"),
+                f"the weights of pillar {pillar!r}'s index indicators sum to {total:g}, not 1; "
+                f"they are relative, so the index uses {used}",
+                row=int(group.index[0]),
+                column="weight",
+                found=f"{total:g}",
+                expected="weights summing to 1 within the pillar (or accept the normalised ones)",
+            )
+        )
+    return warnings
 
 
 def check_inputs(
@@ -298,6 +330,8 @@ class _Checks:
         for row, indicator, value, low, high in _rows(obs, ["indicator_id", "value", "min", "max"]):
             if not _present(value):
                 continue
+            if _present(low) and _present(high) and not low < high:
+                continue  # the range itself is wrong, reported once on indicators.csv
             below = _present(low) and value < low
             above = _present(high) and value > high
             if below or above:
@@ -340,6 +374,112 @@ class _Checks:
                     self.cities_file,
                     f"no population for {city!r}, but {', '.join(needing[city])} is divided "
                     "by population",
+                    row=row,
+                    column="population",
+                    found="",
+                    expected="the city's population",
+                )
+
+    def shared_values(self) -> Iterator[Problem]:
+        """shared_with names known other cities, and every member of the unit has a row of the
+        same indicator and year with the same value that lists the others back; the split key
+        (population) is known for every member."""
+        obs = self.data.observations
+        if "shared_with" not in obs:
+            return
+        known = set(self.city_ids)
+        populations = dict(
+            zip(self.data.cities["city_id"], self.data.cities["population"], strict=True)
+        )
+        rows = {
+            (city, indicator, year): (row, value, others)
+            for row, city, indicator, year, value, others in _rows(
+                obs, ["city_id", "indicator_id", "year", "value", "shared_with"]
+            )
+            if _present(city) and _present(indicator) and _present(year)
+        }
+        no_population: set[str] = set()
+        value_reported: set[int] = set()
+        for (city, indicator, year), (row, value, others) in rows.items():
+            if not (isinstance(others, str) and others):
+                continue
+            members = others.split(";")
+            where = {"row": row, "column": "shared_with"}
+            if city in members:
+                yield Problem(
+                    self.observations_file,
+                    "a city cannot share a value with itself",
+                    found=others,
+                    expected="the other cities of the unit, not " + city,
+                    **where,
+                )
+                continue
+            unit = {city, *members}
+            for other in members:
+                if other not in known:
+                    yield Problem(
+                        self.observations_file,
+                        "unknown city id in shared_with" + did_you_mean(other, self.city_ids),
+                        found=other,
+                        expected=f"a city_id listed in {Path(self.cities_file).name}",
+                        **where,
+                    )
+                    continue
+                partner = rows.get((other, indicator, year))
+                if partner is None:
+                    yield Problem(
+                        self.observations_file,
+                        f"{city!r} shares this {indicator!r} value with {other!r}, which has no "
+                        f"{indicator!r} row for {year}",
+                        found=others,
+                        expected=f"a row {other},{indicator},{year} with value {_g(value)} and "
+                        f"shared_with {';'.join(sorted(unit - {other}))}",
+                        **where,
+                    )
+                    continue
+                partner_row, partner_value, partner_others = partner
+                listed = (
+                    set(partner_others.split(";")) if isinstance(partner_others, str) else set()
+                )
+                if listed | {other} != unit and (city not in listed or row < partner_row):
+                    # both rows see a pair that lists each other: report it once, at the later
+                    yield Problem(
+                        self.observations_file,
+                        f"shared_with is not symmetric: row {row} ({city}) shares "
+                        f"{indicator!r} with {others}, but {other!r}'s row lists "
+                        f"{partner_others if listed else 'no city'}",
+                        row=partner_row,
+                        column="shared_with",
+                        found=partner_others if listed else "",
+                        expected=";".join(sorted(unit - {other})),
+                    )
+                elif (
+                    _present(value)
+                    and _present(partner_value)
+                    and value != partner_value
+                    and row < partner_row  # one problem per pair, at the later row
+                    and partner_row not in value_reported  # and one per row
+                ):
+                    value_reported.add(partner_row)
+                    yield Problem(
+                        self.observations_file,
+                        f"a shared {indicator!r} value differs within its unit: {city!r} "
+                        f"has {_g(value)} (row {row})",
+                        row=partner_row,
+                        column="value",
+                        found=_g(partner_value),
+                        expected=f"{_g(value)}, the unit total every member carries",
+                    )
+            for member in sorted(unit):
+                if member in known and not _present(populations.get(member)):
+                    no_population.add(member)
+        for row, city in _rows(self.data.cities, ["city_id"]):
+            if city in no_population:
+                no_population.discard(city)
+                yield Problem(
+                    self.cities_file,
+                    f"no population for {city!r}, which shares values with other cities "
+                    "(shared_values: split divides them by population)",
                     row=row,
                     column="population",
                     found="",

@@ -12,9 +12,11 @@ from reportgen.index.steps import (
     AggregateSpec,
     DenominateSpec,
     ImputeSpec,
+    Method,
     NormaliseSpec,
     ScreenSpec,
     TreatSpec,
+    registry_for,
 )
 
 __all__ = [
@@ -31,10 +33,12 @@ __all__ = [
     "ImputeSpec",
     "IndexData",
     "IndexResult",
+    "Method",
     "NormaliseSpec",
     "ScreenSpec",
     "TreatSpec",
     "competition_ranks",
     "parse_override",
+    "registry_for",
     "run",
 ]

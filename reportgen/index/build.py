@@ -228,7 +228,10 @@ def run(build: Build, data: IndexData) -> IndexResult:
             values = normalise(values, spec, framework)
             datasets["normalised"] = values
         elif isinstance(spec, AggregateSpec):
-            aggregated = aggregate(values, spec, framework)
+            try:
+                aggregated = aggregate(values, spec, framework)
+            except MethodError as err:
+                raise MethodError(f"{err}{_positive_hint(build)}") from None
     previous = datasets["raw"]
     for name in DATASET_NAMES[1:-1]:
         previous = datasets.setdefault(name, previous)
@@ -248,6 +251,28 @@ def run(build: Build, data: IndexData) -> IndexResult:
         build=build,
         framework=framework,
         data=data,
+    )
+
+
+def _positive_hint(build: Build) -> str:
+    """How to make every normalised value positive, for a geometric or harmonic mean.
+
+    The engine does not shift values itself in a nominal build: the published numbers must
+    follow from the build as written. (Monte Carlo replications do shift; see uncertainty.)
+    """
+    spec = build.step("normalise")
+    if spec is None:
+        return ""
+    if spec.method == "minmax":
+        lo, hi = spec.range
+        fix = f"normalise.range=1,{hi:g}" if hi > 1 else "normalise.range=1,100"
+        return (
+            f" (min-max to [{lo:g}, {hi:g}] puts each indicator's lowest unit at {lo:g}); "
+            f"start the range above 0: --set {fix}"
+        )
+    return (
+        f" ({spec.method} normalisation can give values ≤ 0); min-max to a range starting "
+        "above 0 instead: --set normalise.method=minmax --set normalise.range=1,100"
     )
 
 

@@ -255,14 +255,20 @@ def parent_correlations(
 ) -> pd.DataFrame:
     """Correlation of each child column with its parent column, with p-value and JRC flag.
 
-    ``parents`` maps child code to parent code; both must be columns of ``values``.
+    ``parents`` maps child code to parent code; both must be columns of ``values``. A parent's
+    only child correlates 1 with it by construction: it is marked ``only_child`` and never
+    flagged (there is nothing redundant to drop).
     """
+    n_children = pd.Series(list(parents.values())).value_counts()
     rows: list[dict[str, object]] = []
     for child, parent in parents.items():
         r, n = _pairwise_pearson(_values(values[[child]]), _values(values[[parent]]))
         p = _pvalues(r, n)
         rr, pp = float(r[0, 0]), float(p[0, 0])
-        flag = "weak" if rr < CORR_LOW else "redundant" if rr > CORR_HIGH else ""
+        only_child = bool(n_children[parent] == 1)
+        flag = (
+            "" if only_child else "weak" if rr < CORR_LOW else "redundant" if rr > CORR_HIGH else ""
+        )
         masked = pval > 0 and pp > pval
         rows.append(
             {
@@ -271,9 +277,10 @@ def parent_correlations(
                 "r": np.nan if masked else rr,
                 "p_value": pp,
                 "flag": flag,
+                "only_child": only_child,
             }
         )
-    return pd.DataFrame(rows, columns=["code", "parent", "r", "p_value", "flag"])
+    return pd.DataFrame(rows, columns=["code", "parent", "r", "p_value", "flag", "only_child"])
 
 
 def _nominal_weights(result: IndexResult) -> pd.Series:
@@ -365,11 +372,15 @@ class AuditResult:
 def audit(result: IndexResult, pval: float = 0.05) -> AuditResult:
     """The statistical audit of a build: data, distributions, correlations, consistency, weights.
 
+    Every table covers the units the build ranks (after the screen), as the index does.
+
     ``pval`` masks the child-parent correlations whose p-value exceeds it (0 keeps all).
     """
     framework = result.framework
     datasets = result.datasets
     indicators = list(framework.indicators)
+    # The units the index ranks: a unit the screen removed counts in no statistic.
+    raw = datasets["raw"].loc[result.aggregated.index, indicators]
     normalised = datasets["normalised"][indicators]
     aggregated = result.aggregated
 
@@ -407,8 +418,8 @@ def audit(result: IndexResult, pval: float = 0.05) -> AuditResult:
     weights = pd.concat(weight_tables).rename_axis("code").reset_index()
 
     return AuditResult(
-        indicator_stats=indicator_stats(datasets["raw"][indicators]),
-        coverage=coverage(datasets["raw"][indicators]),
+        indicator_stats=indicator_stats(raw),
+        coverage=coverage(raw),
         skew_kurt=skew_kurt_table(
             datasets["screened"][indicators], datasets["treated"][indicators]
         ),

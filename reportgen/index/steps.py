@@ -1,55 +1,65 @@
-"""Build steps (denominate, impute, screen, treat, normalise, aggregate): specs and kernels.
+"""Build steps (denominate, impute, screen, treat, normalise, aggregate): specs, methods, steps.
 
-Numeric kernels are pure numpy on arrays shaped ``(..., units, indicators)``: statistics run
-down axis -2 and every leading axis is a replication, so a ``(1000, 51, 49)`` stack is
-normalised or aggregated in one call. NaN marks a missing value throughout.
-
-Kernels (exported for the Monte Carlo engine):
-
-* ``skew_kernel(x)``, ``kurt_kernel(x)``: e1071 type-2 skewness / excess kurtosis per column.
-* ``minmax_kernel(x, lo, hi)``: ``(x - min) / (max - min) * (hi - lo) + lo``.
-* ``zscore_kernel(x, m, s)``: ``(x - mean) / sd * s + m`` with the sample sd.
-* ``rank_kernel(x)``: ranks with ties at their minimum, 1 = lowest, NaN kept.
-* ``borda_kernel(x)``: ``rank - 1``; ``percentile_kernel(x)``: ``(rank - 1) / (n - 1)``.
-* ``goalposts_kernel(x, lo, hi, cap)``: ``(x - lo) / (hi - lo)``, clipped to [0, 1] if ``cap``.
-* ``target_kernel(x, target, cap)``: ``(x - min) / (target - min)``, capped at 1 if ``cap``.
-* ``log_ct_kernel(x)``: ``ln(x - min + 0.01 (max - min))``; ``boxcox_kernel(x, lam)``.
-* ``arithmetic_mean_kernel(x, w)``, ``geometric_mean_kernel(x, w)``,
-  ``harmonic_mean_kernel(x, w)``: ``x`` is ``(..., units, children)``, ``w`` is
-  ``(..., children)``; missing children are dropped with their weights.
-* ``aggregate_level_kernel(x, weights, method)``: every parent of a level at once, with
-  ``weights`` shaped ``(..., parents, children)`` (0 where a code is not a child).
+Each step kind has a registry mapping a method name to a :class:`Method`: the function that
+runs it and the sentence that describes it (for the methodology text). Adding a normalisation
+(say) is one function and one line in ``NORMALISERS``; specs reject unknown names when they
+are validated, before any data is read. The numeric kernels live in
+:mod:`reportgen.index.kernels` and the outlier treatment in :mod:`reportgen.index.treatment`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Annotated, Any, Literal
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from reportgen.errors import MethodError
 from reportgen.index.framework import Framework
-
-FloatArray = npt.NDArray[np.float64]
-BoolArray = npt.NDArray[np.bool_]
+from reportgen.index.kernels import (
+    AGGREGATORS,
+    Aggregator,
+    BoolArray,
+    FloatArray,
+    Method,
+    _nanmean,
+    aggregate_level_kernel,
+    arithmetic_mean_kernel,
+    borda_kernel,
+    boxcox_kernel,
+    geometric_mean_kernel,
+    goalposts_kernel,
+    harmonic_mean_kernel,
+    kurt_kernel,
+    log_ct_kernel,
+    minmax_kernel,
+    percentile_kernel,
+    rank_kernel,
+    skew_kernel,
+    target_kernel,
+    zscore_kernel,
+)
+from reportgen.index.treatment import FALLBACKS, TREATMENTS, treat
 
 __all__ = [
     "AGGREGATORS",
+    "DENOMINATORS",
     "IMPUTERS",
     "NORMALISERS",
     "SCREENERS",
     "STEP_NAMES",
     "TREATMENTS",
     "AggregateSpec",
+    "Aggregator",
     "DenominateSpec",
     "ImputeOutcome",
     "ImputeSpec",
+    "Imputer",
+    "Method",
     "NormaliseSpec",
     "ScreenSpec",
     "StepSpec",
@@ -70,6 +80,7 @@ __all__ = [
     "normalise",
     "percentile_kernel",
     "rank_kernel",
+    "registry_for",
     "screen",
     "skew_kernel",
     "target_kernel",
@@ -81,282 +92,182 @@ STEP_NAMES: tuple[str, ...] = ("denominate", "impute", "screen", "treat", "norma
 
 
 # --------------------------------------------------------------------------------------------
-# Kernels
+# Methods: one function per method name, registered with its description
 # --------------------------------------------------------------------------------------------
 
 
-def _column(value: float | FloatArray) -> FloatArray:
-    """A per-indicator parameter (scalar or ``(..., indicators)``) made to broadcast on axis -2."""
-    arr = np.asarray(value, dtype=float)
-    return arr if arr.ndim == 0 else arr[..., None, :]
-
-
-def _count(mask: BoolArray) -> FloatArray:
-    return mask.sum(axis=-2, keepdims=True).astype(float)
-
-
-def _nanmin(x: FloatArray) -> FloatArray:
-    # Filling with +inf instead of np.nanmin avoids its all-NaN warning and is faster.
-    return np.where(np.isnan(x), np.inf, x).min(axis=-2, keepdims=True)
-
-
-def _nanmax(x: FloatArray) -> FloatArray:
-    return np.where(np.isnan(x), -np.inf, x).max(axis=-2, keepdims=True)
-
-
-def _nanmean(x: FloatArray, mask: BoolArray) -> FloatArray:
-    n = _count(mask)
+def _divide(x: FloatArray, denominators: FloatArray, scale: float) -> FloatArray:
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(mask, x, 0.0).sum(axis=-2, keepdims=True) / n
+        out = x / denominators
+        return out * scale if scale != 1.0 else out
 
 
-def _central_sums(x: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
-    mask = ~np.isnan(x)
-    n = _count(mask)
-    dev = np.where(mask, x - _nanmean(x, mask), 0.0)
-    dev2 = dev * dev
-    return (
-        n,
-        dev2.sum(axis=-2, keepdims=True),
-        (dev2 * dev).sum(axis=-2, keepdims=True),
-        (dev2 * dev2).sum(axis=-2, keepdims=True),
-    )
+DENOMINATORS: Mapping[str, Method[Callable[[FloatArray, FloatArray, float], FloatArray]]] = (
+    MappingProxyType({"divide": Method(_divide, "x / denominator * scale")})
+)
+
+# An imputer returns the fill value of every cell: (values, missing, group labels) -> fill.
+ImputeFn = Callable[[FloatArray, BoolArray, "pd.Series | None"], FloatArray]
 
 
-def skew_kernel(x: FloatArray) -> FloatArray:
-    """Sample skewness (e1071 type 2) of each column over the available values; NaN if n < 3."""
-    return _skew_kurt(x)[0]
+@dataclass(frozen=True)
+class Imputer(Method[ImputeFn]):
+    """An imputation method; ``grouped`` ones need the spec's ``group`` column."""
+
+    grouped: bool = False
 
 
-def kurt_kernel(x: FloatArray) -> FloatArray:
-    """Sample excess kurtosis (e1071 type 2) of each column; NaN if n < 4."""
-    return _skew_kurt(x)[1]
+def _fill_none(x: FloatArray, missing: BoolArray, groups: pd.Series | None) -> FloatArray:
+    return np.full_like(x, np.nan)
 
 
-def minmax_kernel(
-    x: FloatArray, lo: float | FloatArray = 0.0, hi: float | FloatArray = 100.0
-) -> FloatArray:
-    """Scale each column linearly so its minimum is ``lo`` and its maximum ``hi``."""
-    x = np.asarray(x, dtype=float)
-    mn, mx = _nanmin(x), _nanmax(x)
-    lo_, hi_ = _column(lo), _column(hi)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return (x - mn) / (mx - mn) * (hi_ - lo_) + lo_
+def _fill_mean(x: FloatArray, missing: BoolArray, groups: pd.Series | None) -> FloatArray:
+    stat = _nanmean(np.where(missing, np.nan, x), ~missing)
+    return np.broadcast_to(stat, x.shape)
 
 
-def zscore_kernel(
-    x: FloatArray, m: float | FloatArray = 0.0, s: float | FloatArray = 1.0
-) -> FloatArray:
-    """Standardise each column to mean ``m`` and sample standard deviation ``s``."""
-    x = np.asarray(x, dtype=float)
-    mask = ~np.isnan(x)
-    n = _count(mask)
-    mean = _nanmean(x, mask)
-    dev = np.where(mask, x - mean, 0.0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        sd = np.sqrt((dev * dev).sum(axis=-2, keepdims=True) / (n - 1))
-        return (x - mean) / sd * _column(s) + _column(m)
+def _fill_median(x: FloatArray, missing: BoolArray, groups: pd.Series | None) -> FloatArray:
+    has = ~missing.all(axis=0)
+    stat = np.full((1, x.shape[1]), np.nan)
+    stat[0, has] = np.nanmedian(np.where(missing, np.nan, x)[:, has], axis=0)
+    return np.broadcast_to(stat, x.shape)
 
 
-def rank_kernel(x: FloatArray) -> FloatArray:
-    """Rank each column from 1 (lowest); ties share their smallest rank; NaN stays NaN."""
-    x = np.asarray(x, dtype=float)
-    # Order within a tie does not matter (a block takes its first position), so the faster
-    # unstable sort is fine; NaN sorts last either way.
-    order = np.argsort(x, axis=-2)
-    ordered = np.take_along_axis(x, order, axis=-2)
-    n = x.shape[-2]
-    position = np.arange(n, dtype=float).reshape((n, 1))
-    starts_block = np.ones(ordered.shape, dtype=bool)
-    starts_block[..., 1:, :] = ordered[..., 1:, :] != ordered[..., :-1, :]
-    block_start = np.maximum.accumulate(np.where(starts_block, position, 0.0), axis=-2)
-    ranked = np.where(np.isnan(ordered), np.nan, block_start + 1.0)
-    out = np.empty_like(ranked)
-    np.put_along_axis(out, order, ranked, axis=-2)
-    return out
+def _fill_group_mean(x: FloatArray, missing: BoolArray, groups: pd.Series | None) -> FloatArray:
+    assert groups is not None  # guaranteed by Imputer.grouped
+    return _group_fill(x, groups, "mean")
 
 
-def borda_kernel(x: FloatArray) -> FloatArray:
-    """Borda score: the number of units strictly below (rank - 1)."""
-    return rank_kernel(x) - 1.0
+def _fill_group_median(x: FloatArray, missing: BoolArray, groups: pd.Series | None) -> FloatArray:
+    assert groups is not None
+    return _group_fill(x, groups, "median")
 
 
-def percentile_kernel(x: FloatArray) -> FloatArray:
-    """Percentile rank in [0, 1]: ``(rank - 1) / (n_available - 1)``."""
-    x = np.asarray(x, dtype=float)
-    n = _count(~np.isnan(x))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return (rank_kernel(x) - 1.0) / (n - 1.0)
-
-
-def goalposts_kernel(
-    x: FloatArray, lo: float | FloatArray, hi: float | FloatArray, cap: bool = True
-) -> FloatArray:
-    """Position between goalposts: 0 at ``lo``, 1 at ``hi``; clipped to [0, 1] when ``cap``."""
-    lo_, hi_ = _column(lo), _column(hi)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out = (np.asarray(x, dtype=float) - lo_) / (hi_ - lo_)
-    return np.clip(out, 0.0, 1.0) if cap else out
-
-
-def target_kernel(x: FloatArray, target: float | FloatArray, cap: bool = False) -> FloatArray:
-    """Distance to target: 0 at the column minimum, 1 at ``target``; capped at 1 when ``cap``."""
-    x = np.asarray(x, dtype=float)
-    mn = _nanmin(x)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out = (x - mn) / (_column(target) - mn)
-    return np.minimum(out, 1.0) if cap else out
-
-
-def log_ct_kernel(x: FloatArray) -> FloatArray:
-    """COINr's ``log_CT``: ``ln(x - min + 0.01 (max - min))``, defined for any sign of x."""
-    x = np.asarray(x, dtype=float)
-    mn, mx = _nanmin(x), _nanmax(x)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.log(x - mn + 0.01 * (mx - mn))
-
-
-def boxcox_kernel(x: FloatArray, lam: float, makepos: bool = True) -> FloatArray:
-    """Box-Cox transform; with ``makepos`` the column is first shifted to a minimum of 1."""
-    x = np.asarray(x, dtype=float)
-    if makepos:
-        x = x - _nanmin(x) + 1.0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.log(x) if lam == 0 else (x**lam - 1.0) / lam
-
-
-def aggregate_level_kernel(
-    x: FloatArray,
-    weights: FloatArray,
-    method: str = "arithmetic",
-    dat_thresh: float | None = None,
-) -> FloatArray:
-    """Aggregate children ``x (..., units, children)`` into parents ``(..., units, parents)``.
-
-    ``weights (..., parents, children)`` holds each parent's child weights (0 for non-children).
-    Missing children are dropped with their weights (the rest are rescaled); a parent with no
-    available child is NaN, as is one whose share of available children is below ``dat_thresh``.
-    Geometric means reject values ≤ 0 and harmonic means zeros (COINr stops on both).
-    """
-    x = np.asarray(x, dtype=float)
-    weights = np.asarray(weights, dtype=float)
-    mask = ~np.isnan(x)
-    wt = np.swapaxes(weights, -1, -2)
-    members = np.swapaxes(weights != 0, -1, -2).astype(float)
-    maskf = mask.astype(float)
-    weight_sum = _weighted_sum(maskf, wt)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        if method == "arithmetic":
-            out = _weighted_sum(np.where(mask, x, 0.0), wt) / weight_sum
-        elif method == "geometric":
-            bad = ((mask & (x <= 0)).astype(float) @ members) > 0
-            if bad.any():
-                raise MethodError(_locate(bad, "geometric mean needs values > 0"))
-            out = np.exp(_weighted_sum(np.log(np.where(mask, x, 1.0)), wt) / weight_sum)
-        elif method == "harmonic":
-            bad = ((mask & (x == 0)).astype(float) @ members) > 0
-            if bad.any():
-                raise MethodError(_locate(bad, "harmonic mean needs non-zero values"))
-            out = weight_sum / _weighted_sum(np.where(mask, 1.0 / np.where(mask, x, 1.0), 0.0), wt)
-        else:
-            raise MethodError(f"unknown aggregation {method!r}; valid: {', '.join(AGGREGATORS)}")
-        out = np.where(weight_sum > 0, out, np.nan)
-        if dat_thresh is not None:
-            share = (maskf @ members) / members.sum(axis=-2, keepdims=True)
-            out = np.where(share < dat_thresh, np.nan, out)
-    return out
-
-
-def _weighted_sum(a: FloatArray, wt: FloatArray) -> FloatArray:
-    """``a (..., units, children) · wt (..., children, parents)``, summed row by row.
-
-    A matrix product (BLAS) may round a row differently depending on its position in the
-    block, so two cities with identical data could score one ulp apart and rank differently.
-    Summing each parent's children with numpy's reduction gives every row the same result.
-    """
-    parents = wt.shape[-1]
-    lead = np.broadcast_shapes(a.shape[:-2], wt.shape[:-2])
-    out = np.empty((*lead, a.shape[-2], parents))
-    flat = (wt != 0).reshape(-1, wt.shape[-2], parents).any(axis=0)
-    for p in range(parents):
-        idx = np.flatnonzero(flat[:, p])
-        if idx.size == 0:
-            out[..., p] = 0.0
-            continue
-        w = wt[..., idx, p][..., np.newaxis, :]
-        out[..., p] = (a[..., idx] * w).sum(axis=-1)
-    return out
-
-
-def _locate(bad: BoolArray, message: str) -> str:
-    where = np.argwhere(bad)[0]
-    return f"{message} (unit position {where[-2]}, parent position {where[-1]})"
-
-
-def arithmetic_mean_kernel(x: FloatArray, w: FloatArray) -> FloatArray:
-    """Weighted arithmetic mean over the last axis (children); ``w`` is ``(..., children)``."""
-    return aggregate_level_kernel(x, np.asarray(w, dtype=float)[..., None, :], "arithmetic")[..., 0]
-
-
-def geometric_mean_kernel(x: FloatArray, w: FloatArray) -> FloatArray:
-    """Weighted geometric mean over axis -1; raises MethodError on any value ≤ 0."""
-    return aggregate_level_kernel(x, np.asarray(w, dtype=float)[..., None, :], "geometric")[..., 0]
-
-
-def harmonic_mean_kernel(x: FloatArray, w: FloatArray) -> FloatArray:
-    """Weighted harmonic mean over axis -1; raises MethodError on any zero."""
-    return aggregate_level_kernel(x, np.asarray(w, dtype=float)[..., None, :], "harmonic")[..., 0]
-
-
-# --------------------------------------------------------------------------------------------
-# Registries: method name -> description (the step functions dispatch on these names)
-# --------------------------------------------------------------------------------------------
-
-DENOMINATORS: Mapping[str, str] = MappingProxyType({"divide": "x / denominator * scale"})
-IMPUTERS: Mapping[str, str] = MappingProxyType(
+#: Imputation methods by name: a new one is a function above and a line here.
+IMPUTERS: Mapping[str, Imputer] = MappingProxyType(
     {
-        "none": "leave missing values missing",
-        "mean": "mean of the indicator's observed values",
-        "median": "median of the indicator's observed values",
-        "group_mean": "mean of the observed values in the unit's group",
-        "group_median": "median of the observed values in the unit's group",
+        "none": Imputer(_fill_none, "leave missing values missing"),
+        "mean": Imputer(_fill_mean, "mean of the indicator's observed values"),
+        "median": Imputer(_fill_median, "median of the indicator's observed values"),
+        "group_mean": Imputer(
+            _fill_group_mean, "mean of the observed values in the unit's group", grouped=True
+        ),
+        "group_median": Imputer(
+            _fill_group_median, "median of the observed values in the unit's group", grouped=True
+        ),
     }
 )
-SCREENERS: Mapping[str, str] = MappingProxyType(
+
+# A screener says which units (rows) a spec keeps, before force_include / force_exclude.
+ScreenFn = Callable[[FloatArray, "ScreenSpec"], BoolArray]
+
+
+def _keep_all(x: FloatArray, spec: ScreenSpec) -> BoolArray:
+    return np.ones(len(x), dtype=bool)
+
+
+def _keep_by_na(x: FloatArray, spec: ScreenSpec) -> BoolArray:
+    return np.asarray((~np.isnan(x)).mean(axis=1) >= spec.dat_thresh)
+
+
+def _keep_by_zeros(x: FloatArray, spec: ScreenSpec) -> BoolArray:
+    return np.asarray((x != 0).mean(axis=1) >= spec.nonzero_thresh)  # NaN counts as non-zero
+
+
+def _keep_by_na_and_zeros(x: FloatArray, spec: ScreenSpec) -> BoolArray:
+    return _keep_by_na(x, spec) & _keep_by_zeros(x, spec)
+
+
+#: Unit screens by name: a new one is a function above and a line here.
+SCREENERS: Mapping[str, Method[ScreenFn]] = MappingProxyType(
     {
-        "none": "keep every unit",
-        "byNA": "keep units whose share of available indicators is at least dat_thresh",
-        "byzeros": "keep units whose share of non-zero indicators is at least nonzero_thresh",
-        "byNAandzeros": "apply both byNA and byzeros",
+        "none": Method(_keep_all, "keep every unit"),
+        "byNA": Method(
+            _keep_by_na, "keep units whose share of available indicators is at least dat_thresh"
+        ),
+        "byzeros": Method(
+            _keep_by_zeros,
+            "keep units whose share of non-zero indicators is at least nonzero_thresh",
+        ),
+        "byNAandzeros": Method(_keep_by_na_and_zeros, "apply both byNA and byzeros"),
     }
 )
-TREATMENTS: Mapping[str, str] = MappingProxyType(
+
+
+@dataclass(frozen=True)
+class _Columns:
+    """What a normaliser knows of the columns: codes, directions (±1) and the framework."""
+
+    codes: list[str]
+    direction: FloatArray
+    framework: Framework
+
+
+# A normaliser maps direction-adjusted values to the common scale.
+NormaliseFn = Callable[[FloatArray, "NormaliseSpec", _Columns], FloatArray]
+
+
+def _scaled(unit: FloatArray, spec: NormaliseSpec) -> FloatArray:
+    """A [0, 1] score stretched to the spec's range."""
+    lo, hi = spec.range
+    return unit * (hi - lo) + lo
+
+
+def _n_minmax(x: FloatArray, spec: NormaliseSpec, cols: _Columns) -> FloatArray:
+    return minmax_kernel(x, *spec.range)
+
+
+def _n_zscore(x: FloatArray, spec: NormaliseSpec, cols: _Columns) -> FloatArray:
+    return zscore_kernel(x, spec.mean_sd[0], spec.mean_sd[1])
+
+
+def _n_rank(x: FloatArray, spec: NormaliseSpec, cols: _Columns) -> FloatArray:
+    return rank_kernel(x)
+
+
+def _n_borda(x: FloatArray, spec: NormaliseSpec, cols: _Columns) -> FloatArray:
+    return borda_kernel(x)
+
+
+def _n_percentile(x: FloatArray, spec: NormaliseSpec, cols: _Columns) -> FloatArray:
+    return _scaled(percentile_kernel(x), spec)
+
+
+def _n_goalposts(x: FloatArray, spec: NormaliseSpec, cols: _Columns) -> FloatArray:
+    posts = spec.goalposts or {}
+    missing = [c for c in cols.codes if c not in posts]
+    if missing:
+        raise MethodError(f"normalise: no goalposts for {', '.join(missing)}")
+    raw = np.array([posts[c] for c in cols.codes], dtype=float)  # (worst, best) in raw units
+    worst, best = raw[:, 0] * cols.direction, raw[:, 1] * cols.direction
+    cap = True if spec.cap is None else spec.cap
+    return _scaled(goalposts_kernel(x, worst, best, cap), spec)
+
+
+def _n_target(x: FloatArray, spec: NormaliseSpec, cols: _Columns) -> FloatArray:
+    target = _by_indicator(cols.framework.target_array(), cols.framework, cols.codes)
+    if np.isnan(target).any():
+        missing = [c for c, t in zip(cols.codes, target, strict=True) if np.isnan(t)]
+        raise MethodError(f"normalise: no target for {', '.join(missing)}")
+    cap = False if spec.cap is None else spec.cap
+    return _scaled(target_kernel(x, target * cols.direction, cap), spec)
+
+
+#: Normalisation methods by name: a new one is a function above and a line here.
+NORMALISERS: Mapping[str, Method[NormaliseFn]] = MappingProxyType(
     {
-        "none": "leave indicators unchanged",
-        "winsorise": "winsorise until skew and kurtosis pass, else fall back (log_ct)",
-        "log": "natural log (values must be > 0)",
-        "log_ct": "ln(x - min + 0.01 (max - min))",
-        "boxcox": "Box-Cox transform with parameter lambda",
+        "minmax": Method(_n_minmax, "linear to range [l, u]"),
+        "zscore": Method(_n_zscore, "mean and sample sd to mean_sd [m, s]"),
+        "rank": Method(_n_rank, "rank, 1 = worst, ties at the minimum"),
+        "borda": Method(_n_borda, "rank - 1"),
+        "percentile": Method(_n_percentile, "percentile rank, scaled to range"),
+        "goalposts": Method(_n_goalposts, "position between goalposts [lo, hi], scaled to range"),
+        "target": Method(
+            _n_target, "distance from the worst value to the framework target, scaled to range"
+        ),
     }
 )
-NORMALISERS: Mapping[str, str] = MappingProxyType(
-    {
-        "minmax": "linear to range [l, u]",
-        "zscore": "mean and sample sd to mean_sd [m, s]",
-        "rank": "rank, 1 = worst, ties at the minimum",
-        "borda": "rank - 1",
-        "percentile": "percentile rank, scaled to range",
-        "goalposts": "position between goalposts [lo, hi], scaled to range",
-        "target": "distance from the worst value to the framework target, scaled to range",
-    }
-)
-AGGREGATORS: Mapping[str, str] = MappingProxyType(
-    {
-        "arithmetic": "weighted arithmetic mean",
-        "geometric": "weighted geometric mean (values must be > 0)",
-        "harmonic": "weighted harmonic mean (values must be non-zero)",
-    }
-)
+
 
 # COINr function names accepted as synonyms, so a COINr user's log reads across.
 COINR_ALIASES: Mapping[str, str] = MappingProxyType(
@@ -380,7 +291,7 @@ COINR_ALIASES: Mapping[str, str] = MappingProxyType(
 )
 
 
-def _check_method(value: Any, registry: Mapping[str, str], step: str) -> str:
+def _check_method(value: Any, registry: Mapping[str, Any], step: str) -> str:
     name = COINR_ALIASES.get(str(value), str(value))
     if name not in registry:
         raise ValueError(f"unknown {step} method {value!r}; valid: {', '.join(registry)}")
@@ -426,7 +337,7 @@ class ImputeSpec(StepSpec):
 
     @model_validator(mode="after")
     def _group_needed(self) -> ImputeSpec:
-        if self.method.startswith("group_") and not self.group:
+        if IMPUTERS[self.method].grouped and not self.group:
             raise ValueError(f"impute method {self.method!r} needs a group column (group: ...)")
         return self
 
@@ -476,7 +387,7 @@ class TreatSpec(StepSpec):
     @field_validator("fallback", mode="before")
     @classmethod
     def _fallback(cls, v: Any) -> str:
-        return _check_method(v, {"log_ct": "", "none": ""}, "treat fallback")
+        return _check_method(v, FALLBACKS, "treat fallback")
 
     @model_validator(mode="after")
     def _overrides_valid(self) -> TreatSpec:
@@ -533,7 +444,7 @@ AnyStepSpec = Annotated[
 
 
 # --------------------------------------------------------------------------------------------
-# Step functions (pandas wrappers around the kernels)
+# Step functions (pandas wrappers around the methods)
 # --------------------------------------------------------------------------------------------
 
 
@@ -564,10 +475,7 @@ def denominate(
     needed = sorted(set(columns.values()))
     source = table[needed].to_numpy(dtype=float)
     denoms = source[:, [needed.index(c) for c in columns.values()]]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out[:, idx] = out[:, idx] / denoms
-        if spec.scale != 1.0:
-            out[:, idx] = out[:, idx] * spec.scale
+    out[:, idx] = DENOMINATORS[spec.method].apply(out[:, idx], denoms, spec.scale)
     return _frame(out, values)
 
 
@@ -617,20 +525,13 @@ def impute(
     no_bound = np.zeros_like(missing)
     if spec.method == "none" or not missing.any():
         return ImputeOutcome(values, _frame(no_bound, values), _frame(no_bound, values))
-    if spec.method in ("mean", "median"):
-        observed = np.where(missing, np.nan, x)
-        if spec.method == "mean":
-            stat = _nanmean(observed, ~missing)
-        else:
-            has = ~missing.all(axis=0)
-            stat = np.full((1, x.shape[1]), np.nan)
-            stat[0, has] = np.nanmedian(observed[:, has], axis=0)
-        fill = np.broadcast_to(stat, x.shape)
-    else:
+    imputer = IMPUTERS[spec.method]
+    groups = None
+    if imputer.grouped:
         if spec.group not in units.columns:
             raise MethodError(f"impute: unit table has no group column {spec.group!r}")
-        fill = _group_fill(x, units.loc[values.index, str(spec.group)], spec.method.split("_")[1])
-    out = np.where(missing, fill, x)
+        groups = units.loc[values.index, str(spec.group)]
+    out = np.where(missing, imputer.apply(x, missing, groups), x)
     limited = no_bound
     if bounds is not None:
         direction = _by_indicator(framework.direction_array(), framework, list(values.columns))
@@ -644,185 +545,11 @@ def impute(
 
 def screen(values: pd.DataFrame, spec: ScreenSpec) -> tuple[pd.DataFrame, tuple[str, ...]]:
     """Keep the units with enough data; return the kept values and the removed unit ids."""
-    if spec.method == "none":
-        keep = np.ones(len(values), dtype=bool)
-    else:
-        x = values.to_numpy(dtype=float)
-        keep = np.ones(len(values), dtype=bool)
-        if spec.method in ("byNA", "byNAandzeros"):
-            keep &= (~np.isnan(x)).mean(axis=1) >= spec.dat_thresh
-        if spec.method in ("byzeros", "byNAandzeros"):
-            keep &= (x != 0).mean(axis=1) >= spec.nonzero_thresh  # NaN counts as non-zero
+    keep = SCREENERS[spec.method].apply(values.to_numpy(dtype=float), spec).copy()
     index = values.index
     keep |= index.isin(spec.force_include)
     keep &= ~index.isin(spec.force_exclude)
     return values.loc[keep], tuple(index[~keep])
-
-
-def _skew_kurt(x: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """Skew and kurtosis of each column in one pass over the central sums."""
-    n, s2, s3, s4 = _central_sums(np.asarray(x, dtype=float))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        skew = np.sqrt(n) * s3 / s2**1.5 * np.sqrt(n * (n - 1)) / (n - 2)
-        kurt = ((n + 1) * (n * s4 / (s2 * s2) - 3) + 6) * (n - 1) / ((n - 2) * (n - 3))
-    return np.where(n < 3, np.nan, skew)[..., 0, :], np.where(n < 4, np.nan, kurt)[..., 0, :]
-
-
-def _check(x: FloatArray, spec: TreatSpec) -> tuple[BoolArray, FloatArray, FloatArray]:
-    """(pass, skew, kurt) per column; an undefined statistic passes (nothing to treat)."""
-    skew, kurt = _skew_kurt(x)
-    fails = (np.abs(skew) >= spec.skew_thresh) & (kurt >= spec.kurt_thresh)
-    return ~fails, skew, kurt
-
-
-def _check_vector(v: FloatArray, spec: TreatSpec) -> tuple[bool, float, float]:
-    """:func:`_check` for one vector of available values (the winsorisation loop's hot path)."""
-    n = float(v.size)
-    if n < 3:
-        return True, np.nan, np.nan
-    d = v - v.sum() / n
-    d2 = d * d
-    s2, s3 = d2.sum(), (d2 * d).sum()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        skew = float(np.sqrt(n) * s3 / s2**1.5 * np.sqrt(n * (n - 1)) / (n - 2))
-        kurt = (
-            float(
-                ((n + 1) * (n * (d2 * d2).sum() / (s2 * s2) - 3) + 6)
-                * (n - 1)
-                / ((n - 2) * (n - 3))
-            )
-            if n >= 4
-            else np.nan
-        )
-    fails = abs(skew) >= spec.skew_thresh and kurt >= spec.kurt_thresh
-    return not fails, skew, kurt
-
-
-def _winsorise(x: FloatArray, spec: TreatSpec) -> tuple[FloatArray, int]:
-    """Winsorise one column (shape (n, 1)) as COINr does; return it and ``nwin``."""
-    y = x.copy()
-    col = y[:, 0]
-    available = ~np.isnan(col)
-    v = col[available]  # work on the available values; positions are restored at the end
-    high = low = 0
-    nwin = 0
-    while nwin < spec.winmax:
-        passed, skew, _ = _check_vector(v, spec)
-        if passed:
-            break
-        if skew >= 0:
-            extreme = v == v.max()
-            if extreme.all():
-                break
-            v[extreme] = v[~extreme].max()
-            high = int(extreme.sum())
-        else:
-            extreme = v == v.min()
-            if extreme.all():
-                break
-            v[extreme] = v[~extreme].min()
-            low = int(extreme.sum())
-        nwin = high + low
-    col[available] = v
-    return y, nwin
-
-
-def _transform(
-    x: FloatArray, spec: TreatSpec, method: str, code: str, index: pd.Index
-) -> FloatArray:
-    if method == "log_ct":
-        return log_ct_kernel(x)
-    if method == "boxcox":
-        return boxcox_kernel(x, spec.lambda_, spec.makepos)
-    bad = ~np.isnan(x[:, 0]) & (x[:, 0] <= 0)
-    if bad.any():
-        raise MethodError(f"treat: log of {code} needs values > 0; unit {index[bad][0]} is not")
-    return np.log(x)
-
-
-class _CheckColumns:
-    """One ``check_SkewKurt`` block of the treatment log, filled indicator by indicator."""
-
-    def __init__(self, n: int) -> None:
-        self.passed = np.zeros(n, dtype=bool)
-        self.skew = np.full(n, np.nan)
-        self.kurt = np.full(n, np.nan)
-        self.ran = np.zeros(n, dtype=bool)
-
-    def record(self, j: int, check: tuple[bool, float, float]) -> bool:
-        self.passed[j], self.skew[j], self.kurt[j] = check
-        self.ran[j] = True
-        return check[0]
-
-    def columns(self, stage: int) -> dict[str, Any]:
-        prefix = f"check_SkewKurt{stage}"
-        return {
-            f"{prefix}.Pass": pd.arrays.BooleanArray(self.passed, ~self.ran),
-            f"{prefix}.Skew": self.skew,
-            f"{prefix}.Kurt": self.kurt,
-        }
-
-
-def _check_column(x: FloatArray, spec: TreatSpec) -> tuple[bool, float, float]:
-    column = x[:, 0]
-    return _check_vector(column[~np.isnan(column)], spec)
-
-
-def treat(
-    values: pd.DataFrame, spec: TreatSpec, framework: Framework
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Treat outliers per indicator; return the treated values and COINr's ``Dets_Table``.
-
-    The log has one row per indicator: the check before treatment, the number of winsorised
-    points, the check after it, the check after a fallback transform (only when one ran) and a
-    ``treatment`` column naming what was applied.
-    """
-    del framework  # treatment is in the indicators' own direction, as COINr
-    x = values.to_numpy(dtype=float)
-    out = x.copy()
-    codes = list(values.columns)
-    n = len(codes)
-    pass0, skew0, kurt0 = _check(x, spec)
-    check0, check1, check2 = _CheckColumns(n), _CheckColumns(n), _CheckColumns(n)
-    check0.passed[:], check0.skew[:], check0.kurt[:], check0.ran[:] = pass0, skew0, kurt0, True
-    nwin = np.zeros(n, dtype=np.int64)
-    nwin_ran = np.zeros(n, dtype=bool)
-    treatment = np.full(n, "none", dtype=object)
-    # Only failing indicators (or ones with their own settings) need a Python-level look.
-    todo = [
-        j
-        for j, code in enumerate(codes)
-        if code not in spec.exclude and (code in spec.indicators or not pass0[j] or spec.force)
-    ]
-    treatment[[j for j, c in enumerate(codes) if c in spec.exclude]] = "excluded"
-    for j in todo:
-        code = codes[j]
-        s = spec.spec_for(code)
-        column = x[:, j : j + 1]
-        passed0 = check0.record(j, _check_column(column, s)) if s is not spec else bool(pass0[j])
-        if s.method == "none" or (passed0 and not s.force):
-            continue
-        if s.method == "winsorise":
-            treated, nwin[j] = _winsorise(column, s)
-            nwin_ran[j] = True
-            treatment[j] = "winsorise"
-            if not check1.record(j, _check_column(treated, s)) and s.fallback != "none":
-                # COINr falls back on the original vector, not the winsorised one.
-                treated = _transform(column, s, s.fallback, code, values.index)
-                check2.record(j, _check_column(treated, s))
-                treatment[j] = s.fallback
-        else:
-            treated = _transform(column, s, s.method, code, values.index)
-            check1.record(j, _check_column(treated, s))
-            treatment[j] = s.method
-        out[:, j] = treated[:, 0]
-    log: dict[str, Any] = {"iCode": pd.array(codes, dtype="str"), **check0.columns(0)}
-    log["winsorise.nwin"] = pd.arrays.IntegerArray(nwin, ~nwin_ran)
-    log.update(check1.columns(1))
-    if check2.ran.any():
-        log.update(check2.columns(2))
-    log["treatment"] = treatment
-    return _frame(out, values), pd.DataFrame(log)
 
 
 def _by_indicator(array: FloatArray, framework: Framework, codes: list[str]) -> FloatArray:
@@ -835,42 +562,14 @@ def _by_indicator(array: FloatArray, framework: Framework, codes: list[str]) -> 
 
 def normalise(values: pd.DataFrame, spec: NormaliseSpec, framework: Framework) -> pd.DataFrame:
     """Multiply by direction, then scale each indicator with the chosen method."""
-    x = values.to_numpy(dtype=float)
     codes = list(values.columns)
     direction = (
         _by_indicator(framework.direction_array(), framework, codes)
         if spec.directions
         else np.ones(len(codes))
     )
-    x = x * direction
-    lo, hi = spec.range
-    method = spec.method
-    if method == "minmax":
-        out = minmax_kernel(x, lo, hi)
-    elif method == "zscore":
-        out = zscore_kernel(x, spec.mean_sd[0], spec.mean_sd[1])
-    elif method == "rank":
-        out = rank_kernel(x)
-    elif method == "borda":
-        out = borda_kernel(x)
-    elif method == "percentile":
-        out = percentile_kernel(x) * (hi - lo) + lo
-    elif method == "goalposts":
-        posts = spec.goalposts or {}
-        missing = [c for c in codes if c not in posts]
-        if missing:
-            raise MethodError(f"normalise: no goalposts for {', '.join(missing)}")
-        raw = np.array([posts[c] for c in codes], dtype=float)  # (worst, best) in raw units
-        worst, best = raw[:, 0] * direction, raw[:, 1] * direction
-        cap = True if spec.cap is None else spec.cap
-        out = goalposts_kernel(x, worst, best, cap) * (hi - lo) + lo
-    else:  # target
-        target = _by_indicator(framework.target_array(), framework, codes)
-        if np.isnan(target).any():
-            missing = [c for c, t in zip(codes, target, strict=True) if np.isnan(t)]
-            raise MethodError(f"normalise: no target for {', '.join(missing)}")
-        cap = False if spec.cap is None else spec.cap
-        out = target_kernel(x, target * direction, cap) * (hi - lo) + lo
+    x = values.to_numpy(dtype=float) * direction
+    out = NORMALISERS[spec.method].apply(x, spec, _Columns(codes, direction, framework))
     return _frame(out, values)
 
 
@@ -908,7 +607,9 @@ def _named_failure(
     framework: Framework,
     level: int,
 ) -> str:
-    test = (x <= 0) if method == "geometric" else (x == 0)
+    aggregator = AGGREGATORS[method]
+    assert aggregator.invalid is not None  # only methods that reject values fail
+    test = aggregator.invalid(x)
     bad = ((test & ~np.isnan(x)).astype(float) @ (weights != 0).T.astype(float)) > 0
     unit_pos, parent_pos = np.argwhere(bad)[0]
     parent = framework.aggregation_order(level)[parent_pos]
@@ -918,20 +619,21 @@ def _named_failure(
         for j in range(len(children))
         if weights[parent_pos, j] != 0 and test[unit_pos, j] and not np.isnan(x[unit_pos, j])
     ]
-    need = "values > 0" if method == "geometric" else "non-zero values"
     return (
-        f"aggregate: {method} mean of {parent} for unit {units[unit_pos]} needs {need}; "
-        f"{', '.join(offending)} is {x[unit_pos, children.index(offending[0])]:g}"
+        f"aggregate: {method} mean of {parent} for unit {units[unit_pos]} needs "
+        f"{aggregator.need}; {', '.join(offending)} is "
+        f"{x[unit_pos, children.index(offending[0])]:g}"
     )
 
 
-def registry_for(step: str) -> Mapping[str, str]:
-    """The method registry of a step kind."""
-    return {
+def registry_for(step: str) -> Mapping[str, Method[Any]]:
+    """The method registry of a step kind (name -> function and description)."""
+    registries: dict[str, Mapping[str, Any]] = {
         "denominate": DENOMINATORS,
         "impute": IMPUTERS,
         "screen": SCREENERS,
         "treat": TREATMENTS,
         "normalise": NORMALISERS,
         "aggregate": AGGREGATORS,
-    }[step]
+    }
+    return registries[step]

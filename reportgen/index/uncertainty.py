@@ -27,23 +27,42 @@ grouped by (upstream combination, aggregation alternative) and aggregated level 
 the engine's :func:`aggregate_level_kernel`, weights stacked as ``(replications, parents,
 children)``. Levels whose weights do not vary are aggregated once per group and broadcast.
 Ranks come from the engine's :func:`rank_kernel` on the stacked scores.
+
+**Memory.** Replications are evaluated in chunks of rows (``chunk_rows``) and reduced as they
+go: the Sobol output (mean absolute rank shift) is kept per build, not the build's scores; the
+ranks of the N rows of A are kept as float32 (ranks are integers, exact in float32 up to 2^24
+units), and scores only for the codes a caller asks for (``keep_scores``, e.g. the two
+dimensions that stage probabilities read), at float64 so that thresholds compare exactly as in
+the nominal build. Every row's result depends on that row alone, so the chunk size changes no
+bit of any summary (tested).
+
+**Means that need positive values.** A geometric (or harmonic) aggregation alternative meets
+non-positive normalised values on skewed data, e.g. a z-score below ``-m/s``. COINr stops there;
+the JRC audits rescale so that the minimum is positive. A replication does the latter: when
+any normalised value it aggregates is not positive, the constant ``1 - min`` is added to every
+normalised value of that replication (all indicators alike, so a z-score's common scale is
+kept; the minimum becomes 1, as COINr's Box-Cox ``makepos``). The constant is recorded per
+replication in ``choices["positive_shift"]`` (0 when none was needed). The nominal build is
+never shifted: there, such a value is an error that names the fix.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from reportgen.errors import MethodError
 from reportgen.index.build import Build, run
 from reportgen.index.framework import Framework, IndexData
-from reportgen.index.steps import AggregateSpec, aggregate_level_kernel, rank_kernel
+from reportgen.index.kernels import AGGREGATORS, aggregate_level_kernel, rank_kernel
+from reportgen.index.sobol import SobolDesign, saltelli_design, sobol_bootstrap, sobol_indices
+from reportgen.index.steps import AggregateSpec
 
 __all__ = [
     "FACTOR_NAMES",
@@ -51,13 +70,19 @@ __all__ = [
     "UncertaintyResult",
     "UncertaintySpec",
     "WeightNoiseSpec",
+    "quantile_column",
+    "quantile_label",
     "run_uncertainty",
     "saltelli_design",
     "sobol_indices",
 ]
 
 FloatArray = npt.NDArray[np.float64]
+Float32Array = npt.NDArray[np.float32]
 IntArray = npt.NDArray[np.int64]
+
+#: Cells of scores (replications x units x aggregates) evaluated at once: 32 MB at float64.
+CHUNK_CELLS = 1 << 22
 
 #: Factors in the order they take columns of the sample matrices.
 FACTOR_NAMES: tuple[str, ...] = (
@@ -69,7 +94,21 @@ FACTOR_NAMES: tuple[str, ...] = (
     "drop_indicator",
 )
 _UPSTREAM = {"imputation": "impute", "winsorisation": "treat", "normalisation": "normalise"}
-QUANTILES = (0.05, 0.5, 0.95)
+
+
+def _percent(q: float) -> str:
+    return f"{q * 100:.10g}"
+
+
+def quantile_column(q: float) -> str:
+    """Summary column of a rank quantile: ``p05`` for 0.05, ``p90`` for 0.9, ``p2.5`` for 0.025."""
+    text = _percent(q)
+    return f"p{text.zfill(2) if text.isdigit() else text}"
+
+
+def quantile_label(low: float, high: float) -> str:
+    """The printed name of an interval: ``5-95%`` for (0.05, 0.95)."""
+    return f"{_percent(low)}-{_percent(high)}%"
 
 
 class _Frozen(BaseModel):
@@ -108,6 +147,26 @@ class UncertaintySpec(_Frozen):
     sensitivity: bool = Field(
         default=False, description="also estimate Sobol indices: n × (d + 2) builds"
     )
+    quantiles: tuple[float, float] = Field(
+        default=(0.05, 0.95), description="rank interval printed: lower and upper quantile"
+    )
+
+    @model_validator(mode="after")
+    def _quantiles_ordered(self) -> UncertaintySpec:
+        low, high = self.quantiles
+        if not 0 < low < 0.5 < high < 1:
+            raise ValueError(f"quantiles must satisfy 0 < low < 0.5 < high < 1; got {low}, {high}")
+        return self
+
+    @property
+    def interval_columns(self) -> tuple[str, str]:
+        """Columns of :meth:`UncertaintyResult.rank_summary` holding the interval's ends."""
+        return quantile_column(self.quantiles[0]), quantile_column(self.quantiles[1])
+
+    @property
+    def interval_label(self) -> str:
+        """The interval as pages print it, e.g. ``5-95%``."""
+        return quantile_label(*self.quantiles)
 
     @field_validator("imputation", "normalisation", "aggregation", mode="before")
     @classmethod
@@ -135,50 +194,6 @@ class UncertaintySpec(_Frozen):
 
 
 # --------------------------------------------------------------------------------------------
-# Sobol design and estimators (generic: any vectorised model of uniform inputs)
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SobolDesign:
-    """Saltelli's sample: rows ``[A; B; A_B^1; ...; A_B^d]`` of N rows each, D columns."""
-
-    n: int
-    groups: tuple[slice, ...]
-    matrix: FloatArray  # (n (d + 2), D)
-
-    def split(self, f: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
-        """Model output rows (axis 0) into f(A) (N, ...), f(B) (N, ...), f(A_B) (d, N, ...)."""
-        n, d = self.n, len(self.groups)
-        return f[:n], f[n : 2 * n], f[2 * n :].reshape((d, n, *f.shape[1:]))
-
-
-def saltelli_design(a: FloatArray, b: FloatArray, groups: Sequence[slice]) -> SobolDesign:
-    """Stack A, B and each A_B^i (A with the columns of group i taken from B)."""
-    blocks = [a, b]
-    for group in groups:
-        ab = a.copy()
-        ab[:, group] = b[:, group]
-        blocks.append(ab)
-    return SobolDesign(n=a.shape[0], groups=tuple(groups), matrix=np.vstack(blocks))
-
-
-def sobol_indices(
-    f_a: FloatArray, f_b: FloatArray, f_ab: FloatArray
-) -> tuple[FloatArray, FloatArray]:
-    """First-order and total Sobol indices by Jansen's estimators.
-
-    ``f_a``, ``f_b``: (N, ...) outputs on A and B; ``f_ab``: (d, N, ...) on each A_B^i.
-    Returns two (d, ...) arrays; NaN where the output does not vary.
-    """
-    variance = np.var(np.concatenate([f_a, f_b]), axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        first = (variance - 0.5 * np.mean((f_b - f_ab) ** 2, axis=1)) / variance
-        total = 0.5 * np.mean((f_a - f_ab) ** 2, axis=1) / variance
-    return first, total
-
-
-# --------------------------------------------------------------------------------------------
 # The analysis
 # --------------------------------------------------------------------------------------------
 
@@ -189,13 +204,15 @@ def _label(params: Mapping[str, Any]) -> str:
 
 @dataclass(frozen=True)
 class UncertaintyResult:
-    """Replicated scores and ranks, their summaries, and sensitivity indices.
+    """Replicated ranks (and chosen scores), their summaries, and sensitivity indices.
 
-    ``scores`` and ``ranks`` are (n, units, codes) arrays over the Monte Carlo sample (rows of
-    A); ``codes`` are the framework's aggregates; ``choices`` records each replication's inputs.
-    With ``spec.sensitivity``, ``sensitivity`` holds the Sobol indices of the top code (the
-    index, as COINr reports them), indexed by input, columns ``first_order`` and
-    ``total_order``; ``sensitivity_by_code`` holds them for every aggregate (long table).
+    ``ranks`` is a float32 (n, units, codes) array over the Monte Carlo sample (rows of A),
+    ``codes`` the framework's aggregates; ``scores`` is (n, units, score codes) at float64 for
+    the ``score_codes`` kept (all codes unless ``run_uncertainty`` was told otherwise).
+    ``choices`` records each replication's inputs. With ``spec.sensitivity``, ``sensitivity``
+    holds the Sobol indices of the top code (the index, as COINr reports them), indexed by
+    input, columns ``first_order``, ``total_order`` and their 95% bootstrap intervals
+    (``first_order_low`` ...); ``sensitivity_by_code`` holds them for every aggregate.
     """
 
     spec: UncertaintySpec
@@ -204,46 +221,60 @@ class UncertaintyResult:
     nominal_scores: pd.DataFrame
     nominal_ranks: pd.DataFrame
     scores: FloatArray
-    ranks: FloatArray
+    ranks: Float32Array
     choices: pd.DataFrame
     sensitivity: pd.DataFrame | None
     sensitivity_by_code: pd.DataFrame | None
+    score_codes: tuple[str, ...] = field(default=())
 
-    def _column(self, code: str) -> int:
+    def _column(self, code: str, among: tuple[str, ...] | None = None) -> int:
+        known = self.codes if among is None else among
         try:
-            return self.codes.index(code)
+            return known.index(code)
         except ValueError:
+            if code in self.codes:
+                raise KeyError(
+                    f"scores of {code!r} were not kept; pass keep_scores=[..., {code!r}] to "
+                    f"run_uncertainty (kept: {', '.join(known) or 'none'})"
+                ) from None
             raise KeyError(
                 f"{code!r} is not an aggregate; known: {', '.join(self.codes)}"
             ) from None
 
     def draws(self, code: str) -> FloatArray:
         """Scores of ``code``, replications × units (units in :attr:`units` order)."""
-        return self.scores[:, :, self._column(code)]
+        return self.scores[:, :, self._column(code, self.score_codes)]
 
     def rank_draws(self, code: str) -> FloatArray:
         """Ranks of ``code`` (1 = best, ties at the minimum), replications × units."""
-        return self.ranks[:, :, self._column(code)]
+        return self.ranks[:, :, self._column(code)].astype(np.float64)
 
     def rank_summary(self, code: str) -> pd.DataFrame:
-        """Per unit: nominal, median and mean rank, 5th and 95th percentile ranks."""
+        """Per unit: nominal, median and mean rank, and the ranks at ``spec.quantiles``.
+
+        Columns ``nominal, median, mean`` and :attr:`UncertaintySpec.interval_columns`
+        (``p05, p95`` by default); quantiles interpolate linearly (numpy's default).
+        """
         ranks = self.rank_draws(code)
-        quantile = np.nanquantile if np.isnan(ranks).any() else np.quantile
-        p05, median, p95 = quantile(ranks, QUANTILES, axis=0)
-        mean = np.nanmean(ranks, axis=0) if np.isnan(ranks).any() else ranks.mean(axis=0)
+        low_q, high_q = self.spec.quantiles
+        low_col, high_col = self.spec.interval_columns
+        missing = np.isnan(ranks).any()
+        quantile = np.nanquantile if missing else np.quantile
+        low, median, high = quantile(ranks, (low_q, 0.5, high_q), axis=0)
+        mean = np.nanmean(ranks, axis=0) if missing else ranks.mean(axis=0)
         return pd.DataFrame(
             {
                 "nominal": self.nominal_ranks[code],
                 "median": median,
                 "mean": mean,
-                "p05": p05,
-                "p95": p95,
+                low_col: low,
+                high_col: high,
             },
             index=self.units,
         )
 
     def summary(self, codes: Sequence[str] | None = None) -> pd.DataFrame:
-        """Long table (code, unit, nominal, median, mean, p05, p95) for ``codes`` (default all)."""
+        """Long table (code, unit, nominal, median, mean, low, high) for ``codes`` (default all)."""
         frames = []
         for code in codes or self.codes:
             table = self.rank_summary(code).rename_axis("unit").reset_index()
@@ -385,14 +416,16 @@ def _evaluate(
     u: FloatArray,
     units: pd.Index,
     cache: dict[tuple[int, ...], FloatArray],
-) -> FloatArray:
-    """Scores (R, units, aggregates) of the builds described by the rows of ``u``."""
+) -> tuple[FloatArray, FloatArray]:
+    """Scores (R, units, aggregates) of the builds described by the rows of ``u``, and the
+    constant each row added to its normalised values so that its mean could take them."""
     framework = data.framework
     decoded = _decode(plan, spec, u)
     n_levels = framework.n_levels
     codes = framework.aggregates
     position = {c: i for i, c in enumerate(codes)}
     out = np.empty((u.shape[0], len(units), len(codes)))
+    shifts = np.zeros(u.shape[0])
 
     combos, combo_of_row = np.unique(decoded.upstream, axis=0, return_inverse=True)
     combo_of_row = combo_of_row.reshape(-1)
@@ -407,6 +440,10 @@ def _evaluate(
                 dtype=float
             )
         below: FloatArray = cache[combo][None]
+        shift = _positive_shift(cache[combo], agg.method)
+        if shift:
+            below = below + shift
+            shifts[rows] = shift
         for level in range(2, n_levels + 1):
             weights = framework.weight_matrix(level, agg.weights)[None]
             factor: FloatArray | None = None
@@ -430,7 +467,17 @@ def _evaluate(
             start = position[parents[0]]  # a level's aggregates are contiguous in `codes`
             out[rows, :, start : start + len(parents)] = values
             below = values[..., [parents.index(c) for c in framework.codes_at(level)]]
-    return out
+    return out, shifts
+
+
+def _positive_shift(normalised: FloatArray, method: str) -> float:
+    """``1 - min`` when a mean that rejects some values meets a value ≤ 0, else 0."""
+    if AGGREGATORS[method].invalid is None:
+        return 0.0
+    available = normalised[~np.isnan(normalised)]
+    if available.size == 0 or available.min() > 0:
+        return 0.0
+    return 1.0 - float(available.min())
 
 
 def _ranks(scores: FloatArray) -> FloatArray:
@@ -438,7 +485,9 @@ def _ranks(scores: FloatArray) -> FloatArray:
     return rank_kernel(-scores)
 
 
-def _choices_table(plan: _Plan, spec: UncertaintySpec, u: FloatArray) -> pd.DataFrame:
+def _choices_table(
+    plan: _Plan, spec: UncertaintySpec, u: FloatArray, shifts: FloatArray
+) -> pd.DataFrame:
     decoded = _decode(plan, spec, u)
     table: dict[str, Any] = {}
     for j, name in enumerate(_UPSTREAM):
@@ -459,51 +508,120 @@ def _choices_table(plan: _Plan, spec: UncertaintySpec, u: FloatArray) -> pd.Data
     if "drop_indicator" in plan.factors:
         names = np.asarray(["", *plan.indicators], dtype=object)
         table["drop_indicator"] = names[decoded.dropped + 1]
+    if any(AGGREGATORS[agg.method].invalid is not None for agg in plan.aggregation):
+        table["positive_shift"] = shifts
     return pd.DataFrame(table, index=pd.RangeIndex(u.shape[0], name="replication"))
 
 
-def run_uncertainty(build: Build, data: IndexData, spec: UncertaintySpec) -> UncertaintyResult:
-    """Replicate the build over the declared uncertain inputs; rank intervals and Sobol indices."""
+def _chunk_rows(units: int, codes: int, chunk_rows: int | None) -> int:
+    if chunk_rows is not None:
+        if chunk_rows < 1:
+            raise ValueError("chunk_rows must be ≥ 1")
+        return chunk_rows
+    return max(1, CHUNK_CELLS // max(1, units * codes))
+
+
+def _mean_rank_shift(ranks: FloatArray, nominal: FloatArray) -> FloatArray:
+    """Mean absolute rank shift over units against the nominal ranks: (R, codes).
+
+    A code can be missing for every unit (its only indicator dropped): NaN there, and NaN
+    Sobol indices for that code.
+    """
+    moved = np.abs(ranks - nominal[None])
+    counted = (~np.isnan(moved)).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(np.isnan(moved), 0.0, moved).sum(axis=1) / counted
+
+
+def _sensitivity_table(
+    codes: tuple[str, ...],
+    factors: tuple[str, ...],
+    design: SobolDesign,
+    shift: FloatArray,
+    seed: int,
+) -> pd.DataFrame:
+    parts = design.split(shift)
+    first, total = sobol_indices(*parts)
+    first_lo, first_hi, total_lo, total_hi = sobol_bootstrap(*parts, seed=seed)
+    columns = {
+        "first_order": first,
+        "total_order": total,
+        "first_order_low": first_lo,
+        "first_order_high": first_hi,
+        "total_order_low": total_lo,
+        "total_order_high": total_hi,
+    }
+    return pd.DataFrame(
+        {
+            "code": np.repeat(codes, len(factors)),
+            "input": np.tile(factors, len(codes)),
+            **{name: values.T.reshape(-1) for name, values in columns.items()},
+        }
+    )
+
+
+def run_uncertainty(
+    build: Build,
+    data: IndexData,
+    spec: UncertaintySpec,
+    *,
+    keep_scores: Sequence[str] | None = None,
+    chunk_rows: int | None = None,
+) -> UncertaintyResult:
+    """Replicate the build over the declared uncertain inputs; rank intervals and Sobol indices.
+
+    ``keep_scores`` names the aggregates whose score draws the caller reads (default: all);
+    ranks of every aggregate are always kept. ``chunk_rows`` bounds the builds evaluated at
+    once (default: about :data:`CHUNK_CELLS` score cells); it changes no result.
+    """
     framework = data.framework
     nominal = run(build, data)
     units = nominal.scores.index
     codes = framework.aggregates
+    kept = tuple(codes) if keep_scores is None else tuple(keep_scores)
+    unknown = [c for c in kept if c not in codes]
+    if unknown:
+        raise KeyError(f"keep_scores: {', '.join(unknown)} not aggregates ({', '.join(codes)})")
+    kept_at = [codes.index(c) for c in kept]
     nominal_scores = nominal.scores[list(codes)]
     nominal_ranks = nominal.ranks[list(codes)]
     plan = _plan(build, spec, framework)
 
     rng = np.random.default_rng(spec.seed)
     a = rng.random((spec.n, plan.width))
+    sobol = spec.sensitivity and bool(plan.factors)
+    design = saltelli_design(a, rng.random((spec.n, plan.width)), plan.groups) if sobol else None
+    matrix = design.matrix if design is not None else a
+    n_rows = matrix.shape[0]
+    step = _chunk_rows(len(units), len(codes), chunk_rows)
+
     cache: dict[tuple[int, ...], FloatArray] = {}
+    ranks = np.empty((spec.n, len(units), len(codes)), dtype=np.float32)
+    scores = np.empty((spec.n, len(units), len(kept)))
+    shifts = np.zeros(spec.n)
+    rank_shift = np.empty((n_rows, len(codes))) if design is not None else None
+    nominal_array = nominal_ranks.to_numpy(dtype=float, na_value=np.nan)
+    for start in range(0, n_rows, step):
+        stop = min(start + step, n_rows)
+        chunk_scores, chunk_shifts = _evaluate(
+            build, data, plan, spec, matrix[start:stop], units, cache
+        )
+        chunk_ranks = _ranks(chunk_scores)
+        if rank_shift is not None:
+            rank_shift[start:stop] = _mean_rank_shift(chunk_ranks, nominal_array)
+        if start < spec.n:  # rows of A: the Monte Carlo sample itself
+            m = min(stop, spec.n) - start
+            ranks[start : start + m] = chunk_ranks[:m]
+            scores[start : start + m] = chunk_scores[:m][..., kept_at]
+            shifts[start : start + m] = chunk_shifts[:m]
+        del chunk_scores, chunk_ranks
+
     sensitivity: pd.DataFrame | None = None
     by_code: pd.DataFrame | None = None
-    if spec.sensitivity and plan.factors:
-        b = rng.random((spec.n, plan.width))
-        design = saltelli_design(a, b, plan.groups)
-        scores_all = _evaluate(build, data, plan, spec, design.matrix, units, cache)
-        ranks_all = _ranks(scores_all)
-        nominal_array = nominal_ranks.to_numpy(dtype=float, na_value=np.nan)
-        # Mean absolute rank shift over units, per build and code. A code can be missing for
-        # every unit (its only indicator dropped): NaN there, and NaN indices for that code.
-        moved = np.abs(ranks_all - nominal_array[None])
-        counted = (~np.isnan(moved)).sum(axis=1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            shift = np.where(np.isnan(moved), 0.0, moved).sum(axis=1) / counted  # (R, codes)
-        first, total = sobol_indices(*design.split(shift))
-        by_code = pd.DataFrame(
-            {
-                "code": np.repeat(codes, len(plan.factors)),
-                "input": np.tile(plan.factors, len(codes)),
-                "first_order": first.T.reshape(-1),
-                "total_order": total.T.reshape(-1),
-            }
-        )
+    if design is not None and rank_shift is not None:
+        by_code = _sensitivity_table(codes, plan.factors, design, rank_shift, spec.seed)
         top = by_code[by_code["code"] == framework.top]
-        sensitivity = top.set_index("input")[["first_order", "total_order"]]
-        scores, ranks = scores_all[: spec.n], ranks_all[: spec.n]
-    else:
-        scores = _evaluate(build, data, plan, spec, a, units, cache)
-        ranks = _ranks(scores)
+        sensitivity = top.set_index("input").drop(columns="code")
     return UncertaintyResult(
         spec=spec,
         units=units,
@@ -512,7 +630,8 @@ def run_uncertainty(build: Build, data: IndexData, spec: UncertaintySpec) -> Unc
         nominal_ranks=nominal_ranks,
         scores=scores,
         ranks=ranks,
-        choices=_choices_table(plan, spec, a),
+        choices=_choices_table(plan, spec, a, shifts),
         sensitivity=sensitivity,
         sensitivity_by_code=by_code,
+        score_codes=kept,
     )

@@ -30,22 +30,37 @@ from reportgen.publish.tasks import (
     install_shared,
     shared_inputs,
 )
-from reportgen.publish.worker import RenderedOutput, render_output, render_task, write_output
+from reportgen.publish.worker import (
+    WRITERS,
+    FileBytes,
+    Page,
+    RenderedOutput,
+    Writer,
+    render_output,
+    render_task,
+    write_html_output,
+    write_output,
+    write_pdf_output,
+)
 
 __all__ = [
     "LOCK",
     "MANIFEST",
     "MANIFEST_VERSION",
+    "WRITERS",
     "ContextRecipe",
     "DaskExecutor",
     "Digest",
     "Executor",
+    "FileBytes",
     "LocalExecutor",
+    "Page",
     "PublishReport",
     "RenderTask",
     "RenderedOutput",
     "SharedInput",
     "TaskOutcome",
+    "Writer",
     "code_hash",
     "engine_versions",
     "file_sha256",
@@ -61,6 +76,8 @@ __all__ = [
     "safe_target",
     "shared_inputs",
     "templates_hash",
+    "write_html_output",
     "write_manifest",
     "write_output",
+    "write_pdf_output",
 ]

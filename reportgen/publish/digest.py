@@ -20,8 +20,6 @@ from reportgen.report import html as report_html
 
 log = logging.getLogger("reportgen")
 
-log = logging.getLogger("reportgen")
-
 
 # Libraries whose version changes the bytes of a PDF (layout, PDF writer, charts, fonts).
 ENGINE_PACKAGES = (

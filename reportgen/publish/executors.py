@@ -8,8 +8,9 @@ import multiprocessing
 import multiprocessing.context
 import os
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from reportgen.errors import OutputError
@@ -31,12 +32,54 @@ def _pool_context() -> multiprocessing.context.BaseContext:
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
     # The server imports these once; every worker forked from it starts with them loaded.
-    context.set_forkserver_preload(["reportgen.publish.plan", "weasyprint"])
+    context.set_forkserver_preload(
+        [
+            "reportgen.publish.plan",
+            "reportgen.report.context.annual",
+            "reportgen.report.context.brief",
+            "weasyprint",
+        ]
+    )
     return context
 
 
+# Set in each pool worker by its initializer: where it says which task it starts, so that when a
+# worker dies (SIGKILL, out of memory) the main process knows which tasks were in flight.
+_STARTED: Any = None
+
+
+def _init_worker(shared: Mapping[str, Any], started: Any) -> None:
+    global _STARTED
+    install_shared(shared)
+    _STARTED = started
+
+
+def _render_reporting(position: int, task: RenderTask) -> TaskOutcome:
+    if _STARTED is not None:
+        _STARTED.put(position)  # SimpleQueue: written before rendering starts, not buffered
+    return render_task(task)
+
+
+WORKER_DIED = (
+    "the worker process died while rendering it (killed by a signal, or out of memory); "
+    "the previous file, if any, is kept"
+)
+
+
+def _died(task: RenderTask) -> TaskOutcome:
+    return TaskOutcome(
+        name=task.name, target=task.target, ok=False, input_hash=task.input_hash, error=WORKER_DIED
+    )
+
+
 class LocalExecutor:
-    """This machine: inline for one job, else a process pool (one worker per core)."""
+    """This machine: inline for one job, else a process pool (one worker per core).
+
+    A worker that dies mid-task breaks a process pool and fails every task still queued in it.
+    Here only the task(s) that were being rendered when it happened are suspects: each is
+    retried alone (a task that kills its worker again is reported as failed), and the tasks that
+    had not started are run in a fresh pool. So one poisonous output costs only itself.
+    """
 
     def __init__(self, jobs: int | None = None) -> None:
         self.jobs = max(1, jobs or os.cpu_count() or 1)
@@ -46,21 +89,48 @@ class LocalExecutor:
             for task in tasks:
                 yield render_task(task)
             return
+        queue = list(tasks)
+        while queue:
+            unfinished, started = yield from self._pool(queue, min(self.jobs, len(queue)))
+            suspects = [task for i, task in enumerate(queue) if i in started and i in unfinished]
+            if not suspects:  # died before starting anything (e.g. could not start at all)
+                yield from (_died(queue[i]) for i in sorted(unfinished))
+                return
+            for task in suspects:
+                left, _ = yield from self._pool([task], 1)
+                if left:
+                    yield _died(task)
+            queue = [task for i, task in enumerate(queue) if i in unfinished and i not in started]
+
+    def _pool(
+        self, tasks: Sequence[RenderTask], workers: int
+    ) -> Generator[TaskOutcome, None, tuple[set[int], set[int]]]:
+        """Run the tasks in a fresh pool; yield each outcome. Returns the positions of the tasks
+        left unfinished by a dead worker, and of the tasks that had started."""
+        context = _pool_context()
+        started_queue = context.SimpleQueue()
         # The computed edition goes to each worker once, through the initializer; each task
         # then carries only its own small arguments.
         pool = ProcessPoolExecutor(
-            max_workers=min(self.jobs, len(tasks)),
-            mp_context=_pool_context(),
-            initializer=install_shared,
-            initargs=(shared_inputs(tasks),),
+            max_workers=workers,
+            mp_context=context,
+            initializer=_init_worker,
+            initargs=(shared_inputs(tasks), started_queue),
         )
+        unfinished: set[int] = set()
         try:
-            futures = {pool.submit(render_task, task.detached()): task for task in tasks}
+            futures = {
+                pool.submit(_render_reporting, i, task.detached()): i
+                for i, task in enumerate(tasks)
+            }
             for future in as_completed(futures):
+                position = futures[future]
                 try:
                     yield future.result()
-                except Exception as exc:  # a worker died (killed, out of memory): keep the others
-                    task = futures[future]
+                except BrokenProcessPool:
+                    unfinished.add(position)
+                except Exception as exc:  # the task could not be sent or its result not read
+                    task = tasks[position]
                     yield TaskOutcome(
                         name=task.name,
                         target=task.target,
@@ -70,6 +140,15 @@ class LocalExecutor:
                     )
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+        started: set[int] = set()
+        while not started_queue.empty():
+            started.add(started_queue.get())
+        started_queue.close()
+        return unfinished, started
+
+
+def _identity(value: Any) -> Any:
+    return value
 
 
 class DaskExecutor:
@@ -118,12 +197,14 @@ class DaskExecutor:
         with contextlib.ExitStack() as stack:
             client = self._client(stack)
             shared = shared_inputs(tasks)
-            # One copy of the computed edition per worker, not one per task.
+            # One copy of each shared input per worker, not one per task. Sent as the argument
+            # of a task rather than scattered: scattered data on a worker that dies is gone and
+            # fails every task that needs it, while a task's output is recomputed by Dask.
+            run_id = uuid.uuid4().hex[:8]
             scattered = {
-                key: client.scatter(value, broadcast=True, hash=False)
+                key: client.submit(_identity, value, pure=False, key=f"reportgen-{run_id}-{key}")
                 for key, value in shared.items()
             }
-            run_id = uuid.uuid4().hex[:8]
             futures = {}
             for task in tasks:
                 needs = (
@@ -131,12 +212,15 @@ class DaskExecutor:
                     if task.recipe is None
                     else {task.recipe.shared.key: scattered[task.recipe.shared.key]}
                 )
+                # A task whose worker is lost is rescheduled by Dask itself (up to the
+                # scheduler's allowed-failures); retries= also re-runs one that raised.
                 future = client.submit(
                     _render_detached,
                     task.detached(),
                     needs,
                     pure=False,
                     key=f"reportgen-{run_id}-{task.name}",
+                    retries=1,
                 )
                 futures[future] = task
             for future in dask_completed(list(futures)):

@@ -15,8 +15,6 @@ from reportgen.errors import OutputError
 
 log = logging.getLogger("reportgen")
 
-log = logging.getLogger("reportgen")
-
 MANIFEST = "manifest.json"
 LOCK = ".reportgen.lock"
 MANIFEST_VERSION = 2

@@ -1,18 +1,22 @@
 """What to publish for an edition: the annual report and one brief per city, as render tasks.
 
-Each task is keyed by a hash of what its output prints, computed here from the edition's
-results without building the view-model; the view-model itself is built by the worker that
-renders it (see ``ContextRecipe``), so planning a no-change rebuild stays cheap.
+Each task is keyed by a digest of the inputs its view-model builder declares: a brief by its
+``BriefInputs`` (the edition-wide part shared by all briefs, and the city's own part), the
+annual report by the whole computed edition. The view-model itself is built by the worker that
+renders it (see ``ContextRecipe``) from exactly those inputs, so nothing a brief prints can be
+missing from its key, and planning a no-change rebuild stays cheap.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import shutil
 import subprocess
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -20,24 +24,23 @@ import pandas as pd
 from reportgen.errors import InputError, Problem
 from reportgen.index.uncertainty import FloatArray, UncertaintyResult
 from reportgen.pipeline import EditionResult
-from reportgen.publish import (
-    ContextRecipe,
-    Digest,
-    RenderTask,
-    SharedInput,
-    output_digest,
-    safe_target,
-)
-from reportgen.report.context.annual import AnnualContext, build_annual_context
-from reportgen.report.context.brief import BriefContext, build_brief_context
-from reportgen.report.context.common import (
+from reportgen.publish.digest import Digest, output_digest
+from reportgen.publish.manifest import safe_target
+from reportgen.publish.tasks import ContextRecipe, RenderTask, SharedInput
+from reportgen.report.context.inputs import (
+    BriefCity,
+    BriefInputs,
+    BriefShared,
     CityLabel,
-    SourceRegistry,
+    brief_cities,
+    brief_shared,
     city_labels,
-    indicator_rows,
-    peer_members,
 )
 from reportgen.report.i18n import SOURCE_LANGUAGE, catalogue_digest, require_fonts, translator
+
+if TYPE_CHECKING:
+    from reportgen.report.context.annual import AnnualContext
+    from reportgen.report.context.brief import BriefContext
 
 ANNUAL_TEMPLATE = "annual/report.html"
 BRIEF_TEMPLATE = "brief/brief.html"
@@ -73,14 +76,27 @@ def brief_filename(city_id: str, lang: str = SOURCE_LANGUAGE) -> str:
     return f"{folder}/{city_id}.pdf"
 
 
+def language_key(lang: str) -> tuple[str, ...]:
+    """What a translated output adds to its key: the language and its catalogues' content (so
+    an edited translation rebuilds what it changes); nothing for the source language."""
+    return () if lang == SOURCE_LANGUAGE else (f"lang={lang}:{catalogue_digest(lang)}",)
+
+
+def language_labels(result: EditionResult, with_chinese: bool, lang: str) -> dict[str, CityLabel]:
+    """City labels in a language; a language whose fonts are missing stops here (no tofu)."""
+    if lang != SOURCE_LANGUAGE:
+        require_fonts(lang)
+    return city_labels(result, with_chinese, translator(result.edition, lang))
+
+
 # ---------------------------------------------------------------------------------------------
 # what workers receive once, and how they build each view-model from it
 
 
 @dataclass(frozen=True)
 class EditionInputs:
-    """Computed once in the main process and sent once to each worker: the edition's results
-    (index, uncertainty, stages, findings) and the city labels."""
+    """The annual report's declared input, the whole computed edition (with the city labels),
+    computed once in the main process and sent once to each worker."""
 
     result: EditionResult
     labels: dict[str, CityLabel]
@@ -89,11 +105,15 @@ class EditionInputs:
 
 
 def build_annual_from(inputs: EditionInputs) -> AnnualContext:
+    from reportgen.report.context.annual import build_annual_context
+
     return build_annual_context(inputs.result, with_chinese=inputs.with_chinese, lang=inputs.lang)
 
 
-def build_brief_from(inputs: EditionInputs, city_id: str) -> BriefContext:
-    return build_brief_context(inputs.result, city_id, labels=inputs.labels, lang=inputs.lang)
+def build_brief_from(shared: BriefShared, city: BriefCity) -> BriefContext:
+    from reportgen.report.context.brief import build_brief
+
+    return build_brief(BriefInputs(shared, city))
 
 
 @dataclass(frozen=True)
@@ -157,11 +177,6 @@ def _shared_input(
     return SharedInput(key, EditionInputs(for_workers(result), labels, with_chinese, lang))
 
 
-def _language_key(lang: str) -> str:
-    """What a translated output adds to its hash: the language and its catalogues' content."""
-    return "" if lang == SOURCE_LANGUAGE else f"lang={lang}:{catalogue_digest(lang)}"
-
-
 # ---------------------------------------------------------------------------------------------
 # input hashes
 
@@ -172,9 +187,8 @@ def annual_input_hash(
     """Everything the annual report can print: the whole data set and edition, and the results
     (which are a function of them; hashed too, for results computed some other way)."""
     dataset = result.dataset
-    extra = (_language_key(lang),) if lang != SOURCE_LANGUAGE else ()
     return (
-        output_digest(ANNUAL_TEMPLATE, pdf_variant, f"chinese={with_chinese}", *extra)
+        output_digest(ANNUAL_TEMPLATE, pdf_variant, f"chinese={with_chinese}", *language_key(lang))
         .add("edition", _edition_digest(result).hexdigest())
         .add("data", dataset.cities, dataset.indicators, dataset.observations)
         .add(
@@ -189,90 +203,41 @@ def annual_input_hash(
     )
 
 
-def _city_table(result: EditionResult) -> pd.DataFrame:
-    """Per city, the results a brief prints about that city only: the previous edition's
-    scores and ranks, Monte Carlo rank intervals and stage probabilities."""
-    index = result.scores.index
-    parts: list[pd.DataFrame] = []
-    if result.previous is not None:
-        before = result.previous.index
-        parts += [
-            before.scores.add_prefix("previous score "),
-            before.ranks.astype("float64").add_prefix("previous rank "),
-        ]
-    if result.uncertainty is not None:
-        for code in result.uncertainty.codes:
-            summary = result.uncertainty.rank_summary(code)
-            parts.append(summary.add_prefix(f"mc {code} "))
-    if result.stage_probabilities is not None:
-        parts.append(result.stage_probabilities.add_prefix("p(stage) "))
-    if not parts:
-        return pd.DataFrame(index=index)
-    table = pd.concat([p.reindex(index) for p in parts], axis=1)
-    return table.astype("float64")
+def inputs_digest(inputs: Any) -> Digest:
+    """A digest of every field of a declared-inputs dataclass (``BriefShared``, ``BriefCity``):
+    what its builder can read is what its key covers."""
+    return Digest().add(
+        type(inputs).__name__,
+        *(getattr(inputs, f.name) for f in dataclasses.fields(inputs)),
+    )
 
 
 def brief_input_hashes(
-    result: EditionResult,
-    cities: Sequence[str],
+    shared: BriefShared,
+    cities: Mapping[str, BriefCity],
     *,
     pdf_variant: str,
     with_chinese: bool,
-    labels: Mapping[str, CityLabel] | None = None,
-    lang: str = SOURCE_LANGUAGE,
 ) -> dict[str, str]:
-    """Per city, a hash of everything its brief prints, without building its view-model.
-
-    Shared by every brief: code, templates, options, the edition file, every city's label,
-    scores, ranks and stage (the plane chart, the peer groups and their medians), indicator
-    metadata. The city's own: its previous scores, rank intervals, stage probabilities,
-    findings, and its indicator table exactly as printed (value, flag, year, rank among all
-    cities, peer median, sources). A change elsewhere that moves none of these leaves the
-    brief alone; ``tests/test_publish.py`` checks this against the view-model itself.
-    """
-    labels = labels if labels is not None else city_labels(result, with_chinese)
-    panel = result.panel
-    extra = (_language_key(lang),) if lang != SOURCE_LANGUAGE else ()
-    shared = (
-        output_digest(BRIEF_TEMPLATE, pdf_variant, f"chinese={with_chinese}", *extra)
-        .add("edition", _edition_digest(result).hexdigest())
-        .add("labels", labels)
-        .add("results", result.scores, result.ranks, result.stages)
-        .add("indicators", panel.indicators)
-    )
-    table = _city_table(result)
-    row_hashes = (
-        pd.util.hash_pandas_object(table.round(10), index=True)
-        if len(table.columns)
-        else pd.Series(0, index=table.index, dtype="uint64")
-    )
-    findings: dict[str, list[object]] = {}
-    for finding in result.findings:
-        findings.setdefault(finding.city_id, []).append(finding)
-    hashes = {}
-    for city_id in cities:
-        peer_name, peers = peer_members(result, city_id)
-        registry = SourceRegistry(panel.indicators)
-        rows = indicator_rows(result, city_id, peers, registry)
-        hashes[city_id] = (
-            shared.copy()
-            .add("city", city_id, int(row_hashes.get(city_id, 0)))
-            .add("findings", findings.get(city_id, []))
-            .add("table", peer_name, peers, rows, registry.listing())
-            .hexdigest()
-        )
-    return hashes
+    """Per city, the key of its brief: code, templates and options, then the digests of the
+    shared and the city's own declared inputs. A change that moves neither leaves the brief
+    alone; ``tests/test_publish.py`` checks this against the view-model itself."""
+    start = output_digest(
+        BRIEF_TEMPLATE, pdf_variant, f"chinese={with_chinese}", *language_key(shared.lang)
+    ).add("shared", inputs_digest(shared).hexdigest())
+    return {
+        city_id: start.copy().add("city", inputs_digest(part).hexdigest()).hexdigest()
+        for city_id, part in cities.items()
+    }
 
 
 # ---------------------------------------------------------------------------------------------
 # tasks
 
 
-def _language_labels(result: EditionResult, with_chinese: bool, lang: str) -> dict[str, CityLabel]:
-    """City labels in a language; a language whose fonts are missing stops here (no tofu)."""
-    if lang != SOURCE_LANGUAGE:
-        require_fonts(lang)
-    return city_labels(result, with_chinese, translator(result.edition, lang))
+def assets_dir(out_dir: Path) -> Path:
+    """Files the HTML pages of a run share (fonts), copied once into the output folder."""
+    return safe_target(out_dir, "assets")
 
 
 def annual_task(
@@ -280,20 +245,23 @@ def annual_task(
     out_dir: Path,
     *,
     pdf_variant: str,
-    write_html: bool,
     with_chinese: bool,
+    write_html: bool = False,
+    formats: Sequence[str] = ("pdf",),
     lang: str = SOURCE_LANGUAGE,
 ) -> RenderTask:
-    labels = _language_labels(result, with_chinese, lang)
+    labels = language_labels(result, with_chinese, lang)
     return RenderTask(
         name="annual" if lang == SOURCE_LANGUAGE else f"annual.{lang}",
         template=ANNUAL_TEMPLATE,
-        target=safe_target(out_dir, annual_filename(result, lang)),
+        target=safe_target(out_dir, annual_filename(result, lang)).with_suffix(f".{formats[0]}"),
         input_hash=annual_input_hash(
             result, pdf_variant=pdf_variant, with_chinese=with_chinese, lang=lang
         ),
         pdf_variant=pdf_variant,
         write_html=write_html,
+        formats=tuple(formats),
+        assets_dir=assets_dir(out_dir),
         recipe=ContextRecipe(build_annual_from, _shared_input(result, labels, with_chinese, lang)),
     )
 
@@ -325,30 +293,30 @@ def brief_tasks(
     cities: Sequence[str],
     *,
     pdf_variant: str,
-    write_html: bool,
     with_chinese: bool,
+    write_html: bool = False,
+    formats: Sequence[str] = ("pdf",),
     lang: str = SOURCE_LANGUAGE,
 ) -> list[RenderTask]:
-    labels = _language_labels(result, with_chinese, lang)
-    shared = _shared_input(result, labels, with_chinese, lang)
-    # Hashed from the workers' copy: its Monte Carlo summaries are computed once, not per city.
-    hashes = brief_input_hashes(
-        shared.value.result,
-        cities,
-        pdf_variant=pdf_variant,
-        with_chinese=with_chinese,
-        labels=labels,
-        lang=lang,
-    )
+    """One task per city, each keyed by and built from its declared ``BriefInputs``: the shared
+    part goes to each worker once, the city's part travels with its task."""
+    shared = brief_shared(result, language_labels(result, with_chinese, lang), lang)
+    parts = brief_cities(result, cities, shared.levels)
+    hashes = brief_input_hashes(shared, parts, pdf_variant=pdf_variant, with_chinese=with_chinese)
+    shipped = SharedInput(inputs_digest(shared).hexdigest(), shared)
     return [
         RenderTask(
             name=city_id if lang == SOURCE_LANGUAGE else f"{city_id}.{lang}",
             template=BRIEF_TEMPLATE,
-            target=safe_target(out_dir, brief_filename(city_id, lang)),
+            target=safe_target(out_dir, brief_filename(city_id, lang)).with_suffix(
+                f".{formats[0]}"
+            ),
             input_hash=hashes[city_id],
             pdf_variant=pdf_variant,
             write_html=write_html,
-            recipe=ContextRecipe(build_brief_from, shared, (city_id,)),
+            formats=tuple(formats),
+            assets_dir=assets_dir(out_dir),
+            recipe=ContextRecipe(build_brief_from, shipped, (parts[city_id],)),
         )
         for city_id in cities
     ]

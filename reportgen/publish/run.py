@@ -21,8 +21,7 @@ from reportgen.publish.manifest import (
     write_manifest,
 )
 from reportgen.publish.tasks import Executor, RenderTask, TaskOutcome
-
-log = logging.getLogger("reportgen")
+from reportgen.report.html import copy_html_assets
 
 log = logging.getLogger("reportgen")
 
@@ -61,32 +60,29 @@ def _now() -> str:
 
 
 def _unchanged(task: RenderTask, files: Mapping[str, Any], root: Path) -> TaskOutcome | None:
-    """A skipped outcome if the file on disk is the one the manifest says these inputs made."""
-    entry = files.get(_relative(task.target, root))
-    if not isinstance(entry, dict) or entry.get("input_hash") != task.input_hash:
-        return None
-    if not task.target.is_file() or file_sha256(task.target) != entry.get("sha256"):
-        return None
-    html_sha = ""
-    if task.write_html:
-        html = files.get(_relative(task.html_target(), root))
+    """A skipped outcome if every file of the task on disk is the one the manifest says these
+    inputs made."""
+    shas = []
+    for output_format, path in task.paths().items():
+        entry = files.get(_relative(path, root))
         if (
-            not isinstance(html, dict)
-            or html.get("input_hash") != task.input_hash
-            or not task.html_target().is_file()
-            or file_sha256(task.html_target()) != html.get("sha256")
+            not isinstance(entry, dict)
+            or entry.get("input_hash") != task.input_hash
+            or not path.is_file()
+            or file_sha256(path) != entry.get("sha256")
         ):
             return None
-        html_sha = str(html["sha256"])
+        shas.append((output_format, str(entry["sha256"])))
+    first = files[_relative(task.target, root)]
     return TaskOutcome(
         name=task.name,
         target=task.target,
         ok=True,
         skipped=True,
-        pages=int(entry.get("pages", 0)),
-        sha256=str(entry["sha256"]),
+        pages=int(first.get("pages", 0)),
+        sha256=str(first["sha256"]),
         input_hash=task.input_hash,
-        html_sha256=html_sha,
+        files=tuple(shas),
     )
 
 
@@ -96,23 +92,17 @@ def _relative(path: Path, root: Path) -> str:
 
 def _record(files: dict[str, Any], task: RenderTask, outcome: TaskOutcome, root: Path) -> None:
     generated = _now()
-    files[_relative(outcome.target, root)] = {
-        "kind": "pdf",
-        "output": task.name,
-        "sha256": outcome.sha256,
-        "input_hash": outcome.input_hash,
-        "pages": outcome.pages,
-        "generated": generated,
-        "seconds": round(outcome.seconds, 3),
-    }
-    if task.write_html:
-        files[_relative(task.html_target(), root)] = {
-            "kind": "html",
+    for output_format, sha in outcome.files or ((task.formats[0], outcome.sha256),):
+        entry: dict[str, Any] = {
+            "kind": output_format,
             "output": task.name,
-            "sha256": outcome.html_sha256,
+            "sha256": sha,
             "input_hash": outcome.input_hash,
             "generated": generated,
         }
+        if task.path(output_format) == task.target:
+            entry |= {"pages": outcome.pages, "seconds": round(outcome.seconds, 3)}
+        files[_relative(task.path(output_format), root)] = entry
 
 
 def publish(
@@ -146,6 +136,8 @@ def publish(
                 todo.append(task)
             else:
                 outcomes.append(skipped)
+        for assets in {t.assets_dir for t in todo if "html" in t.formats} - {None}:
+            copy_html_assets(assets)  # type: ignore[arg-type]
         bar = _progress(len(todo), quiet, skipped=len(outcomes))
         try:
             for outcome in executor.run(todo):

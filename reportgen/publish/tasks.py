@@ -70,16 +70,36 @@ class ContextRecipe:
 
 @dataclass(frozen=True)
 class RenderTask:
-    """One output file: its template, its view-model (or recipe) and the hash of its inputs."""
+    """One publication: its template, its view-model (or recipe), the hash of its inputs, and
+    the formats to write it in (one writer each, see ``reportgen.publish.worker.WRITERS``).
+
+    ``target`` is the first format's file; every format's file is ``path(format)``, the same
+    name with the format as suffix (``briefs/london.pdf``, ``briefs/london.html``).
+    """
 
     name: str  # "annual" or the city id
     template: str
     target: Path
     input_hash: str
     pdf_variant: str = report_pdf.DEFAULT_PDF_VARIANT
-    write_html: bool = False
+    write_html: bool = False  # shorthand for adding "html" to the formats
     context: Any = None  # a ready view-model with .meta and .charts, or None with a recipe
     recipe: ContextRecipe | None = None
+    formats: tuple[str, ...] = ("pdf",)
+    # Where shared files of the HTML format (fonts) are copied; None: embedded in each page.
+    assets_dir: Path | None = None
+
+    def __post_init__(self) -> None:
+        if self.write_html and "html" not in self.formats:
+            object.__setattr__(self, "formats", (*self.formats, "html"))
+        if not self.formats:
+            raise ValueError(f"task {self.name!r} has no output format")
+
+    def path(self, output_format: str) -> Path:
+        return self.target.with_suffix(f".{output_format}")
+
+    def paths(self) -> dict[str, Path]:
+        return {f: self.path(f) for f in self.formats}
 
     def view_model(self) -> Any:
         if self.recipe is not None:
@@ -104,7 +124,7 @@ class RenderTask:
         return dataclasses.replace(self, recipe=dataclasses.replace(self.recipe, shared=shared))
 
     def html_target(self) -> Path:
-        return self.target.with_suffix(".html")
+        return self.path("html")
 
 
 def shared_inputs(tasks: Iterable[RenderTask]) -> dict[str, Any]:
@@ -128,7 +148,8 @@ class TaskOutcome:
     input_hash: str = ""
     seconds: float = 0.0
     warnings: tuple[str, ...] = ()
-    html_sha256: str = ""
+    # Every file written, as (format, sha256): the first is ``target`` (its sha256 above).
+    files: tuple[tuple[str, str], ...] = ()
     # Where the time went: (phase, seconds) for context, html, charts, pdf, write.
     phases: tuple[tuple[str, float], ...] = ()
     # Peak resident memory of the process that rendered it, so far (MB).

@@ -1,4 +1,8 @@
-"""The worker: build a task's view-model, render it with its writer, write it atomically."""
+"""The worker: build a task's view-model, render it with each format's writer, write atomically.
+
+An output format is one writer (a function from the rendered page to bytes) and one line in
+``WRITERS``; the task lists the formats it wants.
+"""
 
 from __future__ import annotations
 
@@ -10,22 +14,17 @@ import os
 import sys
 import time
 import traceback
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from reportgen import files
 from reportgen.publish.tasks import RenderTask, TaskOutcome
-from reportgen.report import charts
 from reportgen.report import html as report_html
 from reportgen.report import pdf as report_pdf
 
 log = logging.getLogger("reportgen")
-
-
-# ---------------------------------------------------------------------------------------------
-# the worker
 
 
 @functools.lru_cache(maxsize=4)
@@ -39,17 +38,90 @@ def _pdf_title(task: RenderTask, context: Any) -> str:
     return f"{title}: {city.name}" if city is not None and task.name != "annual" else title
 
 
+# ---------------------------------------------------------------------------------------------
+# writers: one per output format
+
+
+@dataclass(frozen=True)
+class Page:
+    """What every writer receives: the task, its view-model, the filled template (charts as
+    ``chart:ID`` references) and each chart's SVG by id."""
+
+    task: RenderTask
+    context: Any
+    html: str
+    svgs: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class FileBytes:
+    """One output file's content, before it is written."""
+
+    payload: bytes
+    pages: int = 0
+    warnings: tuple[str, ...] = ()
+
+
+def write_pdf_output(page: Page) -> FileBytes:
+    """PDF through WeasyPrint (tagged PDF/UA by default, PDF/A on request)."""
+    meta = page.context.meta
+    pdf = report_pdf.html_to_pdf(
+        page.html,
+        charts=page.svgs,
+        variant=page.task.pdf_variant,
+        metadata=report_pdf.PdfMetadata(
+            _pdf_title(page.task, page.context),
+            meta.author,
+            meta.subject,
+            meta.keyword_list,
+            meta.language,
+        ),
+    )
+    return FileBytes(pdf.payload, pdf.pages, pdf.warnings)
+
+
+def write_html_output(page: Page) -> FileBytes:
+    """One self-contained HTML file (stylesheet and charts inline) that opens in a browser."""
+    task = page.task
+    # Fonts are linked from the run's shared assets folder (copied once per run, see
+    # publish.run), relative to the page, so the folder can be moved or served as it is.
+    assets = (
+        None
+        if task.assets_dir is None
+        else Path(os.path.relpath(task.assets_dir, task.target.parent)).as_posix()
+    )
+    html = report_html.render_standalone_html(page.html, page.svgs, assets_url=assets)
+    return FileBytes(html.encode("utf-8"))
+
+
+Writer = Callable[[Page], FileBytes]
+
+WRITERS: Mapping[str, Writer] = {"pdf": write_pdf_output, "html": write_html_output}
+
+
+# ---------------------------------------------------------------------------------------------
+# rendering
+
+
 @dataclass(frozen=True)
 class RenderedOutput:
-    """A rendered task before it is written: the PDF (and HTML) bytes and how it went."""
+    """A rendered task before it is written: each format's bytes and how it went."""
 
     outcome: TaskOutcome
-    pdf: bytes = b""
-    html: bytes = b""
+    payloads: Mapping[str, bytes] = field(default_factory=dict)
+
+    @property
+    def pdf(self) -> bytes:
+        return self.payloads.get("pdf", b"")
+
+    @property
+    def html(self) -> bytes:
+        return self.payloads.get("html", b"")
 
 
 def render_output(task: RenderTask) -> RenderedOutput:
-    """Build the view-model, fill the template, lay out the PDF, in memory; never raises."""
+    """Build the view-model, fill the template, run each format's writer, in memory; never
+    raises (an error becomes a failed outcome)."""
     started = time.perf_counter()
     phases: list[tuple[str, float]] = []
 
@@ -59,6 +131,11 @@ def render_output(task: RenderTask) -> RenderedOutput:
         return now
 
     try:
+        from reportgen.report import charts  # Altair and vl-convert load only to render
+
+        unknown = [f for f in task.formats if f not in WRITERS]
+        if unknown:
+            raise ValueError(f"no writer for {', '.join(unknown)}; known: {', '.join(WRITERS)}")
         clock = started
         context = task.view_model()
         clock = lap("context", clock)
@@ -68,35 +145,26 @@ def render_output(task: RenderTask) -> RenderedOutput:
         clock = lap("html", clock)
         svgs = {chart_id: charts.to_svg(spec) for chart_id, spec in context.charts.items()}
         clock = lap("charts", clock)
-        meta = context.meta
-        pdf = report_pdf.html_to_pdf(
-            html,
-            charts=svgs,
-            variant=task.pdf_variant,
-            metadata=report_pdf.PdfMetadata(
-                _pdf_title(task, context),
-                meta.author,
-                meta.subject,
-                meta.keyword_list,
-                meta.language,
-            ),
-        )
-        lap("pdf", clock)
-        html_bytes = html.encode("utf-8") if task.write_html else b""
+        page = Page(task, context, html, svgs)
+        written: dict[str, FileBytes] = {}
+        for output_format in task.formats:
+            written[output_format] = WRITERS[output_format](page)
+            clock = lap(output_format if output_format != "html" else "html file", clock)
+        first = written[task.formats[0]]
         outcome = TaskOutcome(
             name=task.name,
             target=task.target,
             ok=True,
-            pages=pdf.pages,
-            sha256=hashlib.sha256(pdf.payload).hexdigest(),
+            pages=first.pages,
+            sha256=hashlib.sha256(first.payload).hexdigest(),
             input_hash=task.input_hash,
             seconds=time.perf_counter() - started,
-            warnings=pdf.warnings,
-            html_sha256=hashlib.sha256(html_bytes).hexdigest() if task.write_html else "",
+            warnings=tuple(w for f in written.values() for w in f.warnings),
+            files=tuple((f, hashlib.sha256(b.payload).hexdigest()) for f, b in written.items()),
             phases=tuple(phases),
             peak_memory_mb=_peak_memory_mb(),
         )
-        return RenderedOutput(outcome, pdf.payload, html_bytes)
+        return RenderedOutput(outcome, {f: b.payload for f, b in written.items()})
     except Exception as exc:  # one failing output must not lose the others
         return RenderedOutput(_failure(task, exc, started, phases))
 
@@ -128,15 +196,15 @@ def _failure(
 
 
 def write_output(task: RenderTask, rendered: RenderedOutput) -> TaskOutcome:
-    """Rename the rendered bytes into place (PDF, then HTML); never raises."""
+    """Rename each format's bytes into place, first format last (it is the one the manifest
+    checks first); never raises."""
     outcome = rendered.outcome
     if not outcome.ok:
         return outcome
     started = time.perf_counter()
     try:
-        files.write_bytes_atomic(task.target, rendered.pdf)
-        if task.write_html:
-            files.write_bytes_atomic(task.html_target(), rendered.html)
+        for output_format in reversed(task.formats):
+            files.write_bytes_atomic(task.path(output_format), rendered.payloads[output_format])
     except Exception as exc:
         return dataclasses.replace(_failure(task, exc, started), phases=outcome.phases)
     spent = time.perf_counter() - started

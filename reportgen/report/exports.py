@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
+from openpyxl.styles import Font
 
 from reportgen.analysis.findings import findings_frame
 from reportgen.errors import OutputError
@@ -15,6 +16,20 @@ from reportgen.files import write_bytes_atomic
 from reportgen.pipeline import EditionResult
 
 FORMATS = ("csv", "xlsx", "json")
+
+
+def infer_format(path: Path | None, fmt: str | None, default: str = "csv") -> str:
+    """The format to write: --format if given, else the --out file's extension when it names
+    one, else ``default``. ValueError when the two disagree (``--format csv --out x.xlsx``)."""
+    name = path.name if path is not None else ""
+    suffix = Path(name).suffix.lower().lstrip(".")
+    named = suffix if suffix in FORMATS else None
+    if fmt is not None and named is not None and fmt != named:
+        raise ValueError(
+            f"--format {fmt} disagrees with the file name {name!r} (an .{named} file); "
+            f"drop --format or name the file .{fmt}"
+        )
+    return fmt or named or default
 
 
 def _level_table(result: EditionResult, codes: list[str]) -> pd.DataFrame:
@@ -26,9 +41,9 @@ def _level_table(result: EditionResult, codes: list[str]) -> pd.DataFrame:
         table[code] = scores[code]
         table[f"{code}_rank"] = ranks[code].astype("Int64")
         summary = result.rank_interval(code)
-        if summary is not None:
-            table[f"{code}_rank_p05"] = summary["p05"].reindex(scores.index)
-            table[f"{code}_rank_p95"] = summary["p95"].reindex(scores.index)
+        if summary is not None and result.uncertainty is not None:
+            for column in result.uncertainty.spec.interval_columns:
+                table[f"{code}_rank_{column}"] = summary[column].reindex(scores.index)
     return table
 
 
@@ -101,7 +116,7 @@ def _xlsx(tables: Mapping[str, pd.DataFrame]) -> bytes:
                 for cell in column_cells[1:]:
                     cell.number_format = fmt
             for cell in worksheet[1]:
-                cell.font = cell.font.copy(bold=True)
+                cell.font = Font(bold=True)
     return buffer.getvalue()
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import re
+from collections.abc import Mapping
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
@@ -86,3 +89,79 @@ def render_html(env: jinja2.Environment, template: str, context: Any) -> str:
         ngettext=translations.ngettext,
         _=translations.gettext,
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# a page for the browser: the print HTML with its stylesheet, fonts and charts made to resolve
+
+_STYLESHEET = re.compile(r'<link rel="stylesheet" href="([^"]+)">')
+_FONT_URL = re.compile(r"url\('(file:[^']+)'\)")
+_CHART = re.compile(r'<img src="chart:([^"]+)" alt="([^"]*)">')
+_SVG_OPEN = re.compile(r"<svg\b")
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>\s*")
+
+ASSETS_FONTS = "fonts"
+
+
+def font_files() -> dict[str, Path]:
+    """The bundled font files the @font-face rules use, by file name."""
+    by_stem = {p.stem: p for d in font_directories() for p in d.glob("*.ttf")}
+    return {by_stem[stem].name: by_stem[stem] for _, stem, _, _ in _FACES if stem in by_stem}
+
+
+def copy_html_assets(assets_dir: Path) -> list[Path]:
+    """Copy the fonts standalone pages link to into ``assets_dir/fonts`` (once: a file already
+    there with the same size is kept). Returns the files written."""
+    from reportgen import files
+
+    written = []
+    for name, source in font_files().items():
+        target = assets_dir / ASSETS_FONTS / name
+        if target.is_file() and target.stat().st_size == source.stat().st_size:
+            continue
+        files.write_bytes_atomic(target, source.read_bytes())
+        written.append(target)
+    return written
+
+
+def render_standalone_html(
+    html: str,
+    svgs: Mapping[str, str],
+    *,
+    assets_url: str | None = None,
+    templates_dir: Path | None = None,
+) -> str:
+    """The print HTML as a page a browser opens from disk: the stylesheet inlined, each
+    ``chart:ID`` image replaced by its SVG (alt text kept as the SVG's label), and the fonts
+    linked relative to the page under ``assets_url`` (see ``copy_html_assets``), or embedded as
+    data: URLs when ``assets_url`` is None (larger, but one self-contained file)."""
+    root = (templates_dir or TEMPLATES_DIR).resolve()
+
+    def stylesheet(match: re.Match[str]) -> str:
+        path = (root / match.group(1)).resolve()
+        if not path.is_relative_to(root) or not path.is_file():
+            raise ValueError(f"stylesheet {match.group(1)!r} is not a packaged template file")
+        return "<style>\n" + path.read_text(encoding="utf-8") + "\n</style>"
+
+    def font(match: re.Match[str]) -> str:
+        name = Path(match.group(1)).name
+        source = font_files().get(name)
+        if source is None:
+            raise ValueError(f"font {match.group(1)!r} is not a bundled font")
+        if assets_url is not None:
+            return f"url('{assets_url}/{ASSETS_FONTS}/{name}')"
+        encoded = base64.b64encode(source.read_bytes()).decode("ascii")
+        return f"url('data:font/ttf;base64,{encoded}')"
+
+    def chart(match: re.Match[str]) -> str:
+        chart_id, alt = match.group(1), match.group(2)
+        svg = svgs.get(chart_id)
+        if svg is None:
+            raise ValueError(f"chart {chart_id!r} was not rendered")
+        svg = _XML_DECLARATION.sub("", svg)
+        # alt is already attribute-escaped by the template.
+        return _SVG_OPEN.sub(f'<svg role="img" aria-label="{alt}"', svg, count=1)
+
+    html = _STYLESHEET.sub(stylesheet, html)
+    html = _FONT_URL.sub(font, html)
+    return _CHART.sub(chart, html)

@@ -160,6 +160,10 @@ class IndicatorNames:
     unit: str
     definition: str
     scale: float = 1.0  # printed value = value in the source unit x scale (USD bn -> 億美元)
+    absence_note: str = ""
+
+
+INDICATOR_TEXTS = ("name", "short_name", "definition", "absence_note")
 
 
 @dataclass(frozen=True)
@@ -220,20 +224,54 @@ class Translator:
         return str(found) if found else default
 
     def indicator(self, indicator_id: str, row: Mapping[str, Any]) -> IndicatorNames:
-        """An indicator's printed names and unit; English ones are marked when untranslated."""
-        english_name = str(row.get("name") or indicator_id)
-        english_short = str(row.get("short_name") or english_name)
-        english_unit = str(row.get("unit") or "")
-        english_definition = str(row.get("definition") or "")
+        """An indicator's printed names, unit and notes. A translation is used only while the
+        English it was made from (the catalogue's ``en``) is still the data's; otherwise, or
+        without one, the English prints, names marked with † (a definition needs no mark: the
+        annex says definitions may be in English)."""
+        english = {key: _text(row.get(key)) for key in INDICATOR_TEXTS}
+        english["name"] = english["name"] or indicator_id
+        english["short_name"] = english["short_name"] or english["name"]
+        unit = _text(row.get("unit"))
         if self.is_source:
-            return IndicatorNames(english_name, english_short, english_unit, english_definition)
+            return IndicatorNames(
+                english["name"],
+                english["short_name"],
+                unit,
+                english["definition"],
+                absence_note=english["absence_note"],
+            )
         found = self.catalogue.get("indicators", {}).get(indicator_id) or {}
+        source = found.get("en") or {}
+
+        def current(key: str) -> str:
+            translated = _text(found.get(key))
+            fresh = key not in source or _text(source.get(key)) == english[key]
+            return translated if translated and fresh else ""
+
         mark = f" {UNTRANSLATED_MARK}"
-        name = str(found.get("name") or english_name + mark)
-        short = str(found.get("short_name") or found.get("name") or english_short + mark)
-        unit, scale = self.unit(english_unit)
-        definition = str(found.get("definition") or english_definition)
-        return IndicatorNames(name, short, unit, definition, scale)
+        name = current("name") or english["name"] + mark
+        short = current("short_name") or current("name") or english["short_name"] + mark
+        printed_unit, scale = self.unit(unit)
+        return IndicatorNames(
+            name,
+            short,
+            printed_unit,
+            current("definition") or english["definition"],
+            scale,
+            current("absence_note") or english["absence_note"],
+        )
+
+    def stale_indicators(self, indicators: Any) -> list[str]:
+        """Catalogue entries translated from English the data no longer has (indicators.csv
+        rows as a DataFrame indexed by id): what a translator must update."""
+        stale = []
+        for indicator_id, row in indicators.iterrows():
+            found = self.catalogue.get("indicators", {}).get(str(indicator_id)) or {}
+            source = found.get("en") or {}
+            for key in INDICATOR_TEXTS:
+                if key in source and _text(source[key]) != _text(row.get(key)):
+                    stale.append(f"{indicator_id}.{key}")
+        return stale
 
     def unit(self, english: str) -> tuple[str, float]:
         """A unit in this language and the factor values take on printing (1 unless the
@@ -279,12 +317,29 @@ class Translator:
         """A plain list: 'a, b, c' in English, 'a、b、c' in Chinese."""
         return (", " if self.is_source else "、").join(items)
 
+    def join_words(self, items: list[str]) -> str:
+        """'a, b and c' in English; 'a、b及c' in Chinese."""
+        if self.is_source or len(items) <= 1:
+            return formatting.join_words(items)
+        return "、".join(items[:-1]) + "及" + items[-1]
+
+    def times(self, n: int) -> str:
+        """'twice' in English; '2 次' in Chinese."""
+        return formatting.times(n) if self.is_source else f"{n} 次"
+
     def sentences(self, parts: Sequence[str]) -> str:
         """Sentences run together: a space between them in English, none in Chinese."""
         return (" " if self.is_source else "").join(parts)
 
     def year(self, year: int) -> str:
         return formatting.year(year, locale=self.locale)
+
+
+def _text(value: Any) -> str:
+    """A cell as text: '' for None, NaN and empty cells."""
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    return str(value)
 
 
 def translator(edition: Edition | None = None, tag: str = SOURCE_LANGUAGE) -> Translator:

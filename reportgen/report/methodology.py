@@ -34,10 +34,9 @@ def _impute(spec: Any, tr: Translator) -> StepText:
         _("Missing values"),
         _(
             "Each missing value is replaced by {how}, indicator by indicator; observed values "
-            "are never changed. A city absent from a published top-N list is known to lie below "
-            "the list's last value, so its imputed value is capped at that value instead of "
-            "taking an average that would credit it with capital or patents it lacks. Imputed "
-            "values are marked in the briefs."
+            "are never changed. A city below a published top-N ranking is known to rank below "
+            "its last place, so its estimate is capped there. Every estimate is printed in "
+            "italics and marked 'imp.' in the briefs, the spotlight and the exports."
         ).format(how=how.format(group=getattr(spec, "group", ""))),
     )
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
 from reportgen import formatting
+from reportgen.analysis.findings import select
+from reportgen.config import Edition
+from reportgen.labels import edition_labels
 from reportgen.pipeline import EditionResult
 from reportgen.report import charts
 from reportgen.report.context.common import (
@@ -20,19 +24,25 @@ from reportgen.report.context.common import (
     SourceRegistry,
     SourceView,
     city_labels,
+    edition_meta,
     finding_view,
     flag_note,
-    indicator_rows,
-    interval_text,
-    meta_of,
-    peer_members,
-    plane_figure,
-    select_findings,
+    format_indicator_rows,
+    peer_group_name,
+    plane_figure_of,
     source_line,
-    stage_classes,
-    stage_name,
+    source_line_of,
+    stage_classes_of,
+    stage_name_of,
 )
-from reportgen.report.i18n import ENGLISH, Translator, translator
+from reportgen.report.context.inputs import (
+    BriefCity,
+    BriefInputs,
+    BriefShared,
+    brief_cities,
+    brief_shared,
+)
+from reportgen.report.i18n import ENGLISH, SOURCE_LANGUAGE, Translator, translator
 
 
 @dataclass(frozen=True)
@@ -86,10 +96,36 @@ def pillar_profile_figure(
     tr: Translator = ENGLISH,
 ) -> FigureView:
     """Dot plot: the city's pillar scores against its peer-group median."""
+    return pillar_profile_of(
+        book,
+        result.edition,
+        result.index.framework.codes_at(2),
+        result.scores,
+        source_line(result, tr),
+        city_id,
+        peers,
+        peer_name,
+        city_name,
+        width,
+        tr,
+    )
+
+
+def pillar_profile_of(
+    book: ChartBook,
+    edition: Edition,
+    pillar_ids: Sequence[str],
+    scores: pd.DataFrame,
+    source: str,
+    city_id: str,
+    peers: Sequence[str],
+    peer_name: str,
+    city_name: str,
+    width: int = 300,
+    tr: Translator = ENGLISH,
+) -> FigureView:
     _ = tr.gettext
-    framework = result.index.framework
-    pillars = [p for p in result.edition.framework.pillars if p.id in framework.codes_at(2)]
-    scores = result.scores
+    pillars = [p for p in edition.framework.pillars if p.id in pillar_ids]
     peer_scores = scores.loc[[p for p in peers if p in scores.index]]
     compact = width < 400
     profile = pd.DataFrame(
@@ -109,13 +145,13 @@ def pillar_profile_figure(
         city_label=city_name,
         peer_label=_("median of {peers}").format(peers=peer_name),
         title=_("Pillar profile"),
-        source=source_line(result, tr),
+        source=source,
         width=width,
         label_width=105 if compact else 175,
         tr=tr,
     )
-    alt = _("Dot plot of {city}'s {n} pillar scores against the median of {peers}: {pairs}.")
     pair = _("{pillar} {city} vs {peers}")
+    alt = _("Dot plot of {city}'s {n} pillar scores against the median of {peers}: {pairs}.")
     alt = alt.format(
         city=city_name,
         n=len(pillars),
@@ -128,15 +164,15 @@ def pillar_profile_figure(
     return book.add(chart, alt)
 
 
-def _change(result: EditionResult, code: str, city_id: str, tr: Translator = ENGLISH) -> str:
+def _change(shared: BriefShared, city: BriefCity, code: str, tr: Translator = ENGLISH) -> str:
     _ = tr.gettext
-    if result.previous is None:
+    if shared.previous_year is None:
         return ""
-    before_s, before_r = result.previous.index.scores, result.previous.index.ranks
-    if city_id not in before_s.index:
-        return _("not ranked in {year}").format(year=result.previous.year)
-    rank_change = int(before_r.at[city_id, code]) - int(result.ranks.at[city_id, code])
-    score_change = float(result.scores.at[city_id, code] - before_s.at[city_id, code])
+    if city.previous is None:
+        return _("not ranked in {year}").format(year=shared.previous_year)
+    city_id = city.city_id
+    rank_change = int(city.previous.at[code, "rank"]) - int(shared.ranks.at[city_id, code])
+    score_change = float(shared.scores.at[city_id, code] - city.previous.at[code, "score"])
     if rank_change == 0:
         places = _("no change in rank")
     elif rank_change > 0:
@@ -146,8 +182,15 @@ def _change(result: EditionResult, code: str, city_id: str, tr: Translator = ENG
     return _("{places}, {change} pts since {year}").format(
         places=places.format(n=abs(rank_change)),
         change=formatting.signed(score_change),
-        year=result.previous.year,
+        year=shared.previous_year,
     )
+
+
+def _interval(city: BriefCity, code: str) -> str:
+    table = city.rank_intervals
+    if table is None or code not in table.index:
+        return ""
+    return f"{round(table.at[code, 'low'])}–{round(table.at[code, 'high'])}"
 
 
 def build_brief_context(
@@ -155,84 +198,125 @@ def build_brief_context(
     city_id: str,
     *,
     with_chinese: bool = True,
-    labels: dict[str, CityLabel] | None = None,
-    lang: str = "en",
+    labels: Mapping[str, CityLabel] | None = None,
+    lang: str = SOURCE_LANGUAGE,
 ) -> BriefContext:
-    """A city's brief in one language (``lang``: a tag of the edition's ``languages``)."""
+    """One city's brief straight from a computed edition (notebooks, tests), in ``lang``."""
     tr = translator(result.edition, lang)
-    _ = tr.gettext
     labels = labels if labels is not None else city_labels(result, with_chinese, tr)
+    shared = brief_shared(result, labels, lang)
+    return build_brief(BriefInputs(shared, brief_cities(result, [city_id], shared.levels)[city_id]))
+
+
+def build_brief(inputs: BriefInputs) -> BriefContext:
+    """A brief's view-model from its declared inputs, and nothing else: the publishing plan
+    keys the brief by a digest of exactly this object. It prints in ``shared.lang``."""
+    shared, city = inputs.shared, inputs.city
+    tr = translator(shared.edition, shared.lang)
+    _ = tr.gettext
+    city_id = city.city_id
+    labels = shared.labels
     names = {k: v.short_name for k, v in labels.items()}
-    city = labels[city_id]
-    scores, ranks, stages = result.scores, result.ranks, result.stages
+    label = labels[city_id]
+    scores, ranks, stages = shared.scores, shared.ranks, shared.stages
+    levels = tr.labels(edition_labels(shared.edition))
     n = len(scores)
     book = ChartBook()
     cards = tuple(
         ScoreCard(
-            label=label,
+            label=card_label,
             css_class=css,
             score=formatting.score(scores.at[city_id, code]),
             rank=formatting.rank(ranks.at[city_id, code]),
-            interval=interval_text(result, code, city_id),
-            change=_change(result, code, city_id, tr),
+            interval=_interval(city, code),
+            change=_change(shared, city, code, tr),
         )
-        for code, label, css in (
-            ("Overall", _("Overall"), ""),
-            ("TDP", _("TDP · Technology potential"), "tdp"),
-            ("ECC", _("ECC · Co-benefit capacity"), "ecc"),
+        for code, card_label, css in (
+            (levels.index, levels.name(levels.index), ""),
+            (levels.x, f"{levels.x} · {levels.name(levels.x)}", "tdp"),
+            (levels.y, f"{levels.y} · {levels.name(levels.y)}", "ecc"),
         )
     )
     stage_id = str(stages.at[city_id, "stage_id"])
     probability = ""
-    if result.stage_probabilities is not None and city_id in result.stage_probabilities.index:
-        p = float(result.stage_probabilities.at[city_id, stage_id])
-        probability = _("{share} of Monte Carlo runs").format(share=tr.percent(p))
+    if city.stage_probability is not None:
+        probability = _("{share} of Monte Carlo runs").format(
+            share=tr.percent(city.stage_probability)
+        )
     badge = StageBadge(
-        stage_name(result, stage_id, tr),
-        stage_classes(result).get(stage_id, "stage-6"),
+        str(stages.at[city_id, "stage_name"])
+        if tr.is_source
+        else stage_name_of(shared.edition, stage_id, tr),
+        stage_classes_of(shared.edition).get(stage_id, "stage-6"),
         probability,
     )
-    peer_name, peers = peer_members(result, city_id, tr)
-    chosen = select_findings(result, "brief", city_id=city_id)
+    peer_name, peers = city.peer_name, city.peers
+    if not tr.is_source:
+        peer_name = peer_group_name(shared.edition, stages, city_id, peers, tr)
+    chosen = select(city.findings, "brief", spec=shared.edition.findings, city_id=city_id)
     strengths = tuple(finding_view(f, names, False) for f in chosen if f.kind == "strength")
     gaps = tuple(finding_view(f, names, False) for f in chosen if f.kind == "gap")
     others = tuple(
         finding_view(f, names, False) for f in chosen if f.kind not in ("strength", "gap")
     )
-    registry = SourceRegistry(result.panel.indicators, tr)
-    rows = indicator_rows(result, city_id, peers, registry, tr)
+    registry = SourceRegistry(shared.indicators, tr=tr)
+    pillar_names = {p.id: tr.name(p.id, p.name) for p in shared.edition.framework.pillars}
+    rows = format_indicator_rows(shared.indicators, city.facts, pillar_names, registry, tr)
     summary = _(
-        "{city} ranks {overall} of {n} cities overall, {tdp} on Technology Development "
-        "Potential and {ecc} on Ecosystem Co-Benefit Capacity, which places it in the "
-        "{stage} stage."
+        "{city} ranks {overall} of {n} cities overall, {x_rank} on {x_name} and {y_rank} on "
+        "{y_name}, which places it in the {stage} stage."
     ).format(
-        city=city.short_name,
-        overall=tr.ordinal(ranks.at[city_id, "Overall"]),
+        city=label.short_name,
+        overall=tr.ordinal(ranks.at[city_id, levels.index]),
         n=n,
-        tdp=tr.ordinal(ranks.at[city_id, "TDP"]),
-        ecc=tr.ordinal(ranks.at[city_id, "ECC"]),
+        x_rank=tr.ordinal(ranks.at[city_id, levels.x]),
+        x_name=levels.name(levels.x),
+        y_rank=tr.ordinal(ranks.at[city_id, levels.y]),
+        y_name=levels.name(levels.y),
         stage=badge.name,
     )
+    codes = shared.levels
     return BriefContext(
-        meta=meta_of(result, _("City brief for {city}").format(city=city.name), tr),
-        city=city,
+        meta=edition_meta(
+            shared.edition,
+            shared.year,
+            _("City brief for {city}").format(city=label.name),
+            n_cities=n,
+            n_indicators=len(codes[0]),
+            n_pillars=len(codes[1]),
+            what_if=shared.what_if,
+            data_span=shared.data_span,
+            tr=tr,
+        ),
+        city=label,
         city_count=n,
         stage=badge,
         scorecard=cards,
         summary=summary,
-        plane=plane_figure(
+        plane=plane_figure_of(
             book,
-            result,
+            stages,
+            shared.edition,
+            shared.year,
             labels,
             highlight=city_id,
             width=300,
             height=250,
-            title=_("Position on the TDP × ECC plane"),
+            title=_("Position on the {plane} plane").format(plane=levels.plane),
             label_all=False,
             tr=tr,
         ),
-        profile=pillar_profile_figure(
-            book, result, city_id, peers, peer_name, city.short_name, tr=tr
+        profile=pillar_profile_of(
+            book,
+            shared.edition,
+            codes[1],
+            scores,
+            source_line_of(shared.edition, shared.year, tr),
+            city_id,
+            peers,
+            peer_name,
+            label.short_name,
+            tr=tr,
         ),
         strengths=strengths,
         gaps=gaps,
@@ -244,7 +328,7 @@ def build_brief_context(
             peers=peer_name
         ),
         indicator_rows=tuple(rows),
-        flag_note=flag_note(result.edition.findings.max_data_age, tr),
+        flag_note=flag_note(shared.edition.findings.max_data_age, tr),
         peer_name=peer_name,
         peer_members=tr.join([names.get(p, p) for p in peers]),
         sources=tuple(registry.listing()),
@@ -252,4 +336,11 @@ def build_brief_context(
     )
 
 
-__all__ = ["BriefContext", "build_brief_context", "pillar_profile_figure", "source_line"]
+__all__ = [
+    "BriefContext",
+    "BriefInputs",
+    "build_brief",
+    "build_brief_context",
+    "pillar_profile_figure",
+    "source_line",
+]

@@ -3,18 +3,35 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from reportgen import formatting
 from reportgen.analysis.findings import Finding, select
+from reportgen.config import Edition
+from reportgen.data.citation import citation
+from reportgen.labels import edition_labels
 from reportgen.pipeline import EditionResult
 from reportgen.report import charts, theme
-from reportgen.report.i18n import ENGLISH, Translator
+from reportgen.report.context.inputs import (
+    BOUNDED_FLAG,
+    IMPUTED_FLAG,
+    MIN_PEER_VALUES,
+    OLD_FLAG,
+    SHARED_FLAG,
+    SPLIT_FLAG,
+    indicator_facts,
+    peer_groups,
+)
+
+# Labels live with the brief's inputs (planning reads them without loading the chart library).
+from reportgen.report.context.inputs import CityLabel as CityLabel
+from reportgen.report.context.inputs import city_labels as city_labels
+from reportgen.report.i18n import ENGLISH, Translator, edition_translation
 
 
 @dataclass(frozen=True)
@@ -32,18 +49,12 @@ class Meta:
     language: str
     date: str
     scope_line: str
-
-
-@dataclass(frozen=True)
-class CityLabel:
-    city_id: str
-    name: str
-    short_name: str  # for running text, tables and charts
-    heading_name: str  # for headings: the full name unless it would take over the page
-    name_zh: str
-    country: str
-    region: str
-    population: str
+    # The PDF's /Title: the title, marked when the build is a what-if.
+    document_title: str = ""
+    # Empty for the official edition; for a build with --set overrides, the line the what-if
+    # banner prints on every page, and the paragraph the methodology opens with.
+    what_if: str = ""
+    what_if_method: str = ""
 
 
 @dataclass(frozen=True)
@@ -75,6 +86,7 @@ class SourceView:
     number: int
     label: str
     url: str
+    publisher: str = ""
 
 
 @dataclass
@@ -96,47 +108,55 @@ class ChartBook:
 # shared pieces
 
 
+WHAT_IF_LABEL = "WHAT-IF"
+
+
+def what_if_label(tr: Translator = ENGLISH) -> str:
+    """WHAT_IF_LABEL in ``tr``'s language (a literal msgid, so extraction finds it)."""
+    return tr.gettext("WHAT-IF")
+
+
+def what_if_sentence(changes: Sequence[str], tr: Translator = ENGLISH) -> str:
+    """The what-if banner: not the official edition, and which parameters differ from it."""
+    if not changes:
+        return ""
+    return tr.gettext(
+        "{label}: not the official edition. Built with {changes} instead of the edition "
+        "file's method."
+    ).format(label=what_if_label(tr), changes="; ".join(changes))
+
+
+def what_if_method(changes: Sequence[str], source: str, tr: Translator = ENGLISH) -> str:
+    """The methodology's statement of a what-if: what changed, and how to re-run it."""
+    if not changes:
+        return ""
+    sets = " ".join(f"--set '{c}'" for c in changes)
+    return tr.gettext(
+        "This is a what-if build, not the official edition: it departs from the method of "
+        "{file} in {changes}. The steps below and the build printed at the end are the ones "
+        "that ran. The command reportgen build {sets} re-runs it; reportgen build alone makes "
+        "the official edition."
+    ).format(file=Path(source).name, changes="; ".join(changes), sets=sets)
+
+
 def meta_of(result: EditionResult, kind: str, tr: Translator = ENGLISH) -> Meta:
     """The publication's metadata; ``kind`` ('Annual report') is already in ``tr``'s language."""
-    _ = tr.gettext
-    edition = result.edition
-    n_cities = len(result.scores)
-    n_indicators = len(result.index.framework.indicators)
-    created = _edition_date(result)
-    texts = edition_texts(result, tr)
-    levels = tr.labels(result.labels)
-    dimensions = _(" and ").join(levels.name(d) for d in levels.dimensions)
-    return Meta(
-        title=texts["title"],
-        subtitle=texts["subtitle"],
-        running_title=_("{title} {year}").format(title=texts["title"], year=result.year),
-        edition=str(result.year),
-        edition_line=_("{title} · {year} edition").format(title=texts["title"], year=result.year),
-        publisher=texts["publisher"],
-        author=texts["author"],
-        subject=_("{kind} of the {title} {year}: {n} cities scored on {dimensions}").format(
-            kind=kind, title=texts["title"], year=result.year, n=n_cities, dimensions=dimensions
-        ),
-        keywords=", ".join(texts["keywords"]),
-        keyword_list=tuple(texts["keywords"]),
-        language=edition.language if tr.is_source else tr.tag,
-        date=created,
-        scope_line=_(
-            "{n} cities · {indicators} scored indicators · {pillars} pillars · data to {year}"
-        ).format(
-            n=n_cities,
-            indicators=n_indicators,
-            pillars=len(result.index.framework.codes_at(2)),
-            year=result.year,
-        ),
+    framework = result.index.framework
+    return edition_meta(
+        result.edition,
+        result.year,
+        kind,
+        n_cities=len(result.scores),
+        n_indicators=len(framework.indicators),
+        n_pillars=len(framework.codes_at(2)),
+        what_if=result.what_if,
+        data_span=result.data_span,
+        tr=tr,
     )
 
 
-def edition_texts(result: EditionResult, tr: Translator) -> dict[str, Any]:
+def edition_texts(edition: Edition, tr: Translator = ENGLISH) -> dict[str, Any]:
     """The edition's title, subtitle, publisher, author and keywords in ``tr``'s language."""
-    from reportgen.report.i18n import edition_translation
-
-    edition = result.edition
     texts: dict[str, Any] = {
         "title": edition.title,
         "subtitle": edition.subtitle,
@@ -150,46 +170,78 @@ def edition_texts(result: EditionResult, tr: Translator) -> dict[str, Any]:
     return texts
 
 
-def _edition_date(result: EditionResult) -> str:
-    # The date printed is the edition's, not the clock's: same inputs, same PDF text.
-    return dt.date(result.year, 1, 1).strftime("%Y")
-
-
-def city_labels(
-    result: EditionResult, with_chinese: bool, tr: Translator = ENGLISH
-) -> dict[str, CityLabel]:
-    """Every city's printed names. In Chinese the Chinese name is the name (the name catalogue's,
-    else cities.csv's name_zh, else the English one) and no second name is printed."""
-    labels = {}
-    countries = tr.catalogue.get("countries", {})
-    regions = tr.catalogue.get("regions", {})
-    for city_id, row in result.panel.cities.iterrows():
-        population = row.get("population")
-        name = str(row["name"])
-        name_zh = str(row["name_zh"]) if isinstance(row.get("name_zh"), str) else ""
-        if not tr.is_source:
-            name = tr.city_name(str(city_id), name_zh or name)
-        labels[str(city_id)] = CityLabel(
-            city_id=str(city_id),
-            name=name,
-            short_name=formatting.abbreviate(name),
-            heading_name=formatting.abbreviate(name, 80),
-            name_zh=name_zh if with_chinese and tr.is_source else "",
-            country=str(countries.get(str(row["country"]), row["country"])),
-            region=str(regions.get(str(row["region"]), row["region"])),
-            population=_population(population, tr),
+def edition_meta(
+    edition: Edition,
+    year: int,
+    kind: str,
+    *,
+    n_cities: int,
+    n_indicators: int,
+    n_pillars: int,
+    what_if: Sequence[str] = (),
+    data_span: tuple[int, int] | None = None,
+    tr: Translator = ENGLISH,
+) -> Meta:
+    """The document's metadata and running strings; a what-if says so in the running header and
+    footer of every page and in the PDF metadata."""
+    _ = tr.gettext
+    mark = f" · {what_if_label(tr)}" if what_if else ""
+    levels = tr.labels(edition_labels(edition))
+    texts = edition_texts(edition, tr)
+    title = texts["title"]
+    subject = _("{kind} of the {title} {year}: {n} cities scored on {dimensions}").format(
+        kind=kind,
+        title=title,
+        year=year,
+        n=n_cities,
+        dimensions=_(" and ").join(levels.name(d) for d in levels.dimensions),
+    )
+    keywords = tuple(texts["keywords"]) + (("what-if",) if what_if else ())
+    return Meta(
+        title=title,
+        subtitle=texts["subtitle"],
+        running_title=_("{title} {year}").format(title=title, year=year) + mark,
+        edition=str(year),
+        edition_line=_("{title} · {year} edition").format(title=title, year=year) + mark,
+        publisher=texts["publisher"],
+        author=texts["author"],
+        subject=_("{subject}; what-if build ({changes})").format(
+            subject=subject, changes="; ".join(what_if)
         )
-    return labels
+        if what_if
+        else subject,
+        keywords=", ".join(keywords),
+        keyword_list=keywords,
+        language=edition.language if tr.is_source else tr.tag,
+        date=_edition_date(year),
+        scope_line=_(
+            "{n} cities · {indicators} scored indicators · {pillars} pillars · {years}"
+        ).format(
+            n=n_cities,
+            indicators=n_indicators,
+            pillars=n_pillars,
+            years=data_years_text(data_span, year, tr),
+        ),
+        document_title=_("{title} (what-if)").format(title=title) if what_if else title,
+        what_if=what_if_sentence(what_if, tr),
+        what_if_method=what_if_method(what_if, edition.source, tr),
+    )
 
 
-def _population(value: Any, tr: Translator = ENGLISH) -> str:
-    if formatting.is_missing(value) or value == "" or pd.isna(value):
-        return ""
-    x = float(value)
-    if not tr.is_source:
-        # Chinese counts in 萬 (10^4): 7,490,000 is 749萬.
-        return tr.gettext("{n} ten-thousand").format(n=tr.number(round(x / 1e4)))
-    return f"{x / 1e6:.1f} million" if x >= 1e6 else f"{x:,.0f}"
+def data_years_text(span: tuple[int, int] | None, year: int, tr: Translator = ENGLISH) -> str:
+    """'data 2016–2025': the years the scored values actually come from, not the edition's."""
+    _ = tr.gettext
+    if span is None:
+        return _("{year} edition").format(year=year)
+    first, last = span
+    if first == last:
+        return _("data {year}").format(year=first)
+    return _("data {first}–{last}").format(first=first, last=last)
+
+
+def _edition_date(year: int) -> str:
+    # The date printed is the edition's, not the clock's: same inputs, same PDF text.
+    return dt.date(year, 1, 1).strftime("%Y")
 
 
 def finding_view(finding: Finding, names: Mapping[str, str], show_city: bool) -> FindingView:
@@ -203,23 +255,37 @@ def finding_view(finding: Finding, names: Mapping[str, str], show_city: bool) ->
 
 
 def stage_classes(result: EditionResult) -> dict[str, str]:
-    return {s.id: f"stage-{i + 1}" for i, s in enumerate(result.edition.stages.stages)}
+    return stage_classes_of(result.edition)
+
+
+def stage_classes_of(edition: Edition) -> dict[str, str]:
+    return {s.id: f"stage-{i + 1}" for i, s in enumerate(edition.stages.stages)}
 
 
 def stage_name(result: EditionResult, stage_id: str, tr: Translator = ENGLISH) -> str:
     """A stage's printed name in ``tr``'s language (the edition's name for its id)."""
-    names = result.edition.stages.names
+    return stage_name_of(result.edition, stage_id, tr)
+
+
+def stage_name_of(edition: Edition, stage_id: str, tr: Translator = ENGLISH) -> str:
+    names = edition.stages.names
     if stage_id not in names:
         return tr.gettext("Unassigned")
     return tr.name(stage_id, names[stage_id])
 
 
 def stage_regions(result: EditionResult, tr: Translator = ENGLISH) -> list[charts.StageRegion]:
+    return stage_regions_of(result.stages, result.edition, tr)
+
+
+def stage_regions_of(
+    stages: pd.DataFrame, edition: Edition, tr: Translator = ENGLISH
+) -> list[charts.StageRegion]:
     """Rectangles of the plane per stage, from the rules and the thresholds in force."""
-    first = result.stages.iloc[0]
+    first = stages.iloc[0]
     x_cut, y_cut = float(first["tdp_threshold"]), float(first["ecc_threshold"])
     regions = []
-    for i, stage in enumerate(result.edition.stages.stages):
+    for i, stage in enumerate(edition.stages.stages):
         x_low, x_high = _band(stage.rule.tdp, x_cut)
         y_low, y_high = _band(stage.rule.ecc, y_cut)
         regions.append(
@@ -244,14 +310,26 @@ def _band(band: Any, threshold: float) -> tuple[float, float]:
 def plane_points(
     result: EditionResult, labels: Mapping[str, CityLabel], tr: Translator = ENGLISH
 ) -> pd.DataFrame:
-    stages, levels = result.stages, result.labels
+    return plane_points_of(result.stages, result.edition, labels, tr)
+
+
+def plane_points_of(
+    stages: pd.DataFrame,
+    edition: Edition,
+    labels: Mapping[str, CityLabel],
+    tr: Translator = ENGLISH,
+) -> pd.DataFrame:
+    """One row per city: its label, its two axis scores as x and y, and its stage."""
+    levels = edition_labels(edition)
     return pd.DataFrame(
         {
             "city_id": stages.index.astype(str),
             "label": [labels[c].short_name for c in stages.index],
-            "x": result.scores.loc[stages.index, levels.x].to_numpy(float),
-            "y": result.scores.loc[stages.index, levels.y].to_numpy(float),
-            "stage": [stage_name(result, str(s), tr) for s in stages["stage_id"]],
+            "x": stages[levels.x].to_numpy(float),
+            "y": stages[levels.y].to_numpy(float),
+            "stage": stages["stage_name"].astype(str).to_numpy()
+            if tr.is_source
+            else [stage_name_of(edition, str(s), tr) for s in stages["stage_id"]],
         }
     )
 
@@ -269,24 +347,55 @@ def plane_figure(
     css_class: str = "",
     tr: Translator = ENGLISH,
 ) -> FigureView:
+    return plane_figure_of(
+        book,
+        result.stages,
+        result.edition,
+        result.year,
+        labels,
+        highlight=highlight,
+        width=width,
+        height=height,
+        title=title,
+        label_all=label_all,
+        css_class=css_class,
+        tr=tr,
+    )
+
+
+def plane_figure_of(
+    book: ChartBook,
+    stages: pd.DataFrame,
+    edition: Edition,
+    year: int,
+    labels: Mapping[str, CityLabel],
+    *,
+    highlight: str | None = None,
+    width: int = charts.FULL_WIDTH,
+    height: int = 430,
+    title: str = "",
+    label_all: bool = True,
+    css_class: str = "",
+    tr: Translator = ENGLISH,
+) -> FigureView:
     _ = tr.gettext
-    levels = tr.labels(result.labels)
+    levels = tr.labels(edition_labels(edition))
     x, y = levels.x, levels.y
-    first = result.stages.iloc[0]
+    first = stages.iloc[0]
     x_cut, y_cut = float(first["tdp_threshold"]), float(first["ecc_threshold"])
     axis_title = _("{name} ({code} score, 0-100)")
     chart = charts.plane_chart(
-        plane_points(result, labels, tr),
+        plane_points_of(stages, edition, labels, tr),
         x_threshold=x_cut,
         y_threshold=y_cut,
         x_title=axis_title.format(name=levels.name(x), code=x),
         y_title=axis_title.format(name=levels.name(y), code=y),
-        regions=stage_regions(result, tr),
+        regions=stage_regions_of(stages, edition, tr),
         title=title or _("Cities on the {plane} plane").format(plane=levels.plane),
         subtitle=_("Dashed lines: stage thresholds ({x} {x_cut}, {y} {y_cut})").format(
             x=x, x_cut=f"{x_cut:.1f}", y=y, y_cut=f"{y_cut:.1f}"
         ),
-        source=source_line(result, tr),
+        source=source_line_of(edition, year, tr),
         highlight=highlight,
         width=width,
         height=height,
@@ -304,20 +413,24 @@ def plane_figure(
             "{y} {y_score}."
         )
     alt = alt.format(
-        n=len(result.stages),
+        n=len(stages),
         x=x,
         y=y,
-        stages=len(result.edition.stages.stages),
+        stages=len(edition.stages.stages),
         city=labels[highlight].short_name if highlight else "",
-        x_score=f"{result.scores.at[highlight, x]:.1f}" if highlight else "",
-        y_score=f"{result.scores.at[highlight, y]:.1f}" if highlight else "",
+        x_score=f"{stages.at[highlight, x]:.1f}" if highlight else "",
+        y_score=f"{stages.at[highlight, y]:.1f}" if highlight else "",
     )
     return book.add(chart, alt, css_class=css_class)
 
 
 def source_line(result: EditionResult, tr: Translator = ENGLISH) -> str:
+    return source_line_of(result.edition, result.year, tr)
+
+
+def source_line_of(edition: Edition, year: int, tr: Translator = ENGLISH) -> str:
     return tr.gettext("{title} {year}, reportgen; indicator sources in the annex").format(
-        title=edition_texts(result, tr)["title"], year=result.year
+        title=edition_texts(edition, tr)["title"], year=year
     )
 
 
@@ -329,7 +442,8 @@ def interval_text(result: EditionResult, code: str, city_id: str) -> str:
     summary = result.rank_interval(code)
     if summary is None or city_id not in summary.index:
         return ""
-    low, high = summary.at[city_id, "p05"], summary.at[city_id, "p95"]
+    low_column, high_column = result.uncertainty.spec.interval_columns  # type: ignore[union-attr]
+    low, high = summary.at[city_id, low_column], summary.at[city_id, high_column]
     return f"{round(low)}–{round(high)}"
 
 
@@ -351,27 +465,94 @@ def rank_change_text(
 # sources
 
 
-class SourceRegistry:
-    """Numbers each distinct source URL once, in order of first use."""
+SourceLabel = Callable[[str, tuple[str, ...]], str]
+"""A source entry's label from its URL and the ids of the indicators citing it, in order of use
+(e.g. a publisher's citation, looked up in the data)."""
 
-    def __init__(self, indicators: pd.DataFrame, tr: Translator = ENGLISH) -> None:
-        self._labels: dict[str, str] = {}
+
+class SourceRegistry:
+    """Numbers each distinct source URL once, in order of first use.
+
+    An entry is labelled by every indicator that cites it, never by whichever came first: two
+    indicators read from one table share its entry and both are named. ``label`` replaces the
+    default wording (publisher plus indicator names).
+    """
+
+    def __init__(
+        self, indicators: pd.DataFrame, label: SourceLabel | None = None, tr: Translator = ENGLISH
+    ) -> None:
+        self._indicators = indicators
+        self._tr = tr
+        self._label = label or self.default_label
+        # The source each indicator declares, by its URL (observations may cite other URLs).
+        self._declared: dict[str, str] = {}
         for indicator_id, row in indicators.iterrows():
             url = row.get("source_url")
             if isinstance(url, str) and url:
-                label = tr.source_name(str(row.get("source_name") or indicator_id))
-                self._labels.setdefault(url, label)
+                self._declared.setdefault(url, str(row.get("source_name") or indicator_id))
+        self._fallback: dict[str, str] = {}
         self.numbers: dict[str, int] = {}
-        self.labels: dict[str, str] = {}
+        self.cited_by: dict[str, list[str]] = {}
 
-    def number(self, url: str, fallback_label: str) -> int:
+    def number(self, url: str, fallback_label: str = "", *, indicator_id: str | None = None) -> int:
+        """The footnote number of ``url``; ``indicator_id`` is recorded as citing it."""
         if url not in self.numbers:
             self.numbers[url] = len(self.numbers) + 1
-            self.labels[url] = self._labels.get(url, fallback_label)
+            self.cited_by[url] = []
+            self._fallback[url] = self._declared.get(url, fallback_label)
+        if indicator_id is not None and indicator_id not in self.cited_by[url]:
+            self.cited_by[url].append(indicator_id)
         return self.numbers[url]
 
+    @property
+    def labels(self) -> dict[str, str]:
+        return {url: self.label_of(url) for url in self.numbers}
+
+    def label_of(self, url: str) -> str:
+        cited_by = tuple(self.cited_by.get(url, ()))
+        return self._label(url, cited_by) if cited_by else self._fallback.get(url, url)
+
+    def default_label(self, url: str, cited_by: tuple[str, ...]) -> str:
+        """The original publisher and publication first, then who republished the page, then
+        the indicators read from it: 'PitchBook, Global VC Ecosystem Rankings 2024, as
+        republished by Becker's Hospital Review: VC raised, VC deals'."""
+        table = self._indicators
+        tr = self._tr
+        known = [i for i in cited_by if i in table.index]
+        names = tr.join(
+            [
+                (
+                    str(table.at[i, "short_name"] or table.at[i, "name"])
+                    if tr.is_source
+                    else tr.indicator(i, table.loc[i]).short_name
+                )
+                if i in known
+                else i
+                for i in cited_by
+            ]
+        )
+        if not known:
+            return names
+        # Publishers and titles are cited as published (in their own language).
+        cited = citation(table.loc[known[0]], url)
+        if cited.republished_by:
+            return tr.gettext("{publisher}, {title}, as republished by {via}: {names}").format(
+                publisher=cited.publisher, title=cited.title, via=cited.republished_by, names=names
+            )
+        return tr.gettext("{publisher}, {title}: {names}").format(
+            publisher=cited.publisher, title=cited.title, names=names
+        )
+
+    def publisher_of(self, url: str) -> str:
+        table = self._indicators
+        known = [i for i in self.cited_by.get(url, ()) if i in table.index]
+        return citation(table.loc[known[0]], url).publisher if known else ""
+
     def listing(self) -> list[SourceView]:
-        return [SourceView(n, self.labels[url], url) for url, n in self.numbers.items()]
+        return [
+            SourceView(n, self.label_of(url), url, self.publisher_of(url))
+            for url, n in self.numbers.items()
+        ]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -389,38 +570,56 @@ class IndicatorRow:
     rank: str
     peer_median: str
     footnote: str
+    value_class: str = ""  # "estimate" where the value printed is not an observed one
 
 
-IMPUTED_FLAG = "imp."
-BOUNDED_FLAG = "≤ list"
-OLD_FLAG = "old"
+# Flags whose value is an estimate, printed unlike observed values (the rest mark observed ones).
+ESTIMATE_FLAGS = frozenset({IMPUTED_FLAG, SPLIT_FLAG})
+
+
 FLAG_NOTE = (
-    f"{IMPUTED_FLAG} = missing, imputed for the index (the value shown is the imputed one); "
-    f"{BOUNDED_FLAG} = not in a published top-N list, shown as the list's last value, an "
-    f"upper bound; {OLD_FLAG} = older than {{age}} years. Ranks are among cities with a "
-    "value (1 = best)."
+    f"{IMPUTED_FLAG} = missing, estimated for the index (the value shown is the estimate); "
+    f"{BOUNDED_FLAG} = below a published top-N ranking, shown as its last rank, a true "
+    f"bound; {SPLIT_FLAG} = a multi-city unit's total (e.g. one WIPO cluster for several "
+    f"cities) split by population share, an estimate; {SHARED_FLAG} = the unit's whole total; "
+    f"{OLD_FLAG} = older than {{age}} years. Ranks are among cities with a value (1 = best)."
 )
 
 
-def flags(tr: Translator = ENGLISH) -> tuple[str, str, str]:
-    """The imputed, bounded and old flags of the indicator tables in ``tr``'s language."""
+def flag_words(tr: Translator = ENGLISH) -> dict[str, str]:
+    """Each flag (as the facts record it) as printed in ``tr``'s language."""
     _ = tr.gettext
-    # Literal msgids (extraction cannot read constants); they equal the constants above.
-    return _("imp."), _("≤ list"), _("old")
+    # Literal msgids (extraction cannot read constants); each equals its constant.
+    return {
+        "": "",
+        IMPUTED_FLAG: _("imp."),
+        BOUNDED_FLAG: _("≤ list"),
+        OLD_FLAG: _("old"),
+        SHARED_FLAG: _("shared"),
+        SPLIT_FLAG: _("est. share"),
+    }
 
 
 def flag_note(age: int, tr: Translator = ENGLISH) -> str:
     """What the flags mean (and, in a translation, what † marks)."""
-    _ = tr.gettext
-    imputed, bounded, old = flags(tr)
-    note = _(
-        "{imputed} = missing, imputed for the index (the value shown is the imputed one); "
-        "{bounded} = not in a published top-N list, shown as the list's last value, an upper "
-        "bound; {old} = older than {age} years. Ranks are among cities with a value (1 = best)."
-    ).format(imputed=imputed, bounded=bounded, old=old, age=age)
-    if not tr.is_source:
-        note += _(" † = no translated name; the original name is shown.")
-    return note
+    if tr.is_source:
+        return FLAG_NOTE.format(age=age)
+    words = flag_words(tr)
+    note = tr.gettext(
+        "{imputed} = missing, estimated for the index (the value shown is the estimate); "
+        "{bounded} = below a published top-N ranking, shown as its last rank, a true bound; "
+        "{split} = a multi-city unit's total (e.g. one WIPO cluster for several cities) split "
+        "by population share, an estimate; {shared} = the unit's whole total; {old} = older "
+        "than {age} years. Ranks are among cities with a value (1 = best)."
+    ).format(
+        imputed=words[IMPUTED_FLAG],
+        bounded=words[BOUNDED_FLAG],
+        split=words[SPLIT_FLAG],
+        shared=words[SHARED_FLAG],
+        old=words[OLD_FLAG],
+        age=age,
+    )
+    return note + tr.gettext(" † = no translated name; the original name is shown.")
 
 
 def indicator_rows(
@@ -430,79 +629,76 @@ def indicator_rows(
     sources: SourceRegistry | None,
     tr: Translator = ENGLISH,
 ) -> list[IndicatorRow]:
-    _ = tr.gettext
-    imputed_flag, bounded_flag, old_flag = flags(tr)
-    panel = result.panel
-    indicators = panel.indicators
-    pillar_names = {p.id: tr.name(p.id, p.name) for p in result.edition.framework.pillars}
-    imputed = result.index.imputed_mask
-    bounded = result.index.bound_limited_mask
-    rows = []
-    order = sorted(
-        indicators.index,
-        key=lambda i: (
-            list(pillar_names).index(indicators.at[i, "pillar"])
-            if indicators.at[i, "pillar"] in pillar_names
-            else 99,
-            indicators.at[i, "role"] != "index",
-            str(i),
-        ),
+    """One city's indicator table against any peer group (the annual report's spotlight)."""
+    facts = indicator_facts(result)
+    table = pd.DataFrame(
+        {
+            "shown": facts.shown.loc[city_id],
+            "flag": facts.flag.loc[city_id],
+            "year": facts.year.loc[city_id],
+            "source": facts.source.loc[city_id],
+            "rank": facts.rank.loc[city_id],
+            "ranked": facts.ranked,
+            "peer_median": _peer_median(facts.observed, [p for p in peers if p != city_id]),
+        }
     )
-    max_age = result.edition.findings.max_data_age
-    for indicator_id in order:
-        direction = float(indicators.at[indicator_id, "direction"])
-        column = panel.values[indicator_id]
-        value = column.get(city_id, np.nan)
-        printed = tr.indicator(str(indicator_id), indicators.loc[indicator_id])
-        flag = ""
-        shown = value
-        is_scored = indicator_id in imputed.columns and city_id in imputed.index
-        if pd.isna(value) and is_scored and bool(imputed.at[city_id, indicator_id]):
-            shown = _imputed_in_raw_units(result, city_id, indicator_id)
-            flag = bounded_flag if bool(bounded.at[city_id, indicator_id]) else imputed_flag
-        year = panel.years.at[city_id, indicator_id] if city_id in panel.years.index else pd.NA
-        if not pd.isna(year) and result.year - int(year) > max_age and not flag:
-            flag = old_flag
-        observed = column.dropna()
-        rank = ""
-        if not pd.isna(value):
-            better = (observed > value).sum() if direction > 0 else (observed < value).sum()
-            rank = _("{rank} of {n}").format(rank=int(better) + 1, n=len(observed))
-        peer_values = column.reindex([p for p in peers if p != city_id]).dropna()
+    pillar_names = {p.id: tr.name(p.id, p.name) for p in result.edition.framework.pillars}
+    return format_indicator_rows(
+        result.panel.indicators.reindex(table.index), table, pillar_names, sources, tr
+    )
+
+
+def _peer_median(observed: pd.DataFrame, peers: Sequence[str]) -> pd.Series:
+    values = observed.reindex(list(peers))
+    return values.median().where(values.count() >= MIN_PEER_VALUES)
+
+
+def format_indicator_rows(
+    indicators: pd.DataFrame,
+    facts: pd.DataFrame,
+    pillar_names: Mapping[str, str],
+    sources: SourceRegistry | None,
+    tr: Translator = ENGLISH,
+) -> list[IndicatorRow]:
+    """Indicator rows as printed, from indicator metadata and one city's facts (same order), in
+    ``tr``'s language (names, units and flags; USD bn printed as 億美元 with values scaled)."""
+    _ = tr.gettext
+    words = flag_words(tr)
+    rows = []
+    for (indicator_id, meta), fact in zip(indicators.iterrows(), facts.itertuples(), strict=True):
+        if meta["role"] != "index" and pd.isna(fact.shown):
+            continue  # a context indicator the city has no value for says nothing about it
+        printed = tr.indicator(str(indicator_id), meta)
         footnote = ""
-        url = panel.sources.at[city_id, indicator_id] if city_id in panel.sources.index else None
-        if sources is not None and isinstance(url, str) and url:
-            footnote = str(sources.number(url, printed.name))
+        if sources is not None and fact.source:
+            footnote = str(
+                sources.number(str(fact.source), str(meta["name"]), indicator_id=str(indicator_id))
+            )
+        rank = (
+            ""
+            if pd.isna(fact.rank)
+            else _("{rank} of {n}").format(rank=int(fact.rank), n=int(fact.ranked))
+        )
+        short_name = str(meta["short_name"] or meta["name"]) if tr.is_source else printed.short_name
+        unit = indicator_unit(indicators, str(indicator_id)) if tr.is_source else printed.unit
         rows.append(
             IndicatorRow(
-                pillar=pillar_names.get(str(indicators.at[indicator_id, "pillar"]), ""),
-                name=formatting.abbreviate(printed.short_name, 44)
-                + ("" if indicators.at[indicator_id, "role"] == "index" else _(" (context)")),
-                value=tr.number(shown * printed.scale),
-                flag=flag,
-                unit=_short_unit(printed.unit),
-                year="" if pd.isna(year) else str(int(year)),
+                pillar=pillar_names.get(str(meta["pillar"]), ""),
+                name=formatting.abbreviate(short_name, 44)
+                + ("" if meta["role"] == "index" else _(" (context)")),
+                value=tr.number(fact.shown * printed.scale),
+                flag=words.get(str(fact.flag), str(fact.flag)),
+                unit=_short_unit(unit),
+                year="" if pd.isna(fact.year) else str(int(fact.year)),
                 rank=rank,
-                peer_median=tr.number(peer_values.median() * printed.scale)
-                if len(peer_values) >= 3
-                else "–",
+                peer_median="–"
+                if pd.isna(fact.peer_median)
+                else tr.number(fact.peer_median * printed.scale),
                 footnote=footnote,
+                value_class="estimate" if fact.flag in ESTIMATE_FLAGS else "",
             )
         )
     return rows
-
-
-def _imputed_in_raw_units(result: EditionResult, city_id: str, indicator_id: str) -> float:
-    """An imputed cell in the indicator's own unit (the engine may impute after dividing by a
-    denominator); a city below a top-N list shows the list's last value, its upper bound."""
-    bound = result.panel.bounds.at[city_id, indicator_id]
-    if bool(result.index.bound_limited_mask.at[city_id, indicator_id]) and not pd.isna(bound):
-        return float(bound)
-    value = float(result.index.datasets["imputed"].at[city_id, indicator_id])
-    denominator = result.index.framework.denominator_map().get(indicator_id)
-    if denominator:
-        value *= float(result.index.data.units.at[city_id, denominator])
-    return value
 
 
 def _short_unit(unit: str) -> str:
@@ -512,17 +708,28 @@ def _short_unit(unit: str) -> str:
 def peer_members(
     result: EditionResult, city_id: str, tr: Translator = ENGLISH
 ) -> tuple[str, list[str]]:
-    """The brief's peer group: the city's own stage (excluding the city itself)."""
-    stage_id = result.stages.at[city_id, "stage_id"]
-    members = [
-        str(c) for c in result.stages.index[result.stages["stage_id"] == stage_id] if c != city_id
-    ]
-    name = tr.gettext("{stage} peers").format(stage=stage_name(result, str(stage_id), tr))
-    if len(members) < 3:
-        top = result.scores[result.labels.index].sort_values(ascending=False).index[:10]
-        members = [str(c) for c in top if c != city_id]
-        name = tr.gettext("top-10 cities")
-    return name, members
+    """The brief's peer group: the city's own stage (excluding the city itself), or the top ten
+    cities when the stage has fewer than three others."""
+    name, members = peer_groups(result)[city_id]
+    if not tr.is_source:
+        name = peer_group_name(result.edition, result.stages, city_id, members, tr)
+    return name, list(members)
+
+
+def peer_group_name(
+    edition: Edition,
+    stages: pd.DataFrame,
+    city_id: str,
+    members: Sequence[str],
+    tr: Translator = ENGLISH,
+) -> str:
+    """A city's peer group named in ``tr``'s language: its stage's peers when the members are
+    the rest of its stage, the top ten cities otherwise (inputs.peer_groups' two cases)."""
+    stage_id = str(stages.at[city_id, "stage_id"])
+    same_stage = {str(c) for c in stages.index[stages["stage_id"].astype(str) == stage_id]}
+    if set(members) == same_stage - {city_id}:
+        return tr.gettext("{stage} peers").format(stage=stage_name_of(edition, stage_id, tr))
+    return tr.gettext("top-10 cities")
 
 
 def select_findings(

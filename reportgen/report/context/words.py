@@ -6,19 +6,16 @@ from reportgen.formatting import ordinal
 from reportgen.index.uncertainty import UncertaintySpec
 from reportgen.report.i18n import ENGLISH, Translator
 
-DEFAULT_QUANTILES = (0.05, 0.95)
-
 
 def quantiles(spec: UncertaintySpec) -> tuple[float, float]:
     """The lower and upper quantile of the printed rank intervals."""
-    found = getattr(spec, "quantiles", None)
-    return (float(found[0]), float(found[1])) if found else DEFAULT_QUANTILES
+    low, high = spec.quantiles
+    return float(low), float(high)
 
 
 def interval_label(spec: UncertaintySpec) -> str:
     """'5–95%': the interval's quantiles as a table head prints them."""
-    low, high = quantiles(spec)
-    return f"{low * 100:g}–{high * 100:g}%"
+    return spec.interval_label.replace("-", "–")
 
 
 def interval_words(spec: UncertaintySpec, tr: Translator = ENGLISH) -> str:

@@ -16,6 +16,7 @@ class AnnexRow:
     pillar: str
     role: str
     definition: str
+    absence_note: str
     unit: str
     direction: str
     years: str
@@ -24,10 +25,29 @@ class AnnexRow:
 
 
 @dataclass(frozen=True)
+class SourceGroup:
+    """The sources of one original publisher, numbered as the tables cite them."""
+
+    publisher: str
+    sources: tuple[SourceView, ...]
+
+
+@dataclass(frozen=True)
 class AnnexChapter(Chapter):
     intro: tuple[str, ...]
     indicator_rows: tuple[AnnexRow, ...]
-    sources: tuple[SourceView, ...]
+    source_groups: tuple[SourceGroup, ...]
+
+
+def group_by_publisher(
+    sources: list[SourceView], tr: Translator = ENGLISH
+) -> tuple[SourceGroup, ...]:
+    """Sources grouped under their original publisher, publishers in order of first citation."""
+    other = tr.gettext("Other sources")
+    groups: dict[str, list[SourceView]] = {}
+    for source in sources:
+        groups.setdefault(source.publisher or other, []).append(source)
+    return tuple(SourceGroup(name, tuple(items)) for name, items in groups.items())
 
 
 def annex_chapter(result: EditionResult, number: int, tr: Translator = ENGLISH) -> AnnexChapter:
@@ -35,7 +55,7 @@ def annex_chapter(result: EditionResult, number: int, tr: Translator = ENGLISH) 
     levels = tr.labels(result.labels)
     panel = result.panel
     indicators = panel.indicators
-    registry = SourceRegistry(indicators, tr)
+    registry = SourceRegistry(indicators, tr=tr)
     rows = []
     n_cities = len(panel.values)
     for indicator_id, row in indicators.iterrows():
@@ -46,7 +66,9 @@ def annex_chapter(result: EditionResult, number: int, tr: Translator = ENGLISH) 
             else "–"
         )
         url = str(row.get("source_url") or "")
-        number_ = registry.number(url, str(row.get("source_name") or indicator_id))
+        number_ = registry.number(
+            url, str(row.get("source_name") or indicator_id), indicator_id=str(indicator_id)
+        )
         pillar = str(row["pillar"])
         printed = tr.indicator(str(indicator_id), row)
         rows.append(
@@ -55,6 +77,7 @@ def annex_chapter(result: EditionResult, number: int, tr: Translator = ENGLISH) 
                 pillar=levels.name(pillar),
                 role=_("scored") if row["role"] == "index" else _("context"),
                 definition=printed.definition,
+                absence_note=printed.absence_note,
                 unit=printed.unit,
                 direction="+" if float(row["direction"]) > 0 else "−",
                 years=year_text,
@@ -67,16 +90,24 @@ def annex_chapter(result: EditionResult, number: int, tr: Translator = ENGLISH) 
             url = panel.sources.at[city_id, indicator_id]
             if isinstance(url, str) and url:
                 registry.number(
-                    url, str(indicators.at[indicator_id, "source_name"] or indicator_id)
+                    url,
+                    str(indicators.at[indicator_id, "source_name"] or indicator_id),
+                    indicator_id=str(indicator_id),
                 )
     intro = [
         _(
-            "Every value in this report comes from the public source listed for it. Where a "
-            "city has no value for a scored indicator, the index uses an estimate (see "
-            "Methodology), marked as such wherever it is printed. Where a source publishes only "
-            "a top-N list, cities outside it are recorded as below the list's last value. "
+            "Every value in this report comes from the public source listed for it, cited by "
+            "its original publisher first and, where the figure was read from another site, by "
+            "that site second. Where a city has no value for a scored indicator, the index uses "
+            "an estimate (see Methodology), marked as such wherever it is printed."
+        ),
+        _(
+            "Where a ranking publishes only its top N, a city outside it ranks below N: a true "
+            "bound, used as such. Where a list is ordered by something else (a combined score, "
+            "an ecosystem ranking), absence from it says nothing about the value, which is then "
+            "treated as missing; each such indicator's note below says what absence means. "
             "Source addresses are printed, never fetched."
-        )
+        ),
     ]
     if not tr.is_source:
         intro.append(
@@ -92,5 +123,5 @@ def annex_chapter(result: EditionResult, number: int, tr: Translator = ENGLISH) 
         sections=(("indicators", _("Indicators")), ("sources", _("Sources"))),
         intro=tuple(intro),
         indicator_rows=tuple(rows),
-        sources=tuple(registry.listing()),
+        source_groups=group_by_publisher(registry.listing(), tr),
     )

@@ -9,6 +9,12 @@ import pandas as pd
 from reportgen import formatting
 from reportgen.pipeline import EditionResult
 from reportgen.report.context.annual.base import Chapter
+from reportgen.report.context.annual.data_choices import (
+    ChoiceText,
+    DataYearRow,
+    data_choices,
+    data_year_rows,
+)
 from reportgen.report.context.annual.robustness import code_names
 from reportgen.report.i18n import ENGLISH, Translator
 from reportgen.report.methodology import StepText, build_rows, describe_build
@@ -48,6 +54,8 @@ class MethodologyChapter(Chapter):
     steps: tuple[StepText, ...]
     treated_rows: tuple[TreatedRow, ...]
     build_rows: tuple[BuildRow, ...]
+    choices: tuple[ChoiceText, ...]
+    data_years: tuple[DataYearRow, ...]
 
 
 def _framework_rows(result: EditionResult, tr: Translator) -> tuple[FrameworkRow, ...]:
@@ -142,6 +150,7 @@ def methodology_chapter(
         title=_("{number}. Methodology").format(number=number),
         sections=(
             ("framework", _("Framework and weights")),
+            ("data", _("Data choices")),
             ("steps", _("How the index is built")),
         ),
         intro=intro,
@@ -149,4 +158,6 @@ def methodology_chapter(
         steps=tuple(describe_build(result.build, tr)),
         treated_rows=_treated_rows(result, tr),
         build_rows=tuple(BuildRow(*row) for row in build_rows(result.build)),
+        choices=data_choices(result, tr),
+        data_years=data_year_rows(result, tr),
     )

@@ -14,7 +14,7 @@ from reportgen.pipeline import EditionResult
 from reportgen.report import charts, theme
 from reportgen.report.context.annual.base import Chapter, short_names
 from reportgen.report.context.common import ChartBook, CityLabel, FigureView, source_line
-from reportgen.report.context.words import interval_label, interval_words, quantiles
+from reportgen.report.context.words import interval_label, interval_words
 from reportgen.report.i18n import ENGLISH, Translator
 
 
@@ -147,10 +147,8 @@ def _interval_figure(
     index_name = tr.name(levels.index, levels.index)
     names = short_names(labels)
     spec = mc.spec
-    low_q, high_q = quantiles(spec)
     summary = mc.rank_summary(levels.index)
-    low_col = f"p{round(low_q * 100):02d}"
-    high_col = f"p{round(high_q * 100):02d}"
+    low_col, high_col = spec.interval_columns
     frame = pd.DataFrame(
         {
             "city_id": summary.index.astype(str),
@@ -197,6 +195,18 @@ def _interval_figure(
     return figure, text
 
 
+def _with_interval(row: pd.Series, name: str, tr: Translator = ENGLISH) -> str:
+    """'0.01 (−0.05 to 0.06)': a Sobol estimate with its bootstrap 95% interval, so that noise
+    (a first-order index above its total-order one) reads as noise."""
+    low, high = row.get(f"{name}_low"), row.get(f"{name}_high")
+    text = formatting.score(row[name], 2)
+    if low is None or high is None or pd.isna(low) or pd.isna(high):
+        return text
+    return tr.gettext("{value} ({low} to {high})").format(
+        value=text, low=formatting.score(low, 2), high=formatting.score(high, 2)
+    )
+
+
 def _sensitivity_rows(
     result: EditionResult, tr: Translator = ENGLISH
 ) -> tuple[SensitivityRow, ...]:
@@ -208,8 +218,8 @@ def _sensitivity_rows(
         SensitivityRow(
             name=labels.get(str(factor), str(factor)),
             alternatives=_alternatives_text(mc.spec, str(factor), tr),
-            first=f"{row['first_order']:.2f}",
-            total=f"{row['total_order']:.2f}",
+            first=_with_interval(row, "first_order", tr),
+            total=_with_interval(row, "total_order", tr),
         )
         for factor, row in mc.sensitivity.iterrows()
     )
@@ -244,7 +254,6 @@ def robustness_chapter(
 
     audit = result.audit
     assert audit is not None, "compute_edition runs the audit"
-    framework = result.index.framework
     pillar_rows = []
     consistency = audit.consistency
     for _row_id, row in consistency[consistency["level"] == 2].iterrows():
@@ -260,7 +269,7 @@ def robustness_chapter(
         )
     parent = audit.parent_correlations
     # A pillar's only indicator trivially correlates 1 with it: judge pillars of two or more.
-    shared = parent["parent"].map(lambda p: len(framework.children(str(p))) > 1)
+    shared = ~parent["only_child"].astype(bool)
     weak = parent[(parent["flag"] == "weak") & (parent["level"] == 1) & shared]
     redundant = parent[(parent["flag"] == "redundant") & (parent["level"] == 1) & shared]
     treated = result.index.treatment_log
@@ -324,8 +333,10 @@ def robustness_chapter(
         sensitivity_rows=sensitivity,
         sensitivity_note=_(
             "Sobol sensitivity indices of the mean absolute rank shift from the nominal ranking "
-            "(Saltelli design, Jansen estimators). First order: share of the variance due to the "
-            "choice alone; total order: including its interactions."
+            "(Saltelli design, Jansen estimators), with bootstrap 95% intervals in brackets. "
+            "First order: share of the variance due to the choice alone; total order: including "
+            "its interactions. A small first-order index can exceed its total-order one by "
+            "estimation noise; the intervals show when it does."
         )
         if sensitivity
         else "",

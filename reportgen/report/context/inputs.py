@@ -1,0 +1,408 @@
+"""What a brief reads: the slice of a computed edition its view-model is built from, declared.
+
+``brief_inputs`` cuts a computed edition into one ``BriefShared`` (what every brief prints:
+labels, the plane, scores and ranks of all cities, indicator metadata) and one ``BriefCity`` per
+city (its indicator facts, peers, findings, Monte Carlo summaries, previous scores). The brief's
+builder receives only a ``BriefInputs``, so a brief cannot print anything that is not in one of
+these two objects, and the publishing plan keys each brief by their digests: one account of what
+a brief prints. Everything here is vectorised over cities: planning 10,000 briefs stays linear.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from reportgen import formatting
+from reportgen.report.i18n import ENGLISH, SOURCE_LANGUAGE, Translator
+
+if TYPE_CHECKING:
+    from reportgen.analysis.findings import Finding
+    from reportgen.config import Edition
+    from reportgen.pipeline import EditionResult
+
+IMPUTED_FLAG = "imp."
+BOUNDED_FLAG = "≤ list"
+OLD_FLAG = "old"
+SHARED_FLAG = "shared"  # a multi-city unit's total, carried whole by each member city
+SPLIT_FLAG = "est. share"  # a multi-city unit's total split by population: an estimate
+MIN_PEER_VALUES = 3  # a peer median of fewer values is printed as a dash
+
+
+@dataclass(frozen=True)
+class CityLabel:
+    city_id: str
+    name: str
+    short_name: str  # for running text, tables and charts
+    heading_name: str  # for headings: the full name unless it would take over the page
+    name_zh: str
+    country: str
+    region: str
+    population: str
+
+
+def city_labels(
+    result: EditionResult, with_chinese: bool, tr: Translator = ENGLISH
+) -> dict[str, CityLabel]:
+    """Every city's printed names. In Chinese the Chinese name is the name (the name catalogue's,
+    else cities.csv's name_zh, else the English one) and no second name is printed."""
+    labels = {}
+    countries = tr.catalogue.get("countries", {})
+    regions = tr.catalogue.get("regions", {})
+    for city_id, row in result.panel.cities.iterrows():
+        population = row.get("population")
+        name = str(row["name"])
+        name_zh = str(row["name_zh"]) if isinstance(row.get("name_zh"), str) else ""
+        if not tr.is_source:
+            name = tr.city_name(str(city_id), name_zh or name)
+        labels[str(city_id)] = CityLabel(
+            city_id=str(city_id),
+            name=name,
+            short_name=formatting.abbreviate(name),
+            heading_name=formatting.abbreviate(name, 80),
+            name_zh=name_zh if with_chinese and tr.is_source else "",
+            country=str(countries.get(str(row["country"]), row["country"])),
+            region=str(regions.get(str(row["region"]), row["region"])),
+            population=_population(population, tr),
+        )
+    return labels
+
+
+def _population(value: Any, tr: Translator = ENGLISH) -> str:
+    if formatting.is_missing(value) or value == "" or pd.isna(value):
+        return ""
+    x = float(value)
+    if not tr.is_source:
+        # Chinese counts in 萬 (10^4): 7,490,000 is 749 萬.
+        return tr.gettext("{n} ten-thousand").format(n=tr.number(round(x / 1e4)))
+    return f"{x / 1e6:.1f} million" if x >= 1e6 else f"{x:,.0f}"
+
+
+# ---------------------------------------------------------------------------------------------
+# indicator facts: value as printed, flag, year, source, rank among cities, for all cities at once
+
+
+@dataclass(frozen=True)
+class IndicatorFacts:
+    """City x indicator tables (indicators in print order) of what an indicator row prints."""
+
+    shown: pd.DataFrame  # the value, or the imputed one in the indicator's unit
+    observed: pd.DataFrame  # the observed value only (NaN where imputed): peers' medians use it
+    flag: pd.DataFrame  # "", IMPUTED_FLAG, BOUNDED_FLAG, OLD_FLAG, SHARED_FLAG or SPLIT_FLAG
+    year: pd.DataFrame  # float, NaN where none
+    source: pd.DataFrame  # the observation's source URL, "" where none
+    rank: pd.DataFrame  # 1 = best among cities with a value; NaN without a value
+    ranked: pd.Series  # how many cities have a value, per indicator
+
+
+def indicator_order(result: EditionResult) -> list[str]:
+    """Indicators as printed: by pillar in framework order, index indicators before context."""
+    indicators = result.panel.indicators
+    pillars = [p.id for p in result.edition.framework.pillars]
+    position = {p: i for i, p in enumerate(pillars)}
+    return sorted(
+        (str(i) for i in indicators.index),
+        key=lambda i: (
+            position.get(indicators.at[i, "pillar"], 99),
+            indicators.at[i, "role"] != "index",
+            i,
+        ),
+    )
+
+
+def indicator_facts(result: EditionResult) -> IndicatorFacts:
+    panel, index = result.panel, result.index
+    order = indicator_order(result)
+    values = panel.values.reindex(columns=order).astype(float)
+    shape = {"index": values.index, "columns": order}
+    imputed = index.imputed_mask.reindex(**shape, fill_value=False).astype(bool)
+    bounded = index.bound_limited_mask.reindex(**shape, fill_value=False).astype(bool)
+    filled = values.isna() & imputed
+    shown = values.copy()
+    if filled.to_numpy().any():
+        shown = shown.mask(filled, _imputed_in_raw_units(result, values.index, order))
+    flag = pd.DataFrame("", **shape)
+    flag = flag.mask(filled, np.where(bounded, BOUNDED_FLAG, IMPUTED_FLAG))
+    year = panel.years.reindex(**shape).astype(float)
+    old = (result.year - year > result.edition.findings.max_data_age) & (flag == "")
+    flag = flag.mask(old, OLD_FLAG)
+    shared = panel.shared.reindex(**shape, fill_value=False).astype(bool) & (flag == "")
+    flag = flag.mask(shared, SPLIT_FLAG if panel.shared_mode == "split" else SHARED_FLAG)
+    source = panel.sources.reindex(**shape)
+    source = source.where(source.map(lambda u: isinstance(u, str)), "").astype(str)
+    direction = panel.indicators["direction"].reindex(order).astype(float)
+    # 1 + how many cities do better: "min" ranks, best first in each indicator's direction.
+    rank = pd.concat(
+        [
+            values[order_].rank(method="min", ascending=not bool(d > 0))
+            for order_, d in direction.items()
+        ],
+        axis=1,
+    ).reindex(columns=order)
+    return IndicatorFacts(
+        shown=shown,
+        observed=values,
+        flag=flag,
+        year=year,
+        source=source,
+        rank=rank,
+        ranked=values.notna().sum().astype(int),
+    )
+
+
+def _imputed_in_raw_units(
+    result: EditionResult, cities: pd.Index, order: Sequence[str]
+) -> pd.DataFrame:
+    """Imputed cells in the indicator's own unit (the engine may impute after dividing by a
+    denominator); a city below a top-N list shows the list's last value, its upper bound."""
+    index = result.index
+    imputed = index.datasets.get("imputed")
+    out = pd.DataFrame(np.nan, index=cities, columns=list(order))
+    if imputed is not None:
+        out = imputed.reindex(index=cities, columns=list(order)).astype(float)
+        units = index.data.units.reindex(cities)
+        for indicator_id, denominator in index.framework.denominator_map().items():
+            if denominator and indicator_id in out.columns:
+                out[indicator_id] = out[indicator_id] * units[denominator].astype(float)
+    bounds = result.panel.bounds.reindex(index=cities, columns=list(order)).astype(float)
+    limited = index.bound_limited_mask.reindex(index=cities, columns=list(order), fill_value=False)
+    return out.mask(limited.astype(bool) & bounds.notna(), bounds)
+
+
+def leave_one_out_medians(block: np.ndarray, min_count: int = MIN_PEER_VALUES) -> np.ndarray:
+    """For each row, the column medians of the *other* rows' finite values (NaN where fewer
+    than ``min_count``): every member's peer median within a group, in O(m log m) per column."""
+    m = block.shape[0]
+    if m == 0:
+        return block.astype(float)
+    order = np.argsort(block, axis=0, kind="stable")  # NaN sorts last
+    ordered = np.take_along_axis(block, order, axis=0)
+    position = np.empty_like(order)
+    np.put_along_axis(position, order, np.broadcast_to(np.arange(m)[:, None], order.shape), axis=0)
+    own = np.isfinite(block)
+    count = np.isfinite(block).sum(axis=0)[None, :] - own  # the others' values
+
+    def nth_other(n: np.ndarray) -> np.ndarray:
+        # The n-th smallest of the others: skip the row's own slot in the sorted column.
+        slot = np.where(own & (n >= position), n + 1, n)
+        return np.take_along_axis(ordered, np.clip(slot, 0, m - 1), axis=0)
+
+    low = np.maximum((count - 1) // 2, 0)
+    high = np.maximum(count // 2, 0)
+    medians = (nth_other(low) + nth_other(high)) / 2.0
+    return np.where(count >= min_count, medians, np.nan)
+
+
+def peer_groups(result: EditionResult) -> dict[str, tuple[str, tuple[str, ...]]]:
+    """Each city's brief peer group: its own stage (without itself), or the top ten overall
+    when its stage has fewer than three other cities. Name and members, by city."""
+    stages = result.stages
+    stage_ids = stages["stage_id"].astype(str)
+    top = [str(c) for c in _overall(result).sort_values(ascending=False).index[:10]]
+    groups: dict[str, tuple[str, tuple[str, ...]]] = {}
+    for members in stage_ids.groupby(stage_ids, sort=False).groups.values():
+        ids = [str(c) for c in members]
+        name = f"{stages.at[ids[0], 'stage_name']} peers"
+        for city_id in ids:
+            if len(ids) - 1 >= MIN_PEER_VALUES:
+                groups[city_id] = (name, tuple(c for c in ids if c != city_id))
+            else:
+                groups[city_id] = ("top-10 cities", tuple(c for c in top if c != city_id))
+    return {str(c): groups[str(c)] for c in stages.index}
+
+
+def _overall(result: EditionResult) -> pd.Series:
+    return result.scores[result.index.framework.codes_at(4)[0]]
+
+
+def peer_medians(
+    observed: pd.DataFrame, groups: Mapping[str, tuple[str, tuple[str, ...]]]
+) -> pd.DataFrame:
+    """Per city and indicator, the median of its peers' observed values (NaN below three)."""
+    out = pd.DataFrame(np.nan, index=list(groups), columns=observed.columns)
+    by_members: dict[tuple[str, ...], list[str]] = {}
+    for city_id, (_, peers) in groups.items():
+        if city_id in peers:
+            continue
+        # Cities of one stage share a group: their peers plus themselves is the stage.
+        by_members.setdefault(tuple(sorted((*peers, city_id))), []).append(city_id)
+    for members, cities in by_members.items():
+        if len(cities) == len(members):  # a stage: one leave-one-out pass over the group
+            block = observed.reindex(list(members)).to_numpy(dtype=float)
+            out.loc[list(members)] = leave_one_out_medians(block)
+        else:
+            for city_id in cities:
+                peers = observed.reindex(list(groups[city_id][1])).to_numpy(dtype=float)
+                counts = np.isfinite(peers).sum(axis=0)
+                with np.errstate(all="ignore"):
+                    medians = np.nanmedian(peers, axis=0) if len(peers) else np.nan
+                out.loc[city_id] = np.where(counts >= MIN_PEER_VALUES, medians, np.nan)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# a brief's declared inputs
+
+
+@dataclass(frozen=True, eq=False)
+class BriefShared:
+    """What every brief of an edition reads: the edition file (titles, pillars, stage rules,
+    finding rules), the year, every city's label, scores, ranks and stage (the plane, peer
+    groups' pillar medians), and the indicators' metadata in print order."""
+
+    edition: Edition
+    year: int
+    previous_year: int | None
+    labels: Mapping[str, CityLabel]
+    scores: pd.DataFrame
+    ranks: pd.DataFrame
+    stages: pd.DataFrame
+    levels: tuple[tuple[str, ...], ...]  # framework codes by level: indicators ... index
+    indicators: pd.DataFrame
+    what_if: tuple[str, ...] = ()  # the --set overrides of a what-if build, empty otherwise
+    data_span: tuple[int, int] | None = None  # oldest and newest year of the scored values
+    lang: str = SOURCE_LANGUAGE  # the language the briefs print in
+
+
+@dataclass(frozen=True, eq=False)
+class BriefCity:
+    """What one city's brief reads about that city only."""
+
+    city_id: str
+    facts: pd.DataFrame  # per indicator, in print order: shown, flag, year, source, rank, ...
+    peer_name: str
+    peers: tuple[str, ...]
+    findings: tuple[Finding, ...]
+    rank_intervals: pd.DataFrame | None  # per scorecard code: low, high (None: no Monte Carlo)
+    stage_probability: float | None
+    previous: pd.DataFrame | None  # per code: score, rank (None: no previous edition, or unranked)
+
+
+@dataclass(frozen=True, eq=False)
+class BriefInputs:
+    shared: BriefShared
+    city: BriefCity
+
+
+def brief_shared(
+    result: EditionResult, labels: Mapping[str, CityLabel], lang: str = SOURCE_LANGUAGE
+) -> BriefShared:
+    framework = result.index.framework
+    order = indicator_order(result)
+    return BriefShared(
+        edition=result.edition,
+        year=result.year,
+        previous_year=None if result.previous is None else result.previous.year,
+        labels=dict(labels),
+        scores=result.scores,
+        ranks=result.ranks,
+        stages=result.stages,
+        levels=tuple(tuple(framework.codes_at(level)) for level in (1, 2, 3, 4)),
+        indicators=result.panel.indicators.reindex(order),
+        what_if=result.what_if,
+        data_span=result.data_span,
+        lang=lang,
+    )
+
+
+def scorecard_codes(levels: Sequence[Sequence[str]]) -> tuple[str, ...]:
+    """The index, then its dimensions: the brief's score cards."""
+    return (*levels[3], *levels[2])
+
+
+def brief_cities(
+    result: EditionResult, cities: Iterable[str], levels: Sequence[Sequence[str]]
+) -> dict[str, BriefCity]:
+    """Every requested city's part, from city x indicator tables computed once for all."""
+    cities = [str(c) for c in cities]
+    facts = indicator_facts(result)
+    groups = peer_groups(result)
+    medians = peer_medians(facts.observed, {c: groups[c] for c in groups})
+    codes = scorecard_codes(levels)
+    intervals = _interval_table(result, codes)
+    probabilities = _stage_probability(result)
+    previous = _previous_table(result, codes)
+    findings: dict[str, list[Finding]] = {}
+    for finding in result.findings:
+        findings.setdefault(finding.city_id, []).append(finding)
+    columns = {
+        "shown": facts.shown,
+        "flag": facts.flag,
+        "year": facts.year,
+        "source": facts.source,
+        "rank": facts.rank,
+        "peer_median": medians,
+    }
+    tables = {name: table.reindex(cities) for name, table in columns.items()}
+    arrays = {name: table.to_numpy() for name, table in tables.items()}
+    order = list(facts.shown.columns)
+    ranked = facts.ranked.to_numpy()
+    out = {}
+    for i, city_id in enumerate(cities):
+        frame = pd.DataFrame({name: array[i] for name, array in arrays.items()}, index=order)
+        frame["ranked"] = ranked
+        frame.index.name = "indicator_id"
+        out[city_id] = BriefCity(
+            city_id=city_id,
+            facts=frame,
+            peer_name=groups[city_id][0],
+            peers=groups[city_id][1],
+            findings=tuple(findings.get(city_id, ())),
+            rank_intervals=None if intervals is None else intervals.get(city_id),
+            stage_probability=probabilities.get(city_id),
+            previous=None if previous is None else previous.get(city_id),
+        )
+    return out
+
+
+def _interval_table(result: EditionResult, codes: Sequence[str]) -> dict[str, pd.DataFrame] | None:
+    if result.uncertainty is None:
+        return None
+    low, high = result.uncertainty.spec.interval_columns
+    parts = {
+        code: summary[[low, high]].set_axis(["low", "high"], axis=1)
+        for code in codes
+        if (summary := result.rank_interval(code)) is not None
+    }
+    if not parts:
+        return {}
+    wide = pd.concat(parts, axis=1)  # columns (code, low/high)
+    return {str(city_id): row.unstack().astype(float) for city_id, row in wide.iterrows()}
+
+
+def _stage_probability(result: EditionResult) -> dict[str, float]:
+    table = result.stage_probabilities
+    if table is None:
+        return {}
+    stage_ids = result.stages["stage_id"].astype(str).reindex(table.index)
+    out = {}
+    for city_id, stage_id in stage_ids.items():
+        if isinstance(stage_id, str) and stage_id in table.columns:
+            out[str(city_id)] = float(table.at[city_id, stage_id])
+    return out
+
+
+def _previous_table(result: EditionResult, codes: Sequence[str]) -> dict[str, pd.DataFrame] | None:
+    if result.previous is None:
+        return None
+    before = result.previous.index
+    present = [c for c in codes if c in before.scores.columns]
+    scores = before.scores[present].astype(float)
+    ranks = before.ranks[present].astype(float)
+    return {
+        str(city_id): pd.DataFrame({"score": scores.loc[city_id], "rank": ranks.loc[city_id]})
+        for city_id in scores.index
+    }
+
+
+def brief_inputs(
+    result: EditionResult, cities: Iterable[str], labels: Mapping[str, CityLabel]
+) -> dict[str, BriefInputs]:
+    """Each requested city's declared brief inputs (see the module docstring)."""
+    shared = brief_shared(result, labels)
+    parts = brief_cities(result, cities, shared.levels)
+    return {city_id: BriefInputs(shared, part) for city_id, part in parts.items()}
