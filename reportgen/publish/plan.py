@@ -36,7 +36,13 @@ from reportgen.report.context.inputs import (
     brief_shared,
     city_labels,
 )
-from reportgen.report.i18n import SOURCE_LANGUAGE, catalogue_digest, require_fonts, translator
+from reportgen.report.i18n import (
+    LANGUAGES,
+    SOURCE_LANGUAGE,
+    catalogue_digest,
+    require_fonts,
+    translator,
+)
 
 if TYPE_CHECKING:
     from reportgen.report.context.annual import AnnualContext
@@ -79,7 +85,9 @@ def brief_filename(city_id: str, lang: str = SOURCE_LANGUAGE) -> str:
 def language_key(lang: str) -> tuple[str, ...]:
     """What a translated output adds to its key: the language and its catalogues' content (so
     an edited translation rebuilds what it changes); nothing for the source language."""
-    return () if lang == SOURCE_LANGUAGE else (f"lang={lang}:{catalogue_digest(lang)}",)
+    if lang == SOURCE_LANGUAGE:
+        return ()
+    return (f"lang={lang}:{catalogue_digest(lang) if lang in LANGUAGES else ''}",)
 
 
 def language_labels(result: EditionResult, with_chinese: bool, lang: str) -> dict[str, CityLabel]:
