@@ -10,7 +10,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from reportgen.analysis.findings import Finding, FindingInputs, compute_findings
+from reportgen.analysis.findings import (
+    Finding,
+    FindingInputs,
+    FindingsResult,
+    ScoreDraws,
+    analyse,
+)
 from reportgen.analysis.stages import (
     assign_stages,
     check_stages,
@@ -25,6 +31,7 @@ from reportgen.data.shared import SHARED_MODES, apply_shared_values
 from reportgen.errors import InputError, Problem
 from reportgen.index import Build, Framework, IndexData, IndexResult, run
 from reportgen.index.stats import AuditResult, audit
+from reportgen.index.steps import IMPUTERS
 from reportgen.index.uncertainty import UncertaintyResult, run_uncertainty
 from reportgen.labels import Labels, edition_labels
 
@@ -257,6 +264,8 @@ class EditionResult:
     # Pearson correlations between the pillar and dimension scores, for the audit chapter.
     correlations: pd.DataFrame | None = None
     shared_ranks: pd.DataFrame | None = None  # index rank per shared_values treatment
+    # Themes, every brief's selection, the spotlight, the executive summary's story.
+    analysis: FindingsResult | None = None
     # Per pillar: the first and last year of the scored values and the oldest year allowed.
     data_years: pd.DataFrame | None = None
 
@@ -429,8 +438,8 @@ def compute_edition(
         if isinstance(probabilities, pd.DataFrame):
             probabilities.index = mc.units
     rank_low, rank_high = _rank_bounds(mc, scores.columns)
-    inputs = finding_inputs(current, prior, edition, rank_low, rank_high, probabilities)
-    findings = tuple(compute_findings(inputs, stages, edition.findings))
+    inputs = finding_inputs(current, prior, edition, rank_low, rank_high, probabilities, mc)
+    analysis = analyse(inputs, stages, edition.findings, spotlight_city=edition.spotlight_city)
     levers = next_stage_levers(scores, stages, inputs.pillars, axes=axes)
     return EditionResult(
         edition=edition,
@@ -441,12 +450,27 @@ def compute_edition(
         uncertainty=mc,
         stages=stages,
         stage_probabilities=probabilities,
-        findings=findings,
+        findings=analysis.findings,
         audit=audit(current.index),
         levers=levers,
         correlations=score_correlations(current.index, edition),
         shared_ranks=shared_value_ranks(dataset, edition, build, year),
         data_years=data_years(current.panel),
+        analysis=analysis,
+    )
+
+
+def score_draws(mc: UncertaintyResult | None) -> ScoreDraws | None:
+    """The Monte Carlo replications findings read for robustness (None without a Monte Carlo)."""
+    if mc is None:
+        return None
+    # Only the codes whose scores the Monte Carlo kept; ranks are kept for every aggregate.
+    return ScoreDraws(
+        units=tuple(str(u) for u in mc.units),
+        codes=tuple(mc.score_codes or mc.codes),
+        draw=mc.draws,
+        rank_codes=tuple(mc.codes),
+        rank_draw=mc.rank_draws,
     )
 
 
@@ -463,6 +487,7 @@ def finding_inputs(
     rank_low: pd.DataFrame | None,
     rank_high: pd.DataFrame | None,
     probabilities: pd.DataFrame | None,
+    mc: UncertaintyResult | None = None,
 ) -> FindingInputs:
     """What the findings engine reads, assembled from the year results and the edition."""
     panel, index = current.panel, current.index
@@ -477,6 +502,8 @@ def finding_inputs(
     imputed = index.imputed_mask.reindex(
         index=panel.values.index, columns=panel.values.columns, fill_value=False
     )
+    impute = current.index.build.step("impute")
+    labels = edition_labels(edition)
     return FindingInputs(
         scores=index.scores,
         ranks=index.ranks,
@@ -488,12 +515,21 @@ def finding_inputs(
         sources=panel.sources,
         imputed=imputed.astype(bool),
         bounded=panel.bounds,
+        shared=panel.shared.astype(bool),
+        shared_with=panel.shared_with,
         previous_scores=prior.index.scores if prior else None,
         previous_ranks=prior.index.ranks if prior else None,
         rank_low=rank_low,
         rank_high=rank_high,
+        rank_quantiles=edition.uncertainty.quantiles,
         stage_probabilities=probabilities,
         pillar_weights=pillars["weight"].astype(float),
+        index=index,
+        previous_index=prior.index if prior else None,
+        draws=score_draws(mc),
+        imputation=IMPUTERS[impute.method].description if impute is not None else "",
+        index_code=labels.index,
+        axes=(labels.x, labels.y),
         year=current.year,
         dimension_names={d.id: d.name for d in edition.framework.dimensions},
     )

@@ -7,6 +7,7 @@ import logging
 import math
 import re
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -16,6 +17,7 @@ import yaml
 from pydantic import ValidationError
 
 from reportgen.analysis.findings import (
+    TEMPLATES,
     Finding,
     FindingInputs,
     FindingsSpec,
@@ -226,10 +228,22 @@ def test_venture_capital_gap_with_natural_units() -> None:
     assert city.source_url == "https://example.org/vc_capital/obs"
     assert gap.magnitude == pytest.approx(math.log(ratio.value) / math.log(0.5))
     assert gap.sentence == (
-        "Venture capital raised per capita in Hong Kong is 0.077x the median of Growth-driven "
-        "peers: USD 400 vs USD 5,212 (2023)."
+        "On Venture capital raised per capita, Hong Kong stands at 0.077x the median of "
+        "Growth-driven peers: USD 400 against USD 5,212 (2023)."
+    )
+    assert gap.clause == (
+        "Venture capital raised per capita: USD 400 against a median of USD 5,212 (0.077x, 2023)"
     )
     assert gap.caveats == ()
+    assert gap.flags == ()
+    # Effect: the indicator's weight in the index (1/2 dimension x 1/2 pillar x 1/2 indicator)
+    # times the gap on the 0-100 scale of the cities' values.
+    values = [3.0e9 / 7.5e6, 130.3e9 / 25e6]
+    per_capita = [v * 1e9 / CITIES[c][2] for c, v in zip(CITIES, VALUES["vc_capital"], strict=True)]
+    lo, hi = np.nanmin(per_capita), np.nanmax(per_capita)
+    gap_points = (values[1] - values[0]) / (hi - lo) * 100
+    assert gap.salience.effect == pytest.approx(gap_points / 8)
+    assert gap.salience.value == pytest.approx(gap_points / 8)
 
 
 def test_filter_findings() -> None:
@@ -294,9 +308,11 @@ def test_direction_minus_one_rank_wording() -> None:
     )
     difference = gap.evidence_for("difference")
     assert difference is not None
-    assert difference.value == pytest.approx(
-        (26 - 4) / (50 - 1) * 100
-    )  # Zurich's bound sets the range
+    assert (difference.value, difference.text) == (22, "22 places")
+    normalised = gap.evidence_for("normalised_gap")
+    assert normalised is not None
+    # Zurich's bound sets the range of the 0-100 scale
+    assert normalised.value == pytest.approx((26 - 4) / (50 - 1) * 100)
 
 
 def test_direction_minus_one_ratio_wording() -> None:
@@ -305,8 +321,8 @@ def test_direction_minus_one_ratio_wording() -> None:
     [gap] = only(findings_for(worse), city_id="hong_kong", subject="pm25")
     assert gap.kind == "gap"
     assert gap.sentence == (
-        "PM2.5 concentration in Hong Kong is 2.3x the median of Growth-driven peers, where lower "
-        "is better: 80 µg/m³ vs 35 µg/m³ (2022)."
+        "On PM2.5 concentration, where lower is better, Hong Kong stands at 2.3x the median of "
+        "Growth-driven peers: 80 µg/m³ against 35 µg/m³ (2022)."
     )
     cleaner = inputs.with_value("hong_kong", "pm25", 12.0)
     [strength] = only(findings_for(cleaner), city_id="hong_kong", subject="pm25")
@@ -317,9 +333,10 @@ def test_direction_minus_one_ratio_wording() -> None:
 def test_strength_is_the_converse() -> None:
     [strength] = only(findings_for(build_inputs()), city_id="hong_kong", subject="qol")
     assert strength.kind == "strength"
+    # In the indicator's own units, never "normalised points".
     assert strength.sentence == (
-        "Quality of life index in Hong Kong is 140 against a median of 120 among Growth-driven "
-        "peers (2024), 20.0 normalised points better."
+        "On Quality of life index, Hong Kong is at 140 against a median of 120 among "
+        "Growth-driven peers (2024), 20 higher."
     )
 
 
@@ -358,7 +375,12 @@ def test_imputed_values_carry_a_caveat_and_stay_out_of_peer_medians() -> None:
     [gap] = only(
         findings_for(build_inputs(imputed=imputed)), city_id="hong_kong", subject="unicorns"
     )
-    assert "Hong Kong's value is imputed by the index, not observed." in gap.caveats
+    assert (
+        "Unicorn companies: Hong Kong's value is an estimate, imputed (the median of the other "
+        "cities), not observed." in gap.caveats
+    )
+    assert gap.flags == ("imputed",)
+    assert gap.salience.quality == pytest.approx(0.5)
     city = gap.evidence_for("city")
     assert city is not None
     assert city.is_imputed
@@ -383,7 +405,11 @@ def test_old_values_carry_a_caveat() -> None:
     inputs = build_inputs()
     years = set_cell(inputs.years, "hong_kong", "vc_capital", 2016.0)
     [gap] = only(findings_for(build_inputs(years=years)), city_id="hong_kong", subject="vc_capital")
-    assert "Hong Kong's value dates from 2016, more than 5 years before 2025." in gap.caveats
+    assert (
+        "Venture capital raised per capita: Hong Kong's value dates from 2016, more than 5 years "
+        "before 2025." in gap.caveats
+    )
+    assert gap.salience.quality == pytest.approx(0.7)
     assert gap.sentence.endswith("(2016).")
 
 
@@ -476,9 +502,9 @@ def test_censored_city_gets_a_gap_only_when_its_best_case_is_far_below() -> None
     assert bound is not None
     assert bound.text == "USD 2 bn"
     assert gap.sentence == (
-        "Venture capital raised per capita in Zurich is at most 0.27x the median of Hub peers: at "
-        "most USD 1,429 vs USD 5,212 (2023), as Zurich is not in the published list, whose lowest "
-        "value is USD 2 bn."
+        "On Venture capital raised per capita, Zurich stands at most at 0.27x the median of Hub "
+        "peers: at most USD 1,429 against USD 5,212 (2023), as it is not in the published list, "
+        "whose lowest value is USD 2 bn."
     )
     assert any("not in the source's published list" in c for c in gap.caveats)
 
@@ -491,8 +517,9 @@ def test_censored_city_wording_without_per_capita() -> None:
     inputs = build_inputs(indicators=indicators, bounded=bounded)
     [gap] = only(findings_for(inputs, spec), city_id="zurich", subject="vc_capital")
     assert gap.sentence == (
-        "Venture capital raised in Zurich is at most 0.15x the median of Hub peers: not listed, so "
-        "below the published list's lowest value of USD 20 bn, vs USD 130 bn (2023)."
+        "On Venture capital raised, Zurich stands at most at 0.15x the median of Hub peers: it is "
+        "not in the published list, whose lowest value is USD 20 bn, against a median of "
+        "USD 130 bn (2023)."
     )
     city = gap.evidence_for("city")
     assert city is not None
@@ -639,7 +666,7 @@ def test_movers_with_and_without_rank_intervals() -> None:
     assert movers[0].sentence == (
         f"Hong Kong rose from {format_value(rank + 4, 'rank')} to {format_value(rank, 'rank')} "
         "in the "
-        "overall index (score 52.0 to 55.0), a move of 4 places."
+        "Overall index (score 52.0 to 55.0), a move of 4 places."
     )
     no_scores = build_inputs(previous_ranks=previous_ranks)
     [bare] = only(findings_for(no_scores), city_id="hong_kong", kind="mover")
@@ -661,10 +688,13 @@ def test_movers_with_and_without_rank_intervals() -> None:
         rank_low=inputs.ranks,
         rank_high=inputs.ranks,
     )
+    # A collapsed interval (5th to 5th) says nothing about a move: a one-place move on TDP is no
+    # longer a mover, the four-place move is, and no sentence prints "a range of 5th to 5th".
     subjects = {m.subject for m in only(findings_for(tight), city_id="hong_kong", kind="mover")}
-    assert subjects == {"Overall", "TDP"}
+    assert subjects == {"Overall"}
     [overall] = only(findings_for(tight), city_id="hong_kong", kind="mover", subject="Overall")
-    assert "beyond this edition's 5-95% rank range of" in overall.sentence
+    assert "every replication of the uncertainty analysis" in overall.sentence
+    assert "rank interval" not in overall.sentence
 
 
 def test_data_finding_lists_imputed_censored_and_old_values() -> None:
@@ -675,8 +705,8 @@ def test_data_finding_lists_imputed_censored_and_old_values() -> None:
         findings_for(build_inputs(imputed=imputed, years=years)), city_id="zurich", kind="data"
     )
     assert data.sentence == (
-        "Of Zurich's 5 indicator values, 1 is imputed by the index (Quality of life index), 2 are "
-        "only known to lie below a list's last value (Venture capital raised per capita, "
+        "Of Zurich's 5 indicator values, 1 is estimated by imputation (Quality of life index), 2 "
+        "are only known to lie below a list's last value (Venture capital raised per capita; "
         "PitchBook's VC ecosystem ranking) and 1 is more than 5 years old (PM2.5 concentration)."
     )
     assert data.magnitude == pytest.approx(4 / 5)
@@ -828,3 +858,132 @@ def test_findings_frame_exports_every_record() -> None:
     assert {e["role"] for e in evidence} >= {"city", "peer_median", "ratio"}
     assert all("text" in e for e in evidence)
     assert findings_frame([]).columns.tolist() == frame.columns.tolist()
+
+
+# ---------------------------------------------------------------------------------------------
+# grammar, salience order, borderline stages
+
+
+INDICATOR_TEMPLATES = [
+    k
+    for k in TEMPLATES
+    if k.startswith(("ratio", "rank", "points", "clause_ratio", "clause_rank", "clause_points"))
+    or k == "clause_censored"
+]
+
+
+@pytest.mark.parametrize("template", INDICATOR_TEMPLATES)
+def test_indicator_templates_hold_for_every_indicator_name(template: str) -> None:
+    # Every indicator of the bundled data, by the label findings use: the grammar must not
+    # depend on the name (no "Unicorns is", no doubled words or stray spaces).
+    indicators = pd.read_csv(Path(__file__).resolve().parent.parent / "data" / "indicators.csv")
+    for _, row in indicators.iterrows():
+        label = str(row["short_name"] if isinstance(row["short_name"], str) else row["name"])
+        fill = {
+            "label": label,
+            "city": "São Paulo",
+            "group": "Growth-driven",
+            "value": "26th",
+            "peer": "7.5th",
+            "year": " (2024)",
+            "year_paren": " (2024)",
+            "ratio": "0.23x",
+            "difference": "5.9",
+            "bound": "USD 31.2 bn",
+            "side": "lower",
+        }
+        sentence = TEMPLATES[template].format(**fill)
+        assert label in sentence
+        for wrong in (f"{label} is ", f"{label} are ", "  ", " ,", "..", "{", "}"):
+            assert wrong not in sentence, (wrong, sentence)
+        if not template.startswith("clause"):
+            assert sentence.endswith(".")
+            assert "Growth-driven" in sentence  # every comparison names its peer group
+
+
+def test_salience_order_does_not_depend_on_row_order() -> None:
+    inputs = build_inputs()
+    order = list(np.random.default_rng(7).permutation(list(CITIES)))
+    frames = {
+        name: getattr(inputs, name).loc[order]
+        for name in (
+            "scores",
+            "ranks",
+            "values",
+            "cities",
+            "years",
+            "sources",
+            "imputed",
+            "bounded",
+        )
+    }
+    shuffled = replace(inputs, **frames)
+    spec = FindingsSpec(peer_groups=("same_stage", "top_n"))
+
+    def key(f: Finding) -> tuple[Any, ...]:
+        group = f.comparison.group_id if f.comparison else ""
+        return (f.city_id, f.kind, f.subject, group, round(f.salience.value, 9), f.sentence)
+
+    first, second = findings_for(inputs, spec), findings_for(shuffled, spec)
+    assert sorted(map(key, first)) == sorted(map(key, second))
+    for city in CITIES:
+        assert [key(f) for f in select(first, "brief", spec=spec, city_id=city)] == [
+            key(f) for f in select(second, "brief", spec=spec, city_id=city)
+        ]
+    assert [key(f) for f in select(first, "executive_summary", spec=spec)] == [
+        key(f) for f in select(second, "executive_summary", spec=spec)
+    ]
+
+
+def test_a_borderline_stage_says_so_with_its_probability() -> None:
+    inputs = build_inputs()
+    probabilities = pd.DataFrame(
+        {"growth_driven": 0.3, "balanced_leader": 0.7, "emerging": 0.0, "co_benefit_led": 0.0},
+        index=inputs.scores.index,
+    )
+    [stage] = only(
+        findings_for(build_inputs(stage_probabilities=probabilities)),
+        city_id="hong_kong",
+        kind="stage",
+    )
+    assert stage.sentence.startswith(
+        "Hong Kong's stage, Growth-driven, is borderline (30% of runs): TDP 70.0"
+    )
+    assert "The uncertainty analysis places it" not in stage.sentence
+    assert stage.salience.robustness == pytest.approx(0.3)
+
+
+def test_imputed_values_behind_a_stage_are_said() -> None:
+    inputs = build_inputs()
+    imputed = set_cell(inputs.imputed, "hong_kong", "pm25", True)
+    [stage] = only(findings_for(build_inputs(imputed=imputed)), city_id="hong_kong", kind="stage")
+    assert stage.flags == ("imputed",)
+    assert any("PM2.5 concentration: Hong Kong's value is an estimate" in c for c in stage.caveats)
+
+
+def test_shared_values_are_flagged_discounted_and_said() -> None:
+    inputs = build_inputs()
+    shared = pd.DataFrame(False, index=inputs.values.index, columns=inputs.values.columns)
+    shared.loc["hong_kong", "qol"] = True
+    shared_with = pd.DataFrame("", index=shared.index, columns=shared.columns)
+    shared_with.loc["hong_kong", "qol"] = "shenzhen"
+    [strength] = only(
+        findings_for(replace(inputs, shared=shared, shared_with=shared_with)),
+        city_id="hong_kong",
+        subject="qol",
+    )
+    assert strength.flags == ("shared",)
+    assert strength.salience.quality == pytest.approx(FindingsSpec().salience.shared)
+    assert strength.caveats == (
+        "Quality of life index: one published value covers Hong Kong and Shenzhen; it is not "
+        "Hong Kong's own.",
+    )
+
+
+def test_a_group_without_peers_gives_no_finding() -> None:
+    spec = FindingsSpec.model_validate(
+        {"peer_groups": ["nowhere"], "named": {"nowhere": {"name": "Nowhere", "members": []}}}
+    )
+    findings = findings_for(build_inputs(), spec)
+    assert findings
+    assert filter_findings(findings, group_id="nowhere") == []

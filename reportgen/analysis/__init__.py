@@ -1,17 +1,26 @@
 """Stages, findings: what the numbers say."""
 
 from reportgen.analysis.findings import (
+    BriefFindings,
     Comparison,
+    EditionStory,
     Evidence,
     Finding,
     FindingInputs,
+    FindingsResult,
     FindingsSpec,
+    ScoreDraws,
+    StoryItem,
+    Theme,
+    analyse,
     check_findings,
     compute_findings,
     filter_findings,
     findings_frame,
     format_value,
     peer_median_of,
+    printed_ranks,
+    salience_method,
     select,
 )
 from reportgen.analysis.peers import PeerGroup, PeerMedian, indicator_points, peer_median
@@ -24,14 +33,21 @@ from reportgen.analysis.stages import (
 )
 
 __all__ = [
+    "BriefFindings",
     "Comparison",
+    "EditionStory",
     "Evidence",
     "Finding",
     "FindingInputs",
+    "FindingsResult",
     "FindingsSpec",
     "PeerGroup",
     "PeerMedian",
+    "ScoreDraws",
     "StagesSpec",
+    "StoryItem",
+    "Theme",
+    "analyse",
     "assign_stages",
     "check_findings",
     "check_stages",
@@ -43,6 +59,8 @@ __all__ = [
     "next_stage_levers",
     "peer_median",
     "peer_median_of",
+    "printed_ranks",
+    "salience_method",
     "select",
     "stage_probabilities",
 ]

@@ -1,0 +1,445 @@
+"""Gaps and strengths: a city's indicators, pillars and dimensions against its peers' median."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from reportgen.analysis import peers
+from reportgen.analysis.findings.inputs import (
+    FindingInputs,
+    Prepared,
+    log,
+    old_mask,
+)
+from reportgen.analysis.findings.peerstats import PeerStats, peer_stats
+from reportgen.analysis.findings.records import (
+    Comparison,
+    Evidence,
+    Finding,
+    Salience,
+)
+from reportgen.analysis.findings.spec import FindingsSpec, Flag, Kind
+from reportgen.analysis.findings.wording import (
+    CAVEATS,
+    TEMPLATES,
+    capitalise,
+    difference_text,
+    display_unit,
+    join_words,
+    verb,
+)
+from reportgen.analysis.peers import PeerGroup
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+def resolve_groups(
+    group_id: str, inputs: FindingInputs, stages: pd.DataFrame, spec: FindingsSpec
+) -> dict[str, PeerGroup]:
+    """Each scored city's peer group `group_id` (cities it does not apply to are left out)."""
+    city_ids = [str(c) for c in inputs.scores.index]
+    options: dict[str, Any] = {
+        "stages": stages,
+        "cities": inputs.cities,
+        "ranks": inputs.ranks,
+        "top_n": spec.top_n,
+        "named": spec.named_groups(),
+    }
+    # The batch resolver reads the columns once; older peers modules resolve city by city.
+    batch = getattr(peers, "resolve_groups", None)
+    if batch is not None:
+        found = batch(group_id, city_ids, **options)
+    else:
+        found = {c: peers.resolve_group(group_id, c, **options) for c in city_ids}
+    return {c: g for c, g in found.items() if g is not None}
+
+
+def member_rows_of(
+    groups: Mapping[str, PeerGroup], position: Mapping[str, int]
+) -> dict[int, list[int]]:
+    return {
+        position[c]: [position[m] for m in g.members if m in position]
+        for c, g in groups.items()
+        if c in position
+    }
+
+
+@dataclass(frozen=True)
+class Verdicts:
+    """Per city x column: the finding's kind (0 none, 1 gap, 2 strength), size and measure."""
+
+    kind: npt.NDArray[np.int8]
+    magnitude: FloatArray
+    peer: FloatArray
+    ratio: FloatArray  # NaN where compared in points
+    gap_points: FloatArray  # |difference| on the 0-100 scale
+
+
+def _scaled(x: FloatArray, lo: FloatArray, hi: FloatArray, directions: FloatArray) -> FloatArray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        span = np.where(hi > lo, hi - lo, np.nan)
+        out = (x - lo) / span * 100.0
+    return np.where(directions > 0, out, 100.0 - out)
+
+
+def classify(
+    value: FloatArray,
+    stats: PeerStats,
+    valid: BoolArray,
+    censored: BoolArray,
+    ratio_scale: BoolArray,
+    directions: FloatArray,
+    lo: FloatArray,
+    hi: FloatArray,
+    spec: FindingsSpec,
+) -> Verdicts:
+    """A gap must hold against the peers' worst-case median, a strength against their best case;
+    a censored city enters at its best case, so it can show a gap but never a strength."""
+    points_value = _scaled(value, lo, hi, directions)
+
+    def compare(peer: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            use_ratio = ratio_scale & (value > 0) & (peer > 0) & np.isfinite(peer)
+            ratio = np.where(use_ratio, value / peer, np.nan)
+            oriented = np.where(directions > 0, ratio, 1.0 / ratio)
+            diff = points_value - _scaled(peer, lo, hi, directions)
+        return ratio, oriented, np.where(use_ratio, np.nan, diff)
+
+    ratio_w, oriented_w, diff_w = compare(stats.worst)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        gap_ratio = oriented_w <= spec.gap_ratio
+        gap_pts = diff_w <= -spec.gap_points
+        gap = valid & np.isfinite(stats.worst) & (gap_ratio | gap_pts)
+        gap_size = np.where(
+            gap_ratio, np.log(oriented_w) / math.log(spec.gap_ratio), -diff_w / spec.gap_points
+        )
+        ratio_v, oriented_v, diff_v = compare(stats.value)
+        strong_ratio = oriented_v >= spec.strength_ratio
+        strong_pts = diff_v >= spec.strength_points
+        strength = valid & ~gap & ~censored & (strong_ratio | strong_pts)
+        strength_size = np.where(
+            strong_ratio,
+            np.log(oriented_v) / math.log(spec.strength_ratio),
+            diff_v / spec.strength_points,
+        )
+        kind = np.where(gap, 1, np.where(strength, 2, 0)).astype(np.int8)
+        peer = np.where(gap, stats.worst, stats.value)
+        gap_points = np.abs(points_value - _scaled(peer, lo, hi, directions))
+    return Verdicts(
+        kind=kind,
+        magnitude=np.where(gap, gap_size, np.where(strength, strength_size, 0.0)),
+        peer=peer,
+        ratio=np.where(gap, ratio_w, ratio_v),
+        gap_points=np.where(np.isfinite(gap_points), gap_points, 0.0),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# indicators
+
+
+def value_flags(panel: Prepared, old: BoolArray, r: int, j: int) -> tuple[Flag, ...]:
+    flags: list[Flag] = []
+    if panel.shared[r, j]:
+        flags.append("shared")
+    if panel.imputed[r, j]:
+        flags.append("imputed")
+    if panel.censored[r, j]:
+        flags.append("bounded")
+    if old[r, j]:
+        flags.append("old")
+    if panel.perception[j]:
+        flags.append("perception")
+    return tuple(flags)
+
+
+def value_caveats(
+    inputs: FindingInputs, panel: Prepared, spec: FindingsSpec, old: BoolArray, r: int, j: int
+) -> list[str]:
+    """The caveats a statement about city row r's value on indicator column j must carry."""
+    city = panel.city_names[panel.cities[r]]
+    label = panel.labels[panel.ids[j]]
+    out: list[str] = []
+    if panel.imputed[r, j]:
+        out.append(CAVEATS["imputed"].format(label=label, city=city, how=inputs.imputation))
+    if panel.shared[r, j]:
+        others = [s for s in str(panel.shared_with[r, j] or "").split(";") if s]
+        names = [panel.city_names.get(o, o) for o in others] or ["other cities"]
+        out.append(
+            CAVEATS["shared"].format(label=label, city=city, cities=join_words([city, *names]))
+        )
+    if panel.censored[r, j]:
+        out.append(CAVEATS["censored"].format(label=label, city=city))
+    if old[r, j]:
+        out.append(
+            CAVEATS["old"].format(
+                label=label,
+                city=city,
+                year=int(panel.years[r, j]),
+                age=spec.max_data_age,
+                reference=panel.reference_year,
+            )
+        )
+    if panel.perception[j]:
+        out.append(CAVEATS["perception"].format(label=label))
+    return out
+
+
+def _indicator_sentence(
+    panel: Prepared,
+    j: int,
+    kind: Kind,
+    censored: bool,
+    fill: dict[str, str],
+) -> tuple[str, str]:
+    indicator_id = panel.ids[j]
+    lower_better = panel.directions[j] < 0
+    rank_like = display_unit(panel.raw_units[indicator_id]).lower().startswith("rank")
+    if fill["ratio"]:
+        template = "ratio_censored" if censored else "ratio"
+        if censored and panel.per_capita[indicator_id]:
+            template += "_per_capita"
+        if lower_better:
+            template += "_lower_better"
+        clause = "clause_censored" if censored else "clause_ratio"
+    elif rank_like:
+        template = "rank_censored" if censored else "rank"
+        clause = "clause_censored" if censored else "clause_rank"
+    else:
+        template = "points_censored" if censored else "points"
+        if lower_better and not censored:
+            template = "points_lower_better"
+        clause = "clause_censored" if censored else "clause_points"
+    return (
+        capitalise(TEMPLATES[template].format(**fill)),
+        TEMPLATES[clause].format(**fill),
+    )
+
+
+def indicator_findings(
+    inputs: FindingInputs,
+    panel: Prepared,
+    spec: FindingsSpec,
+    groups: Mapping[str, PeerGroup],
+    weights: pd.DataFrame,
+) -> list[Finding]:
+    rows = member_rows_of(groups, panel.position)
+    usable = ~np.isnan(panel.best)
+    if not spec.include_imputed_peers:
+        usable &= ~panel.imputed
+    stats = peer_stats(
+        panel.best,
+        rows,
+        censored=panel.censored,
+        usable=usable,
+        directions=panel.directions,
+        years=panel.years,
+    )
+    in_group = np.zeros(len(panel.cities), bool)
+    in_group[list(rows)] = True
+    has_value = ~np.isnan(panel.best) & in_group[:, None]
+    thin = has_value & (stats.n < spec.min_peers)
+    for j in np.flatnonzero(thin.any(axis=0)):
+        log.info(
+            "no %s finding for %d cities vs %s: fewer than %d peers with data",
+            panel.ids[j],
+            int(thin[:, j].sum()),
+            next(iter(groups.values())).id if groups else "",
+            spec.min_peers,
+        )
+    valid = has_value & ~thin
+    with np.errstate(invalid="ignore"):
+        lo = np.nanmin(np.where(np.isnan(panel.best), np.inf, panel.best), axis=0)
+        hi = np.nanmax(np.where(np.isnan(panel.best), -np.inf, panel.best), axis=0)
+    verdicts = classify(
+        panel.best,
+        stats,
+        valid,
+        panel.censored,
+        panel.ratio_scale,
+        panel.directions,
+        lo,
+        hi,
+        spec,
+    )
+    # A gap that holds against the best-case median but not the worst case rests on peers
+    # outside a published list: it is not asserted.
+    old = old_mask(panel, spec.max_data_age)
+    w = weights.reindex(index=panel.cities, columns=panel.ids).to_numpy(float)
+    w = np.where(panel.in_index[None, :], np.nan_to_num(w), spec.salience.context_effect)
+    member_ids = {c: np.array(g.members, dtype=object) for c, g in groups.items()}
+    member_rows = {
+        c: np.array([panel.position.get(m, -1) for m in g.members], dtype=np.intp)
+        for c, g in groups.items()
+    }
+    # One comparison record per (city, set of peers with data): most indicators share it.
+    comparisons: dict[tuple[str, bytes], Comparison] = {}
+    out: list[Finding] = []
+    for r, j in zip(*np.nonzero(verdicts.kind), strict=True):
+        city_id = panel.cities[r]
+        group = groups[city_id]
+        peers_rows = member_rows[city_id]
+        kept = peers_rows >= 0
+        kept[kept] = usable[peers_rows[kept], j]
+        key = (city_id, np.packbits(kept).tobytes())
+        comparison = comparisons.get(key)
+        if comparison is None:
+            comparison = Comparison(
+                group_id=group.id, name=group.name, members=tuple(member_ids[city_id][kept])
+            )
+            comparisons[key] = comparison
+        out.append(
+            _indicator_finding(
+                inputs,
+                panel,
+                spec,
+                old,
+                verdicts,
+                stats,
+                w,
+                int(r),
+                int(j),
+                comparison,
+            )
+        )
+    return out
+
+
+def _indicator_finding(
+    inputs: FindingInputs,
+    panel: Prepared,
+    spec: FindingsSpec,
+    old: BoolArray,
+    verdicts: Verdicts,
+    stats: PeerStats,
+    weights: FloatArray,
+    r: int,
+    j: int,
+    comparison: Comparison,
+) -> Finding:
+    city_id, indicator_id = panel.cities[r], panel.ids[j]
+    kind: Kind = "gap" if verdicts.kind[r, j] == 1 else "strength"
+    censored = bool(panel.censored[r, j])
+    city = panel.city_names[city_id]
+    unit, label = panel.units[indicator_id], panel.labels[indicator_id]
+    value, peer = float(panel.best[r, j]), float(verdicts.peer[r, j])
+    year = None if math.isnan(panel.years[r, j]) else int(panel.years[r, j])
+    source_url = str(panel.sources[r, j] or "") or None
+    ymin, ymax = stats.year_min[r, j], stats.year_max[r, j]
+    if censored:
+        # No row for the city: the list it is missing from dates and sources the bound.
+        year = year if year is not None else (None if math.isnan(ymax) else int(ymax))
+        source_url = source_url or panel.indicator_urls[indicator_id]
+    exact = stats.worst[r, j] == stats.value[r, j]
+    evidence = [
+        Evidence(
+            role="city",
+            label=city,
+            value=value,
+            unit=unit,
+            year=year,
+            source_url=source_url,
+            is_imputed=bool(panel.imputed[r, j]),
+            is_bounded=censored,
+            is_shared=bool(panel.shared[r, j]),
+            note=("not in the published list; best case" if censored else ""),
+        ),
+        Evidence(
+            role="peer_median",
+            label=f"Median of {comparison.name} peers",
+            value=peer,
+            unit=unit,
+            year=int(ymin) if ymin == ymax and not math.isnan(ymin) else None,
+            source_url=panel.indicator_urls[indicator_id],
+            is_bounded=not exact,
+            note="" if exact else "bounded by peers outside the published list",
+        ),
+        Evidence(
+            role="normalised_gap",
+            label="Gap on a 0-100 scale of the cities' values",
+            value=float(verdicts.gap_points[r, j]),
+            unit="points",
+        ),
+    ]
+    ratio = float(verdicts.ratio[r, j])
+    if not math.isnan(ratio):
+        evidence.append(Evidence(role="ratio", label="Ratio to peer median", value=ratio, unit="x"))
+    difference = difference_text(value, peer, unit)
+    evidence.append(
+        Evidence(
+            role="difference",
+            label="Difference to the peer median, as printed",
+            value=abs(float(difference.replace(",", ""))),
+            unit=unit if not display_unit(unit).lower().startswith("rank") else "places",
+        )
+    )
+    if censored and panel.per_capita[indicator_id]:
+        evidence.append(
+            Evidence(
+                role="bound",
+                label="Lowest value in the published list",
+                value=float(panel.bound_raw[r, j]),
+                unit=panel.raw_units[indicator_id],
+                year=year,
+                source_url=source_url,
+                is_bounded=True,
+            )
+        )
+    texts = {
+        e.role: e.text for e in evidence if e.role in ("city", "peer_median", "ratio", "bound")
+    }
+    higher = value > peer
+    fill = {
+        "label": label,
+        "city": city,
+        "group": comparison.name,
+        "value": texts["city"],
+        "peer": texts["peer_median"],
+        "year": f" ({year})" if year is not None else "",
+        "year_paren": f" ({year})" if year is not None else "",
+        "ratio": texts.get("ratio", ""),
+        "difference": difference,
+        "bound": texts.get("bound", texts["city"]),
+        "side": "higher" if higher else "lower",
+    }
+    if fill["ratio"] and year is not None:
+        fill["year"] = f" ({year})"
+    clause_fill = dict(fill, year=f", {year}" if year is not None else "")
+    sentence, _ = _indicator_sentence(panel, j, kind, censored, fill)
+    _, clause = _indicator_sentence(panel, j, kind, censored, clause_fill)
+    caveats = value_caveats(inputs, panel, spec, old, r, j)
+    if stats.n_censored[r, j]:
+        k = int(stats.n_censored[r, j])
+        caveats.append(CAVEATS["peer_censored"].format(k=k, n=int(stats.n[r, j]), verb=verb(k)))
+    if not math.isnan(ymin) and ymin != ymax:
+        caveats.append(CAVEATS["peer_years"].format(first=int(ymin), last=int(ymax)))
+    flags = value_flags(panel, old, r, j)
+    return Finding(
+        kind=kind,
+        city_id=city_id,
+        subject=indicator_id,
+        subject_kind="indicator",
+        subject_name=label,
+        magnitude=float(verdicts.magnitude[r, j]),
+        comparison=comparison,
+        evidence=tuple(evidence),
+        sentence=sentence,
+        clause=clause,
+        caveats=tuple(caveats),
+        flags=flags,
+        salience=Salience(
+            effect=float(weights[r, j] * verdicts.gap_points[r, j]),
+            robustness=1.0,
+            quality=spec.salience.discount(flags),
+        ),
+        pillar=panel.pillars[indicator_id] or None,
+        in_index=bool(panel.in_index[j]),
+    )

@@ -1,0 +1,90 @@
+"""The data finding: how many of a city's values are estimated, bounded, shared, old or surveyed."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from reportgen.analysis.findings.inputs import FindingInputs, Prepared, old_mask
+from reportgen.analysis.findings.records import Evidence, Finding, Salience
+from reportgen.analysis.findings.spec import FindingsSpec
+from reportgen.analysis.findings.wording import TEMPLATES, join_words, verb
+
+
+def data_findings(inputs: FindingInputs, panel: Prepared, spec: FindingsSpec) -> dict[str, Finding]:
+    """City id -> its data finding, for cities with at least one flagged value."""
+    has = ~np.isnan(panel.best)
+    old = old_mask(panel, spec.max_data_age) & has
+    masks = {
+        "imputed": panel.imputed & has,
+        "bounded": panel.censored & has,
+        "shared": panel.shared & has,
+        "old": old,
+        "perception": has & panel.perception[None, :],
+    }
+    totals = has.sum(axis=1)
+    flagged = np.zeros(has.shape, bool)
+    for mask in masks.values():
+        flagged |= mask
+    out: dict[str, Finding] = {}
+    for r in np.flatnonzero(flagged.any(axis=1) & (totals > 0)):
+        city_id = panel.cities[int(r)]
+        out[city_id] = _data_finding(panel, spec, city_id, int(r), int(totals[r]), masks)
+    return out
+
+
+def _data_finding(
+    panel: Prepared,
+    spec: FindingsSpec,
+    city_id: str,
+    r: int,
+    total: int,
+    masks: dict[str, np.ndarray],
+) -> Finding:
+    evidence = [Evidence(role="total", label="Indicator values", value=float(total), unit="count")]
+    age = Evidence(
+        role="max_age", label="Maximum data age", value=float(spec.max_data_age), unit="years"
+    )
+    labels = {
+        "imputed": "Imputed values",
+        "bounded": "Values below a list's threshold",
+        "shared": "Values shared with other cities",
+        "old": "Old values",
+        "perception": "Perception-survey values",
+    }
+    roles = {"bounded": "censored"}
+    parts: list[str] = []
+    flagged = 0
+    for key in ("imputed", "bounded", "shared", "old", "perception"):
+        columns = np.flatnonzero(masks[key][r])
+        if columns.size == 0:
+            continue  # no "0 indicators ...: none" clause
+        if key != "perception":
+            flagged += int(columns.size)
+        record = Evidence(
+            role=roles.get(key, key), label=labels[key], value=float(columns.size), unit="count"
+        )
+        evidence.append(record)
+        if key == "old":
+            evidence.append(age)
+        parts.append(
+            TEMPLATES[f"data_{key}"].format(
+                count=record.text,
+                verb=verb(int(columns.size)),
+                names="; ".join(panel.labels[panel.ids[j]] for j in columns),
+                age=age.text,
+            )
+        )
+    sentence = TEMPLATES["data"].format(
+        city=panel.city_names[city_id], total=evidence[0].text, parts=join_words(parts)
+    )
+    return Finding(
+        kind="data",
+        city_id=city_id,
+        subject="data",
+        subject_kind="overall",
+        subject_name="Data coverage",
+        magnitude=flagged / total,
+        evidence=tuple(evidence),
+        sentence=sentence,
+        salience=Salience(effect=0.0),
+    )

@@ -1,0 +1,435 @@
+"""Movers: rank and score changes between editions that clear the uncertainty, explained."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from reportgen.analysis.findings.decompose import Decomposition, decompose
+from reportgen.analysis.findings.inputs import FindingInputs, Prepared, code_name
+from reportgen.analysis.findings.records import (
+    Contribution,
+    Evidence,
+    Finding,
+    Salience,
+)
+from reportgen.analysis.findings.spec import FindingsSpec, SubjectKind
+from reportgen.analysis.findings.wording import (
+    CAVEATS,
+    TEMPLATES,
+    as_printed,
+    capitalise,
+    difference_text,
+    format_value,
+    quantile_label,
+    rank_text,
+    signed_points,
+)
+
+FloatArray = npt.NDArray[np.float64]
+
+# A contribution smaller than this (score points) is not worth naming as a driver.
+_NEGLIGIBLE = 0.05
+
+
+def printed_ranks(
+    scores: pd.DataFrame, ranks: pd.DataFrame | None = None, decimals: int = 1
+) -> pd.DataFrame:
+    """Ranks as a reader sees them: cities that print the same score (1 decimal) share the best
+    rank among them, so 43.2 is never ranked 13th and 14th. `ranks` defaults to ranking the
+    scores."""
+    rounded = scores.select_dtypes("number").round(decimals)
+    if ranks is None:
+        return rounded.rank(ascending=False, method="min", na_option="keep")
+    out = ranks.astype(float).copy()
+    for code in out.columns:
+        if code not in rounded.columns:
+            continue
+        printed = rounded[code].reindex(out.index)
+        best = out[code].groupby(printed).transform("min")
+        out[code] = best.where(printed.notna(), out[code])
+    return out
+
+
+def ties(ranks: pd.DataFrame) -> dict[str, set[str]]:
+    """Per code, the cities that share their rank with another city."""
+    return {
+        str(code): {str(c) for c in column.index[column.duplicated(keep=False) & column.notna()]}
+        for code, column in ranks.items()
+    }
+
+
+def mover_codes(inputs: FindingInputs, spec: FindingsSpec) -> list[tuple[str, SubjectKind]]:
+    codes: list[tuple[str, SubjectKind]] = []
+    if "overall" in spec.mover_subjects:
+        codes.append((inputs.top, "overall"))
+    if "dimension" in spec.mover_subjects:
+        codes.extend((d, "dimension") for d in inputs.dimensions)
+    if "pillar" in spec.mover_subjects:
+        codes.extend((str(p), "pillar") for p in inputs.pillars.index)
+    previous = inputs.previous_ranks
+    if previous is None:
+        return []
+    return [(c, k) for c, k in codes if c in inputs.ranks.columns and c in previous.columns]
+
+
+def _column(frame: pd.DataFrame | None, code: str, cities: list[str]) -> FloatArray:
+    if frame is None or code not in frame.columns:
+        return np.full(len(cities), np.nan)
+    return pd.to_numeric(frame[code].reindex(cities), errors="coerce").to_numpy(float)
+
+
+def _replicated_ranks(draws: FloatArray) -> FloatArray:
+    """Competition ranks (1 = best) within each replication (row)."""
+    filled = np.where(np.isnan(draws), -np.inf, draws)
+    order = np.argsort(-filled, axis=1, kind="stable")
+    sorted_ = np.take_along_axis(filled, order, axis=1)
+    first = np.ones(sorted_.shape, dtype=np.intp)
+    first[:, 1:] = np.where(sorted_[:, 1:] == sorted_[:, :-1], 0, 1)
+    positions = np.arange(1, draws.shape[1] + 1)[None, :]
+    run_start = np.maximum.accumulate(np.where(first == 1, positions, 0), axis=1)
+    ranks = np.empty_like(run_start, dtype=float)
+    np.put_along_axis(ranks, order, run_start.astype(float), axis=1)
+    return np.where(np.isnan(draws), np.nan, ranks)
+
+
+def mover_findings(
+    inputs: FindingInputs, panel: Prepared, spec: FindingsSpec, weights: pd.DataFrame
+) -> list[Finding]:
+    """Every mover of every city, in (city, code) order."""
+    if inputs.previous_ranks is None:
+        return []
+    cities = panel.cities
+    now_ranks = printed_ranks(inputs.scores, inputs.ranks)
+    then_ranks = (
+        printed_ranks(inputs.previous_scores, inputs.previous_ranks)
+        if inputs.previous_scores is not None
+        else inputs.previous_ranks
+    )
+    tied_now, tied_then = ties(now_ranks), ties(then_ranks)
+    by_city: dict[str, list[Finding]] = {c: [] for c in cities}
+    for code, subject_kind in mover_codes(inputs, spec):
+        for finding in _code_movers(
+            inputs,
+            panel,
+            spec,
+            weights,
+            code,
+            subject_kind,
+            now_ranks,
+            then_ranks,
+            tied_now,
+            tied_then,
+        ):
+            by_city[finding.city_id].append(finding)
+    return [f for c in cities for f in by_city[c]]
+
+
+def _code_movers(
+    inputs: FindingInputs,
+    panel: Prepared,
+    spec: FindingsSpec,
+    weights: pd.DataFrame,
+    code: str,
+    subject_kind: SubjectKind,
+    now_ranks: pd.DataFrame,
+    then_ranks: pd.DataFrame,
+    tied_now: dict[str, set[str]],
+    tied_then: dict[str, set[str]],
+) -> list[Finding]:
+    cities = panel.cities
+    rank = _column(now_ranks, code, cities)
+    previous = _column(then_ranks, code, cities)
+    score = _column(inputs.scores, code, cities)
+    previous_score = _column(inputs.previous_scores, code, cities)
+    low, high = _column(inputs.rank_low, code, cities), _column(inputs.rank_high, code, cities)
+    places = previous - rank
+    change = np.array(
+        [
+            as_printed(s, "score") - as_printed(p, "score")
+            if not (math.isnan(s) or math.isnan(p))
+            else np.nan
+            for s, p in zip(score, previous_score, strict=True)
+        ]
+    )
+    has_interval = ~np.isnan(low) & ~np.isnan(high)
+    collapsed = has_interval & (low == high)
+    draws = inputs.draws.frame_order(code, cities) if inputs.draws is not None else None
+    q_lo, q_hi = inputs.rank_quantiles
+    spread = (
+        (np.nanquantile(draws, q_hi, axis=0) - np.nanquantile(draws, q_lo, axis=0)) / 2.0
+        if draws is not None
+        else np.full(len(cities), np.nan)
+    )
+    with np.errstate(invalid="ignore"):
+        outside = has_interval & ~collapsed & ((previous < low) | (previous > high))
+        beyond_spread = collapsed & (np.abs(change) > spread) & (places != 0)
+        same_rank = collapsed & np.isnan(spread) & (np.abs(places) >= spec.mover_min_rank_change)
+        by_rank = ~has_interval & (np.abs(places) >= spec.mover_min_rank_change)
+        by_score = ~has_interval & (np.abs(change) >= spec.mover_min_score_change)
+    moved = (
+        ~np.isnan(rank)
+        & ~np.isnan(previous)
+        & (outside | beyond_spread | same_rank | by_rank | by_score)
+    )
+    if not moved.any():
+        return []
+    decomposition = (
+        _Arrays.of(decompose(inputs.index, inputs.previous_index, code))
+        if inputs.index is not None and inputs.previous_index is not None
+        else None
+    )
+    replicated_ranks = inputs.draws.rank_order(code, cities) if inputs.draws is not None else None
+    if replicated_ranks is None and draws is not None:
+        replicated_ranks = _replicated_ranks(draws)
+    code_weight = (
+        weights[code].reindex(cities).fillna(0.0).to_numpy(float)
+        if code in weights.columns
+        else np.ones(len(cities))
+    )
+    label = code_name(inputs, code)
+    if subject_kind == "overall":
+        label = TEMPLATES["index_name"].format(name=label)
+    interval = quantile_label(q_lo, q_hi)
+    out = []
+    for r in np.flatnonzero(moved):
+        city_id = cities[r]
+        city = panel.city_names[city_id]
+        evidence = [
+            Evidence(role="previous_rank", label="Previous rank", value=previous[r], unit="rank"),
+            Evidence(role="rank", label="Rank", value=rank[r], unit="rank"),
+            Evidence(
+                role="previous_score",
+                label="Previous score",
+                value=previous_score[r],
+                unit="score",
+            ),
+            Evidence(role="score", label="Score", value=score[r], unit="score"),
+        ]
+        text = {e.role: e.text for e in evidence}
+        previous_text = rank_text(previous[r], city_id in tied_then.get(code, ()))
+        current_text = rank_text(rank[r], city_id in tied_now.get(code, ()))
+        rank_moved = places[r] != 0 and not (by_score[r] and not by_rank[r])
+        caveats: list[str] = []
+        if outside[r]:
+            records = [
+                Evidence(
+                    role="rank_low",
+                    label=f"Rank interval ({interval}), best",
+                    value=low[r],
+                    unit="rank",
+                ),
+                Evidence(
+                    role="rank_high",
+                    label=f"Rank interval ({interval}), worst",
+                    value=high[r],
+                    unit="rank",
+                ),
+            ]
+            evidence.extend(records)
+            reason = TEMPLATES["mover_reason_interval"].format(
+                interval=interval, low=records[0].text, high=records[1].text
+            )
+        elif beyond_spread[r]:
+            record = Evidence(
+                role="score_spread",
+                label=f"Half the {interval} range of the score",
+                value=float(spread[r]),
+                unit="points",
+            )
+            evidence.append(record)
+            reason = TEMPLATES["mover_reason_spread"].format(
+                score_change=difference_text(score[r], previous_score[r], "score"),
+                spread=record.text,
+            )
+        elif same_rank[r]:
+            reason = TEMPLATES["mover_reason_same_rank"]
+        else:
+            record = Evidence(
+                role="places", label="Places moved", value=abs(places[r]), unit="places"
+            )
+            evidence.append(record)
+            reason = TEMPLATES["mover_reason_places"].format(places=record.text)
+        verb = "rose" if places[r] > 0 else "fell"
+        has_scores = not math.isnan(change[r])
+        if rank_moved and has_scores and change[r] == 0:
+            sentence = TEMPLATES["mover_unchanged"].format(
+                city=city,
+                verb=verb,
+                previous=previous_text,
+                current=current_text,
+                label=label,
+                score=text["score"],
+            )
+        elif rank_moved:
+            template = "mover_rank" if has_scores else "mover_rank_no_scores"
+            sentence = TEMPLATES[template].format(
+                city=city,
+                verb=verb,
+                previous=previous_text,
+                current=current_text,
+                label=label,
+                previous_score=text["previous_score"],
+                score=text["score"],
+                reason=reason,
+            )
+        else:
+            record = Evidence(
+                role="score_change",
+                label="Score change, as printed",
+                value=abs(change[r]),
+                unit="points",
+            )
+            evidence.append(record)
+            caveats.append(CAVEATS["score_scale"])
+            sentence = TEMPLATES["mover_score"].format(
+                city=city,
+                label=label,
+                verb="rose" if change[r] > 0 else "fell",
+                previous_score=text["previous_score"],
+                score=text["score"],
+                score_change=record.text,
+                current=current_text,
+            )
+        contributions: tuple[Contribution, ...] = ()
+        if decomposition is not None and city_id in decomposition.row:
+            contributions = _contributions(decomposition, panel, city_id)
+            sentence += _driver_sentence(contributions)
+        magnitude = abs(places[r]) / spec.mover_min_rank_change
+        if has_scores:
+            magnitude = max(magnitude, abs(change[r]) / spec.mover_min_score_change)
+        out.append(
+            Finding(
+                kind="mover",
+                city_id=city_id,
+                subject=code,
+                subject_kind=subject_kind,
+                subject_name=label,
+                magnitude=float(magnitude),
+                pillar=code if subject_kind == "pillar" else None,
+                evidence=tuple(evidence),
+                sentence=capitalise(sentence),
+                caveats=tuple(caveats),
+                contributions=contributions,
+                salience=Salience(
+                    effect=float(code_weight[r] * (abs(change[r]) if has_scores else 0.0)),
+                    robustness=_mover_robustness(
+                        replicated_ranks,
+                        draws,
+                        int(r),
+                        previous[r],
+                        previous_score[r],
+                        rank_moved,
+                        spec,
+                    ),
+                ),
+            )
+        )
+    return out
+
+
+def _mover_robustness(
+    replicated_ranks: FloatArray | None,
+    draws: FloatArray | None,
+    r: int,
+    previous_rank: float,
+    previous_score: float,
+    rank_moved: bool,
+    spec: FindingsSpec,
+) -> float:
+    """Share of replications in which the move holds (1 without a Monte Carlo)."""
+    if rank_moved and replicated_ranks is not None:
+        ranks = replicated_ranks[:, r]
+        rose = np.nanmedian(ranks) < previous_rank
+        return float(np.mean(ranks < previous_rank if rose else ranks > previous_rank))
+    if draws is None or math.isnan(previous_score):
+        return 1.0
+    change = draws[:, r] - previous_score
+    sign = np.sign(np.nanmedian(change))
+    return float(
+        np.mean((np.sign(change) == sign) & (np.abs(change) >= spec.mover_min_score_change))
+    )
+
+
+@dataclass(frozen=True)
+class _Arrays:
+    """A decomposition's frames as arrays, read once per code rather than once per city."""
+
+    row: dict[str, int]
+    ids: list[str]
+    own: FloatArray
+    rescaling: FloatArray
+    weights: FloatArray
+    raw: FloatArray
+    previous_raw: FloatArray
+
+    @classmethod
+    def of(cls, d: Decomposition) -> _Arrays:
+        return cls(
+            row={str(c): k for k, c in enumerate(d.own.index)},
+            ids=[str(i) for i in d.own.columns],
+            own=d.own.to_numpy(float),
+            rescaling=d.rescaling.to_numpy(float),
+            weights=d.weights.to_numpy(float),
+            raw=d.raw.to_numpy(float),
+            previous_raw=d.previous_raw.to_numpy(float),
+        )
+
+
+def _contributions(arrays: _Arrays, panel: Prepared, city_id: str) -> tuple[Contribution, ...]:
+    row = arrays.row[city_id]
+    own, rescaling = arrays.own[row], arrays.rescaling[row]
+    total = np.abs(own + rescaling)
+    out = []
+    for k in np.argsort(-total, kind="stable"):
+        if total[k] == 0:
+            break
+        indicator_id = arrays.ids[k]
+        label = panel.labels.get(indicator_id, indicator_id)
+        out.append(
+            Contribution(
+                indicator_id=indicator_id,
+                label=label.removesuffix(" per capita").removesuffix(" per million people"),
+                weight=float(arrays.weights[row, k]),
+                own=float(own[k]),
+                rescaling=float(rescaling[k]),
+                previous_value=_maybe(arrays.previous_raw[row, k]),
+                value=_maybe(arrays.raw[row, k]),
+                unit=panel.raw_units.get(indicator_id, ""),
+            )
+        )
+    return tuple(out)
+
+
+def _maybe(value: object) -> float | None:
+    try:
+        x = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(x) else x
+
+
+def _driver_sentence(contributions: tuple[Contribution, ...]) -> str:
+    """' Main driver: X, a to b (−10.0 points); ...' from the decomposition."""
+    if not contributions:
+        return ""
+    rescaling = sum(c.rescaling for c in contributions)
+    driver = max(contributions, key=lambda c: abs(c.own))
+    if abs(driver.own) < _NEGLIGIBLE:
+        if abs(rescaling) < _NEGLIGIBLE:
+            return ""
+        return TEMPLATES["mover_rescaled"].format(rescaling=signed_points(rescaling))
+    fill = {
+        "label": driver.label,
+        "previous_value": format_value(driver.previous_value, driver.unit),
+        "value": format_value(driver.value, driver.unit),
+        "contribution": signed_points(driver.own),
+        "rescaling": signed_points(rescaling),
+    }
+    if abs(rescaling) >= _NEGLIGIBLE:
+        return TEMPLATES["mover_driver_rescaled"].format(**fill)
+    return TEMPLATES["mover_driver"].format(**fill)

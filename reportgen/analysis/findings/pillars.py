@@ -1,0 +1,306 @@
+"""Gaps and strengths on pillars and dimensions: scores against the peers' median, with the
+data-quality discount of the indicators they rest on and their Monte Carlo robustness."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from reportgen.analysis.findings.compare import member_rows_of, value_caveats, value_flags
+from reportgen.analysis.findings.inputs import (
+    FindingInputs,
+    Prepared,
+    ScoreDraws,
+    code_name,
+    old_mask,
+)
+from reportgen.analysis.findings.peerstats import peer_stats
+from reportgen.analysis.findings.records import Comparison, Evidence, Finding, Salience
+from reportgen.analysis.findings.spec import FindingsSpec, Flag, Kind, SubjectKind
+from reportgen.analysis.findings.wording import TEMPLATES, capitalise, difference_text
+from reportgen.analysis.peers import PeerGroup
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+def score_codes(inputs: FindingInputs, spec: FindingsSpec) -> list[tuple[str, SubjectKind]]:
+    codes: list[tuple[str, SubjectKind]] = []
+    if "pillar" in spec.subjects:
+        codes.extend((str(p), "pillar") for p in inputs.pillars.index if p in inputs.scores.columns)
+    if "dimension" in spec.subjects:
+        codes.extend((d, "dimension") for d in inputs.dimensions if d in inputs.scores.columns)
+    return codes
+
+
+def _pillar_quality(
+    inputs: FindingInputs,
+    panel: Prepared,
+    spec: FindingsSpec,
+    weights: pd.DataFrame,
+    old: BoolArray,
+    code: str,
+    subject_kind: SubjectKind,
+) -> tuple[FloatArray, list[int]]:
+    """Per city, the weighted mean discount of the code's indicators, and their columns."""
+    if subject_kind == "pillar":
+        columns = [j for j, i in enumerate(panel.ids) if panel.pillars[i] == code]
+    else:
+        dims = inputs.pillars["dimension"] if "dimension" in inputs.pillars.columns else None
+        pillars = set() if dims is None else {str(p) for p, d in dims.items() if d == code}
+        columns = [j for j, i in enumerate(panel.ids) if panel.pillars[i] in pillars]
+    columns = [j for j in columns if panel.in_index[j]]
+    if not columns:
+        return np.ones(len(panel.cities)), columns
+    s = spec.salience
+    discount = np.ones((len(panel.cities), len(columns)))
+    for flag, mask in (
+        ("shared", panel.shared[:, columns]),
+        ("imputed", panel.imputed[:, columns]),
+        ("bounded", panel.censored[:, columns]),
+        ("old", old[:, columns]),
+        ("perception", np.broadcast_to(panel.perception[columns], discount.shape)),
+    ):
+        discount = np.where(mask, discount * float(getattr(s, flag)), discount)
+    w = weights.reindex(index=panel.cities, columns=[panel.ids[j] for j in columns])
+    w = np.nan_to_num(w.to_numpy(float))
+    total = w.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        quality = np.where(total > 0, (w * discount).sum(axis=1) / total, 1.0)
+    return quality, columns
+
+
+def _flagged(panel: Prepared, old: BoolArray, r: int, columns: list[int]) -> BoolArray:
+    return (
+        panel.shared[r, columns]
+        | panel.imputed[r, columns]
+        | panel.censored[r, columns]
+        | old[r, columns]
+        | panel.perception[columns]
+    )
+
+
+def holds_on_unflagged(
+    panel: Prepared,
+    weights: FloatArray,
+    old: BoolArray,
+    r: int,
+    columns: list[int],
+    peer_rows: list[int],
+    is_gap: bool,
+    spec: FindingsSpec,
+) -> bool:
+    """Whether a pillar finding still holds on the city's unflagged indicators alone: their
+    weighted mean on the 0-100 scale against the peers' median of the same mean. A finding that
+    does rests on no flagged value, so its salience is not discounted."""
+    unflagged = [
+        j
+        for j, bad in zip(columns, _flagged(panel, old, r, columns), strict=True)
+        if not bad and not np.isnan(panel.points[r, j])
+    ]
+    if not unflagged or not peer_rows:
+        return False
+    w = weights[r, unflagged]
+    if not w.sum() > 0:
+        return False
+    own = float((w * panel.points[r, unflagged]).sum() / w.sum())
+    peers = panel.points[np.ix_(peer_rows, unflagged)]
+    present = ~np.isnan(peers)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = (np.where(present, peers, 0.0) * w).sum(axis=1) / (present * w).sum(axis=1)
+    means = means[np.isfinite(means)]
+    if means.size < spec.min_peers:
+        return False
+    diff = own - float(np.median(means))
+    return diff <= -spec.gap_points if is_gap else diff >= spec.strength_points
+
+
+def score_findings(
+    inputs: FindingInputs,
+    panel: Prepared,
+    spec: FindingsSpec,
+    groups: Mapping[str, PeerGroup],
+    weights: pd.DataFrame,
+    draws: ScoreDraws | None,
+) -> list[Finding]:
+    codes = score_codes(inputs, spec)
+    if not codes:
+        return []
+    rows = member_rows_of(groups, panel.position)
+    columns = [panel.score_codes.index(c) for c, _ in codes]
+    values = panel.scores[:, columns]
+    stats = peer_stats(values, rows)
+    in_group = np.zeros(len(panel.cities), bool)
+    in_group[list(rows)] = True
+    valid = ~np.isnan(values) & in_group[:, None] & (stats.n >= spec.min_peers)
+    with np.errstate(invalid="ignore"):
+        diff = values - stats.value
+    gap = valid & (diff <= -spec.gap_points)
+    strength = valid & (diff >= spec.strength_points)
+    old = old_mask(panel, spec.max_data_age)
+    indicator_weights = np.nan_to_num(
+        weights.reindex(index=panel.cities, columns=panel.ids).to_numpy(float)
+    )
+    member_ids = {c: np.array(g.members, dtype=object) for c, g in groups.items()}
+    member_rows = {
+        c: np.array([panel.position.get(m, -1) for m in g.members], dtype=np.intp)
+        for c, g in groups.items()
+    }
+    out: list[Finding] = []
+    for k, (code, subject_kind) in enumerate(codes):
+        hits = np.flatnonzero(gap[:, k] | strength[:, k])
+        if hits.size == 0:
+            continue
+        quality, indicator_columns = _pillar_quality(
+            inputs, panel, spec, weights, old, code, subject_kind
+        )
+        robust = _robustness(draws, code, panel.cities, rows, hits, gap[:, k], spec)
+        code_weight = (
+            weights[code].reindex(panel.cities).fillna(0.0).to_numpy(float)
+            if code in weights.columns
+            else np.zeros(len(panel.cities))
+        )
+        label = code_name(inputs, code)
+        for r in hits:
+            city_id = panel.cities[r]
+            group = groups[city_id]
+            kind: Kind = "gap" if gap[r, k] else "strength"
+            quality_r = float(quality[r])
+            if quality_r < 1.0 and holds_on_unflagged(
+                panel,
+                indicator_weights,
+                old,
+                int(r),
+                indicator_columns,
+                rows[int(r)],
+                bool(gap[r, k]),
+                spec,
+            ):
+                quality_r = 1.0
+            peer_rows = member_rows[city_id]
+            kept = peer_rows >= 0
+            kept[kept] = ~np.isnan(values[peer_rows[kept], k])
+            members = tuple(member_ids[city_id][kept])
+            caveats: list[str] = []
+            flags: set[Flag] = set()
+            for j in indicator_columns:
+                caveats += value_caveats(inputs, panel, spec, old, int(r), j)
+                flags.update(value_flags(panel, old, int(r), j))
+            out.append(
+                _score_finding(
+                    panel,
+                    code,
+                    subject_kind,
+                    label,
+                    kind,
+                    int(r),
+                    float(values[r, k]),
+                    float(stats.value[r, k]),
+                    group,
+                    members,
+                    tuple(caveats),
+                    tuple(
+                        f
+                        for f in ("shared", "imputed", "bounded", "old", "perception")
+                        if f in flags
+                    ),
+                    Salience(
+                        effect=float(code_weight[r] * abs(diff[r, k])),
+                        robustness=float(robust.get(int(r), 1.0)),
+                        quality=quality_r,
+                    ),
+                    spec,
+                )
+            )
+    return out
+
+
+def _score_finding(
+    panel: Prepared,
+    code: str,
+    subject_kind: SubjectKind,
+    label: str,
+    kind: Kind,
+    r: int,
+    value: float,
+    peer: float,
+    group: PeerGroup,
+    members: tuple[str, ...],
+    caveats: tuple[str, ...],
+    flags: tuple[Flag, ...],
+    salience: Salience,
+    spec: FindingsSpec,
+) -> Finding:
+    city_id = panel.cities[r]
+    city = panel.city_names[city_id]
+    difference = difference_text(value, peer, "score")
+    evidence = (
+        Evidence(role="city", label=city, value=value, unit="score"),
+        Evidence(
+            role="peer_median", label=f"Median of {group.name} peers", value=peer, unit="score"
+        ),
+        Evidence(
+            role="difference",
+            label="Difference in points, as printed",
+            value=float(difference),
+            unit="points",
+        ),
+    )
+    named = f"the {label} pillar" if subject_kind == "pillar" else label
+    fill = {
+        "city": city,
+        "label": named,
+        "value": evidence[0].text,
+        "peer": evidence[1].text,
+        "group": group.name,
+        "difference": difference,
+        "side": "lower" if kind == "gap" else "higher",
+    }
+    return Finding(
+        kind=kind,
+        city_id=city_id,
+        subject=code,
+        subject_kind=subject_kind,
+        subject_name=label,
+        magnitude=abs(value - peer) / (spec.gap_points if kind == "gap" else spec.strength_points),
+        pillar=code if subject_kind == "pillar" else None,
+        comparison=Comparison(group_id=group.id, name=group.name, members=members),
+        evidence=evidence,
+        sentence=capitalise(TEMPLATES["score"].format(**fill)),
+        clause=TEMPLATES["clause_score"].format(
+            label=label, value=evidence[0].text, peer=evidence[1].text
+        ),
+        caveats=caveats,
+        flags=flags,
+        salience=salience,
+    )
+
+
+def _robustness(
+    draws: ScoreDraws | None,
+    code: str,
+    cities: list[str],
+    rows: Mapping[int, Sequence[int]],
+    hits: npt.NDArray[np.intp],
+    is_gap: BoolArray,
+    spec: FindingsSpec,
+) -> dict[int, float]:
+    """Share of Monte Carlo replications in which each hit city's gap or strength holds."""
+    if draws is None:
+        return {}
+    replicated = draws.frame_order(code, cities)
+    if replicated is None:
+        return {}
+    wanted = {int(r): rows[int(r)] for r in hits if int(r) in rows}
+    # Replications as columns: the same leave-one-out medians, one per replication.
+    stats = peer_stats(replicated.T, wanted)
+    out: dict[int, float] = {}
+    for r in wanted:
+        with np.errstate(invalid="ignore"):
+            diff = replicated[:, r] - stats.value[r]
+            holds = diff <= -spec.gap_points if is_gap[r] else diff >= spec.strength_points
+        out[r] = float(np.mean(holds))
+    return out

@@ -1,0 +1,83 @@
+"""Salience: each code's effective weight in the index, and the method as printed sentences."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from reportgen.analysis.findings.decompose import effective_weights
+from reportgen.analysis.findings.inputs import FindingInputs, text
+from reportgen.analysis.findings.spec import FindingsSpec
+from reportgen.analysis.findings.wording import format_value, join_words
+
+
+def finding_weights(inputs: FindingInputs) -> pd.DataFrame:
+    """City x code: each indicator's, pillar's and dimension's effective weight in the index.
+
+    From the engine's result where there is one; otherwise from the weight columns of
+    `indicators` and `pillars` (equal weights where absent), the same for every city.
+    """
+    cities = [str(c) for c in inputs.scores.index]
+    if inputs.index is not None:
+        return effective_weights(inputs.index).reindex(cities).fillna(0.0)
+    pillars = inputs.pillars
+    pillar_weight = (
+        inputs.pillar_weights
+        if inputs.pillar_weights is not None
+        else (pillars["weight"] if "weight" in pillars.columns else pd.Series(1.0, pillars.index))
+    ).astype(float)
+    dims = pillars["dimension"] if "dimension" in pillars.columns else pd.Series("", pillars.index)
+    n_dims = max(dims.nunique(), 1)
+    row: dict[str, float] = {}
+    for dim in dims.unique():
+        members = dims.index[dims == dim]
+        total = float(pillar_weight.reindex(members).fillna(0.0).sum()) or 1.0
+        row[str(dim)] = 1.0 / n_dims
+        for p in members:
+            row[str(p)] = float(pillar_weight.get(p, 0.0)) / total / n_dims
+    meta = inputs.indicators
+    in_index = (
+        meta["role"].astype(str) != "context"
+        if "role" in meta.columns
+        else pd.Series(True, meta.index)
+    )
+    weight = (
+        pd.to_numeric(meta["weight"], errors="coerce").fillna(1.0)
+        if "weight" in meta.columns
+        else pd.Series(1.0, meta.index)
+    )
+    pillar_of = meta["pillar"].map(text) if "pillar" in meta.columns else pd.Series("", meta.index)
+    for p, ids in pillar_of[in_index].groupby(pillar_of[in_index]).groups.items():
+        total = float(weight.reindex(ids).sum()) or 1.0
+        for i in ids:
+            row[str(i)] = row.get(str(p), 0.0) * float(weight[i]) / total
+    return pd.DataFrame([row] * len(cities), index=cities)
+
+
+def salience_method(spec: FindingsSpec) -> tuple[str, ...]:
+    """The salience formula and its parameters in plain words, for the methodology chapter."""
+    s = spec.salience
+    discounts = [
+        f"{name} {format_value(getattr(s, key), 'x')}"
+        for key, name in (
+            ("shared", "a value shared by several cities"),
+            ("imputed", "an imputed value"),
+            ("bounded", "a value bounded by a published top-N list"),
+            ("old", f"a value more than {spec.max_data_age} years old"),
+            ("perception", "a perception survey"),
+        )
+    ]
+    return (
+        "Each finding is ranked by its salience: what it is worth to the city's overall score, "
+        "how robust it is, and how sound the data behind it are.",
+        "Worth: the effective weight of the indicator or pillar in the overall index times the "
+        "city's distance from the peer median on a 0-100 scale, i.e. the overall points at "
+        "stake.",
+        "Robustness: the share of Monte Carlo replications in which a pillar finding or a move "
+        "still holds; a finding on a value censored by a published list is made only where it "
+        "holds at both ends of the bound.",
+        f"Data quality: the worth is multiplied by {join_words(discounts)}; a pillar's discount "
+        "is the weighted mean of its indicators', and none applies where the finding holds on "
+        "the pillar's unflagged indicators alone.",
+        f"A stage held in fewer than {format_value(spec.borderline_probability, 'share')} of "
+        "replications is called borderline wherever it is mentioned.",
+    )

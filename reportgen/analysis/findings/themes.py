@@ -1,0 +1,109 @@
+"""Themes: a city's gaps (or strengths) on one pillar against one peer group, told once."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+
+from reportgen.analysis.findings.records import Finding, Theme
+from reportgen.analysis.findings.spec import FindingsSpec
+from reportgen.analysis.findings.wording import TEMPLATES, capitalise
+
+MAX_CLAUSES = 3
+
+
+def _dedupe(items: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(i for i in items if i))
+
+
+def build_themes(
+    findings: Iterable[Finding],
+    spec: FindingsSpec,
+    city_names: Mapping[str, str],
+    pillar_names: Mapping[str, str],
+) -> list[Theme]:
+    """Every gap and strength merged by (city, kind, peer group, pillar), most salient first
+    within each (city, kind, peer group)."""
+    buckets: dict[tuple[str, str, str, str], list[Finding]] = defaultdict(list)
+    for f in findings:
+        if f.kind not in ("gap", "strength") or f.comparison is None:
+            continue
+        pillar = f.pillar or f.subject
+        buckets[(f.city_id, f.kind, f.comparison.group_id, pillar)].append(f)
+    drafts: dict[tuple[str, str, str], list[tuple[float, str, list[Finding]]]] = defaultdict(list)
+    for (city_id, kind, group_id, pillar), members in buckets.items():
+        head = [f for f in members if f.subject == pillar and f.subject_kind != "indicator"]
+        rest = sorted(
+            (f for f in members if f.subject_kind == "indicator"),
+            key=lambda f: (-f.salience.value, -f.magnitude, f.subject),
+        )
+        ordered = head + rest
+        salience = head[0].salience.value if head else sum(f.salience.value for f in rest)
+        drafts[(city_id, kind, group_id)].append((salience, pillar, ordered))
+    themes: list[Theme] = []
+    for (city_id, kind, _), entries in drafts.items():
+        entries.sort(key=lambda e: (-e[0], e[1]))
+        for position, (salience, pillar, ordered) in enumerate(entries):
+            themes.append(
+                _theme(
+                    spec,
+                    city_names,
+                    pillar_names,
+                    kind,
+                    city_id,
+                    pillar,
+                    ordered,
+                    salience,
+                    first=position == 0,
+                )
+            )
+    return themes
+
+
+def _theme(
+    spec: FindingsSpec,
+    city_names: Mapping[str, str],
+    pillar_names: Mapping[str, str],
+    kind: str,
+    city_id: str,
+    pillar: str,
+    ordered: list[Finding],
+    salience: float,
+    *,
+    first: bool,
+) -> Theme:
+    comparison = ordered[0].comparison
+    assert comparison is not None
+    head = ordered[0] if ordered[0].subject_kind != "indicator" else None
+    indicators = [f for f in ordered if f.subject_kind == "indicator"][:MAX_CLAUSES]
+    clauses = [f.clause for f in indicators]
+    fill = {
+        "pillar": pillar_names.get(pillar, pillar),
+        "city": city_names.get(city_id, city_id),
+        "kind": kind,
+        "group": comparison.name,
+        "clauses": "; ".join(clauses),
+        "rest": "".join(f"; {c}" for c in clauses),
+    }
+    if head is not None:
+        city_value, peer_value = head.evidence_for("city"), head.evidence_for("peer_median")
+        fill["value"] = city_value.text if city_value else ""
+        fill["peer"] = peer_value.text if peer_value else ""
+    key = ("first" if first else "other") + ("_pillar" if head is not None else "_indicators")
+    sentence = TEMPLATES[f"theme_{key}"].format(**fill)
+    sentence = capitalise(sentence)
+    caveats = [c for f in ordered for c in f.caveats]
+    if kind == "gap" and pillar in spec.unmeasured:
+        caveats.append(spec.unmeasured[pillar])
+    return Theme(
+        kind="gap" if kind == "gap" else "strength",
+        city_id=city_id,
+        pillar=pillar,
+        pillar_name=fill["pillar"],
+        comparison=comparison,
+        findings=tuple(ordered),
+        sentence=sentence,
+        caveats=_dedupe(caveats),
+        salience=salience,
+        in_index=any(f.in_index for f in ordered),
+    )

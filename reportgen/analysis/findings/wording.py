@@ -1,0 +1,325 @@
+"""Every sentence findings print: templates, caveats and the number formats they are filled with.
+
+Placeholders are filled with names and with `Evidence.text`, so every number a sentence prints
+is an evidence record's. Templates are built so that their grammar holds for any indicator name
+(a noun phrase used as a name: "On Unicorns, ...", never "Unicorns is ...").
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from collections.abc import Sequence
+
+from reportgen import formatting
+
+TEMPLATES: dict[str, str] = {
+    # gaps and strengths on an indicator
+    "ratio": "On {label}, {city} stands at {ratio} the median of {group} peers: {value} against "
+    "{peer}{year}.",
+    "ratio_lower_better": "On {label}, where lower is better, {city} stands at {ratio} the median "
+    "of {group} peers: {value} against {peer}{year}.",
+    "ratio_censored": "On {label}, {city} stands at most at {ratio} the median of {group} peers: "
+    "it is not in the published list, whose lowest value is {value}, against a median of "
+    "{peer}{year}.",
+    "ratio_censored_per_capita": "On {label}, {city} stands at most at {ratio} the median of "
+    "{group} peers: at most {value} against {peer}{year}, as it is not in the published list, "
+    "whose lowest value is {bound}.",
+    "ratio_censored_lower_better": "On {label}, where lower is better, {city} stands at least at "
+    "{ratio} the median of {group} peers: it is not in the published list, whose last value is "
+    "{value}, against a median of {peer}{year}.",
+    "ratio_censored_per_capita_lower_better": "On {label}, where lower is better, {city} stands "
+    "at least at {ratio} the median of {group} peers: at least {value} against {peer}{year}, as "
+    "it is not in the published list, whose last value is {bound}.",
+    "rank": "{city} ranks {value} in {label} against a median of {peer} among {group} peers{year}.",
+    "rank_censored": "{city} ranks below {value} in {label}, outside the published list, against "
+    "a median of {peer} among {group} peers{year}.",
+    "points": "On {label}, {city} is at {value} against a median of {peer} among {group} "
+    "peers{year}, {difference} {side}.",
+    "points_lower_better": "On {label}, where lower is better, {city} is at {value} against a "
+    "median of {peer} among {group} peers{year}, {difference} {side}.",
+    "points_censored": "On {label}, {city} is at best {value}, as it is not in the published "
+    "list, against a median of {peer} among {group} peers{year}.",
+    # gaps and strengths on a pillar or dimension
+    "score": "{city} scores {value} on {label} against a median of {peer} among {group} peers, "
+    "{difference} points {side}.",
+    # the same facts as clauses of a theme (the theme names the city and the peer group)
+    "clause_ratio": "{label}: {value} against a median of {peer} ({ratio}{year})",
+    "clause_rank": "{label}: {value} against a median of {peer}{year_paren}",
+    "clause_censored": "{label}: not in the published list (below {bound}), against a median of "
+    "{peer}{year_paren}",
+    "clause_points": "{label}: {value} against a median of {peer}{year_paren}",
+    "clause_score": "{label} scores {value} against a median of {peer}",
+    # themes: one pillar's findings for one city and peer group
+    "theme_first_pillar": "The {pillar} pillar is {city}'s largest {kind} against {group} "
+    "peers: it scores {value} against a median of {peer}{rest}.",
+    "theme_first_indicators": "{city}'s largest {kind} against {group} peers is in the {pillar} "
+    "pillar: {clauses}.",
+    "theme_other_pillar": "The {pillar} pillar is also a {kind} for {city} against {group} "
+    "peers: it scores {value} against a median of {peer}{rest}.",
+    "theme_other_indicators": "{city} also shows a {kind} against {group} peers in the {pillar} "
+    "pillar: {clauses}.",
+    # movers
+    "mover_rank": "{city} {verb} from {previous} to {current} in {label} (score {previous_score} "
+    "to {score}), {reason}.",
+    "mover_rank_no_scores": "{city} {verb} from {previous} to {current} in {label}, {reason}.",
+    "mover_unchanged": "{city} {verb} from {previous} to {current} in {label} with its score "
+    "unchanged at {score}: other cities moved.",
+    "mover_score": "{city}'s score in {label} {verb} from {previous_score} to {score}, "
+    "{score_change} points; its rank is {current}.",
+    "mover_reason_interval": "outside this edition's {interval} rank interval of {low} to {high}",
+    "mover_reason_spread": "a change of {score_change} points, beyond the {spread}-point spread "
+    "of its score across the uncertainty analysis",
+    "mover_reason_same_rank": "a rank that every replication of the uncertainty analysis confirms",
+    "mover_reason_places": "a move of {places}",
+    "mover_driver": " Main driver: {label}, {previous_value} to {value} ({contribution} points).",
+    "mover_rescaled": " Its own values barely changed: {rescaling} points come from other "
+    "cities' values moving the scale.",
+    "mover_driver_rescaled": " Main driver: {label}, {previous_value} to {value} "
+    "({contribution} points); the rescaling as other cities' values moved adds "
+    "{rescaling} points.",
+    # stages
+    "index_name": "the {name} index",
+    "stage": "{city} is in the {stage} stage: {x} {tdp} against a threshold of {tdp_threshold}, "
+    "{y} {ecc} against a threshold of {ecc_threshold}.",
+    "stage_borderline": "{city}'s stage, {stage}, is borderline ({probability} of runs): {x} "
+    "{tdp} against a threshold of {tdp_threshold}, {y} {ecc} against a threshold of "
+    "{ecc_threshold}.",
+    "stage_target": " Reaching the {target} stage takes {needs}",
+    "stage_need": "{need} more {dimension} points",
+    "stage_lever": "; the largest lever is the {pillar} pillar, {score} against a {target} median "
+    "of {peer}, worth {gain} {dimension} points{chiefly}",
+    "stage_lever_indicators": " (chiefly {names})",
+    "stage_probability": " The uncertainty analysis places it in this stage in {probability} of "
+    "replications.",
+    # the executive summary's story (each template used once)
+    "story_leader": "{city} leads the {index} index with {score}, {difference} points ahead of "
+    "{runner} ({runner_score}); among the {n} cities it stands out on {standout}.",
+    "story_leader_pillar": "{pillar} ({value} against a median of {median})",
+    "story_joint_lead": "{cities} share the lead of the {index} index with {score}.",
+    "story_dimensions": "Across the {n} cities, {tdp} and {ecc} show {relation} (correlation "
+    "{r}): {meaning}.",
+    "story_dimensions_apart": "a large technology base does not by itself bring the co-benefits, "
+    "which is why the report reads cities on both axes",
+    "story_dimensions_together": "cities strong in one tend to be strong in the other",
+    "story_dimensions_against": "cities strong in one tend to be weaker in the other",
+    "story_dimensions_caveat": "A correlation across this edition's cities describes them; it "
+    "does not show a cause.",
+    "story_stages": "The {n} cities fall into {k} stages: {parts}.",
+    "story_borderline": " {who} in fewer than {threshold} of the uncertainty analysis's runs, "
+    "so the stage is borderline: {cities}.",
+    "story_borderline_city": "{city} ({stage}, {probability})",
+    "story_movers": "The largest moves that clear the uncertainty: {clauses}.",
+    "story_mover": "{city} {verb} from {previous} to {current} {label}",
+    "story_mover_driver": ", chiefly on {label} ({previous_value} to {value})",
+    "story_mover_others": ", as other cities' values moved",
+    "story_no_movers": "No city's overall or dimension rank moved beyond the uncertainty of "
+    "this edition.",
+    "story_spotlight": "{city}, this edition's spotlight, {stage}; its two largest gaps against "
+    "{group} peers are in {pillars}: {details}.",
+    "story_spotlight_no_gaps": "{city}, this edition's spotlight, {stage}, with no large gap "
+    "against its peers.",
+    "story_spotlight_detail": "{pillar}, {parts}",
+    "story_spotlight_stage": "is in the {stage} stage",
+    "story_spotlight_borderline": "is borderline {stage} ({probability} of runs)",
+    # data coverage
+    "data": "Of {city}'s {total} indicator values, {parts}.",
+    "data_imputed": "{count} {verb} estimated by imputation ({names})",
+    "data_bounded": "{count} {verb} only known to lie below a list's last value ({names})",
+    "data_old": "{count} {verb} more than {age} old ({names})",
+    "data_shared": "{count} {verb} shared with other cities ({names})",
+    "data_perception": "{count} {verb} perception surveys ({names})",
+}
+
+CAVEATS: dict[str, str] = {
+    "imputed": "{label}: {city}'s value is an estimate, imputed ({how}), not observed.",
+    "shared": "{label}: one published value covers {cities}; it is not {city}'s own.",
+    "censored": "{label}: {city} is not in the source's published list; the list's lowest value "
+    "is used as its best case.",
+    "old": "{label}: {city}'s value dates from {year}, more than {age} years before {reference}.",
+    "perception": "{label}: a perception survey, not a measurement.",
+    "peer_censored": "{k} of {n} peers {verb} not in the published list; the peer median is taken "
+    "at the bound least favourable to this finding.",
+    "peer_years": "Peer values date from {first} to {last}.",
+    "score_scale": "Scores are rescaled in each edition; a score change partly reflects other "
+    "cities.",
+    "weights": "Gains assume a weighted arithmetic mean of pillars.",
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# numbers: one format for the whole product, so sentences print what tables print
+
+_MINUS = "\u2212"
+_SCALE_WORDS: dict[str, float] = {
+    "k": 1e3,
+    "thousand": 1e3,
+    "m": 1e6,
+    "mn": 1e6,
+    "million": 1e6,
+    "bn": 1e9,
+    "billion": 1e9,
+    "tn": 1e12,
+    "trillion": 1e12,
+}
+_CURRENCY = re.compile(
+    r"^(?P<cur>USD|US\$|EUR|GBP|CNY|RMB|HKD|JPY|SGD)\s*"
+    r"(?:(?P<scale>bn|billion|mn|m|million|k|thousand|tn|trillion)\b)?\s*(?P<rest>.*)$"
+)
+_DROPPED_REST = ("per capita", "per person", "per million people")
+SIGNIFICANT = 3
+_NOT_PLURAL = frozenset({"mbps", "gbps", "kbps"})
+
+
+@functools.lru_cache(maxsize=1024)
+def display_unit(unit: str) -> str:
+    return re.sub(r"\s*\([^)]*\)", "", unit or "").strip()
+
+
+@functools.lru_cache(maxsize=1024)
+def _currency(unit: str) -> tuple[str, str] | None:
+    """(prefix, suffix) around the number for a money unit ('USD', ' bn'), else None."""
+    match = _CURRENCY.match(unit)
+    if not match:
+        return None
+    currency = "USD" if match["cur"] == "US$" else match["cur"]
+    scale = f" {match['scale']}" if match["scale"] else ""
+    rest = match["rest"].strip()
+    if rest.startswith("PPP"):
+        scale += " (PPP)"
+        rest = rest[3:].strip()
+    if rest in _DROPPED_REST:
+        rest = ""
+    return f"{currency} ", f"{scale}{' ' + rest if rest else ''}"
+
+
+def _number(value: float, significant: int = SIGNIFICANT) -> str:
+    return formatting.number(value, significant)
+
+
+def ordinal(value: float) -> str:
+    if value != round(value):
+        return f"{_number(value)}th"
+    n = round(value)
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def format_value(value: float | None, unit: str) -> str:
+    """A value as a reader expects it: 'USD 1.2 bn', '31%', '26th', '0.22x', '4,160'."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    x = float(value)
+    u = display_unit(unit)
+    low = u.lower()
+    if low.startswith("rank"):
+        return ordinal(x)
+    if low in ("x", "ratio to peer median"):
+        return f"{_number(x, 2)}x"
+    if low == "share":
+        return f"{_number(100 * x, 2)}%"
+    if low.startswith("%"):
+        return f"{_number(x)}%"
+    if low in ("score", "points"):
+        return formatting.score(x).replace("-", _MINUS)
+    if low in ("places", "years"):
+        word = low if abs(x) != 1 else low[:-1]
+        return f"{_number(x)} {word}"
+    if abs(x) == 1 and re.fullmatch(r"[A-Za-z ]*[a-z]{3}s", u) and low not in _NOT_PLURAL:
+        u = singular(u)
+    money = _currency(u)
+    if money is not None:
+        return f"{money[0]}{_number(x)}{money[1]}"
+    if not u or low.startswith(("count", "index", "ratio", "per million")):
+        return _number(x)
+    return f"{_number(x)} {u}"
+
+
+def printed_decimals(value: float, unit: str) -> int:
+    """Decimals `format_value` prints for this value (the rounding every printed number uses)."""
+    low = display_unit(unit).lower()
+    if low in ("score", "points"):
+        return 1
+    x = abs(float(value))
+    if x == 0 or not math.isfinite(x) or x >= 10 ** (SIGNIFICANT - 1):
+        return 0
+    return max(SIGNIFICANT - 1 - math.floor(math.log10(x)), 0)
+
+
+def as_printed(value: float, unit: str) -> float:
+    """The value a reader sees, as a number: a difference of two is the printed difference."""
+    return round(float(value), printed_decimals(value, unit))
+
+
+def printed_difference(a: float, b: float, unit: str) -> float:
+    """a - b as the reader would compute it from the two printed values."""
+    decimals = max(printed_decimals(a, unit), printed_decimals(b, unit))
+    return round(as_printed(a, unit) - as_printed(b, unit), decimals)
+
+
+def difference_text(a: float, b: float, unit: str) -> str:
+    """|a - b| printed with the precision of the two printed values."""
+    decimals = max(printed_decimals(a, unit), printed_decimals(b, unit))
+    diff = abs(printed_difference(a, b, unit))
+    if display_unit(unit).lower() in ("score", "points"):
+        return f"{diff:.1f}"
+    text = f"{diff:,.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def singular(unit: str) -> str:
+    """'universities' -> 'university', 'PCT applications' -> 'PCT application'."""
+    head, _, last = unit.rpartition(" ")
+    word = last[:-3] + "y" if last.endswith("ies") else last[:-1]
+    return f"{head} {word}".strip()
+
+
+def per_capita_unit(unit: str) -> tuple[float, str, str]:
+    """(factor, unit, label suffix) to express an indicator per inhabitant.
+
+    Money becomes '<currency> per capita' (a 'USD bn' value is multiplied by 1e9 before dividing
+    by population); other amounts become 'per million people'.
+    """
+    match = _CURRENCY.match(display_unit(unit))
+    if match:
+        currency = "USD" if match["cur"] == "US$" else match["cur"]
+        factor = _SCALE_WORDS.get(match["scale"] or "", 1.0)
+        return factor, f"{currency} per capita", "per capita"
+    return 1e6, "per million people", "per million people"
+
+
+# ---------------------------------------------------------------------------------------------
+# grammar
+
+
+def capitalise(sentence: str) -> str:
+    return sentence[:1].upper() + sentence[1:]
+
+
+def verb(count: int) -> str:
+    return "is" if count == 1 else "are"
+
+
+def join_words(parts: Sequence[str], conjunction: str = "and") -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    items = [p for p in parts if p]
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + f" {conjunction} " + items[-1]
+
+
+def rank_text(rank: float, tied: bool) -> str:
+    """'13th', or 'joint 13th' when another city prints the same value."""
+    text = format_value(rank, "rank")
+    return f"joint {text}" if tied else text
+
+
+def quantile_label(low: float, high: float) -> str:
+    """'5-95%' from the quantiles the uncertainty analysis uses."""
+    return f"{_number(100 * low)}-{_number(100 * high)}%"
+
+
+def signed_points(value: float) -> str:
+    """'+3.2', '−1.0': a contribution in score points."""
+    return formatting.signed(value)
