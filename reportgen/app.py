@@ -180,6 +180,11 @@ def compute_for_publishing(inputs: Inputs, out_dir: Path) -> EditionResult:
     folder's cache when the input files, code and options are the ones it was computed from."""
     from reportgen.publish.cache import cached_edition, edition_key
     from reportgen.publish.plan import for_workers
+    from reportgen.report.i18n import catalogues_key, with_translations
+
+    # Findings are worded in every language while the full Monte Carlo is at hand.
+    def computed() -> EditionResult:
+        return for_workers(with_translations(compute(inputs)))
 
     try:
         key = edition_key(
@@ -190,8 +195,9 @@ def compute_for_publishing(inputs: Inputs, out_dir: Path) -> EditionResult:
             uncertainty=True,
         )
     except OSError:  # a missing input: let loading report it the usual way
-        return for_workers(compute(inputs))
-    return cached_edition(out_dir, key, lambda: for_workers(compute(inputs)))
+        return computed()
+    # The translated findings are worded with the catalogues: an edited one recomputes.
+    return cached_edition(out_dir, f"{key}:{catalogues_key()}", computed)
 
 
 @dataclass(frozen=True)
@@ -232,7 +238,7 @@ def plan(
     cities: Sequence[str] = (),
 ) -> list[RenderTask]:
     from reportgen.publish.plan import annual_task, brief_tasks, select_cities
-    from reportgen.report.i18n import publication_languages
+    from reportgen.report.i18n import publication_languages, translated_edition
 
     languages = publication_languages(result.edition, options.languages)
     with_chinese = chinese_names()
@@ -241,10 +247,12 @@ def plan(
     if briefs:
         check_cities(result, cities)
     for lang in languages:
+        # The findings worded in the language, from the full result (before workers get it).
+        worded = translated_edition(result, lang)
         if annual:
             tasks.append(
                 annual_task(
-                    result,
+                    worded,
                     out_dir,
                     pdf_variant=variant,
                     with_chinese=with_chinese,
@@ -256,7 +264,7 @@ def plan(
             chosen = select_cities(result, cities)
             tasks.extend(
                 brief_tasks(
-                    result,
+                    worded,
                     out_dir,
                     chosen,
                     pdf_variant=variant,

@@ -433,7 +433,7 @@ def chart_font_directories(family: str) -> tuple[str, ...]:
 # catalogue maintenance (Babel): what the tests check and translators run
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2)}
+KEYWORDS = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2)}
 
 
 def extract_messages(templates_dir: Path | None = None) -> Any:
@@ -492,3 +492,129 @@ if __name__ == "__main__":  # pragma: no cover - a maintenance entry point
 
     for argument in sys.argv[1:] or [t for t in LANGUAGES if t != SOURCE_LANGUAGE]:
         print(update_catalogue(argument))
+
+
+# ---------------------------------------------------------------------------------------------
+# findings in another language: the same numbers and selection, worded again
+
+
+def findings_wording(tr: Translator) -> Any:
+    """The findings' `Wording` for a translator: its catalogue and its unit names."""
+    from reportgen.analysis.findings.wording import Wording
+
+    def unit_name(unit: str) -> tuple[str, float]:
+        return tr.unit(unit)
+
+    return Wording(language=tr.tag, gettext=tr.gettext, unit_name=unit_name)
+
+
+def imputation_words(description: str, tr: Translator) -> str:
+    """An imputation method's description (the engine's registry) in ``tr``'s language."""
+    _ = tr.gettext
+    known = {
+        "mean of the indicator's observed values": _("mean of the indicator's observed values"),
+        "median of the indicator's observed values": _("median of the indicator's observed values"),
+        "mean of the observed values in the unit's group": _(
+            "mean of the observed values in the unit's group"
+        ),
+        "median of the observed values in the unit's group": _(
+            "median of the observed values in the unit's group"
+        ),
+    }
+    return known.get(description, description)
+
+
+def translated_analysis(result: Any, lang: str) -> Any:
+    """The edition's findings, themes, briefs' selections and story worded in ``lang`` (names
+    from the edition file and the name catalogue): the numbers, the selection and the order are
+    the source language's, only the words change. Needs the full Monte Carlo (the findings'
+    robustness reads its draws), so it runs before the result is summarised for workers."""
+    import dataclasses
+
+    from reportgen.analysis.findings import analyse
+    from reportgen.pipeline import finding_inputs_of
+
+    tr = translator(result.edition, lang)
+    inputs = finding_inputs_of(result)
+    cities = inputs.cities.copy()
+    if "name" in cities.columns:
+        name_zh = cities["name_zh"] if "name_zh" in cities.columns else None
+        cities["name"] = [
+            tr.city_name(
+                str(c),
+                str(name_zh[c]) if name_zh is not None and isinstance(name_zh[c], str) else str(n),
+            )
+            for c, n in cities["name"].items()
+        ]
+    indicators = inputs.indicators.copy()
+    printed = {str(i): tr.indicator(str(i), row) for i, row in indicators.iterrows()}
+    if "short_name" in indicators.columns:
+        indicators["short_name"] = [printed[str(i)].short_name for i in indicators.index]
+    if "name" in indicators.columns:
+        indicators["name"] = [printed[str(i)].name for i in indicators.index]
+    pillars = inputs.pillars.copy()
+    if "name" in pillars.columns:
+        pillars["name"] = [tr.name(str(p), str(n)) for p, n in pillars["name"].items()]
+    localised = dataclasses.replace(
+        inputs,
+        cities=cities,
+        indicators=indicators,
+        pillars=pillars,
+        dimension_names={d: tr.name(d, n) for d, n in inputs.dimension_names.items()},
+        imputation=imputation_words(inputs.imputation, tr),
+    )
+    stages = result.stages.copy()
+    for column, ids in (("stage_name", "stage_id"), ("target_stage_name", "target_stage_id")):
+        if column in stages.columns and ids in stages.columns:
+            stages[column] = [
+                tr.name(str(i), str(n)) if isinstance(i, str) and i else n
+                for i, n in zip(stages[ids], stages[column], strict=True)
+            ]
+    spec = result.edition.findings
+    named = {
+        group_id: group.model_copy(update={"name": tr.name(group_id, group.name)})
+        if hasattr(group, "model_copy")
+        else group
+        for group_id, group in spec.named.items()
+    }
+    return analyse(
+        localised,
+        stages,
+        spec.model_copy(update={"named": named}),
+        spotlight_city=result.edition.spotlight_city,
+        wording=findings_wording(tr),
+    )
+
+
+def with_translations(result: Any) -> Any:
+    """The computed edition with its analysis worded in every other language it declares."""
+    import dataclasses
+
+    if result.analysis is None:
+        return result
+    tags = [t for t in result.edition.languages if t != SOURCE_LANGUAGE]
+    if not tags:
+        return result
+    return dataclasses.replace(
+        result, translations={tag: translated_analysis(result, tag) for tag in tags}
+    )
+
+
+def translated_edition(result: Any, lang: str) -> Any:
+    """The computed edition as a publication in ``lang`` prints it: its findings, themes,
+    selections and story in that language (from ``result.translations``, or worded now when
+    the full Monte Carlo is at hand). The source language returns ``result`` itself."""
+    import dataclasses
+
+    if lang == SOURCE_LANGUAGE or result.analysis is None:
+        return result
+    analysis = result.translations.get(lang)
+    if analysis is None:
+        analysis = translated_analysis(result, lang)
+    return dataclasses.replace(result, findings=analysis.findings, analysis=analysis)
+
+
+def catalogues_key() -> str:
+    """Every catalogue's digest: part of the key of a cached edition, whose findings are
+    worded with them."""
+    return ";".join(f"{t}={catalogue_digest(t)}" for t in LANGUAGES if t != SOURCE_LANGUAGE)

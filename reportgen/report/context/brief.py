@@ -42,7 +42,13 @@ from reportgen.report.context.inputs import (
     brief_cities,
     brief_shared,
 )
-from reportgen.report.i18n import ENGLISH, SOURCE_LANGUAGE, Translator, translator
+from reportgen.report.i18n import (
+    ENGLISH,
+    SOURCE_LANGUAGE,
+    Translator,
+    translated_edition,
+    translator,
+)
 
 
 @dataclass(frozen=True)
@@ -203,6 +209,7 @@ def build_brief_context(
 ) -> BriefContext:
     """One city's brief straight from a computed edition (notebooks, tests), in ``lang``."""
     tr = translator(result.edition, lang)
+    result = translated_edition(result, lang)
     labels = labels if labels is not None else city_labels(result, with_chinese, tr)
     shared = brief_shared(result, labels, lang)
     return build_brief(BriefInputs(shared, brief_cities(result, [city_id], shared.levels)[city_id]))

@@ -24,7 +24,7 @@ from reportgen.report.context.annual.spotlight import spotlight_chapter, spotlig
 from reportgen.report.context.annual.stages import stages_chapter
 from reportgen.report.context.annual.summary import summary_chapter
 from reportgen.report.context.common import ChartBook, Meta, city_labels, meta_of
-from reportgen.report.i18n import translator
+from reportgen.report.i18n import translated_edition, translator
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,7 @@ def build_annual_context(
 ) -> AnnualContext:
     """Everything the annual report prints, in reading order, in one language (``lang``)."""
     tr = translator(result.edition, lang)
+    result = translated_edition(result, lang)
     labels = city_labels(result, with_chinese, tr)
     book = ChartBook()
     levels = tr.labels(result.labels)
