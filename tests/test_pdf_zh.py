@@ -92,11 +92,6 @@ def test_brief_names_the_city_and_the_dimensions_in_chinese(
     assert re.search(r"第 \d+ 位", text), "ordinals print as 第 N 位"
 
 
-# Until the findings' sentence templates are in the catalogue (after the findings rewrite).
-FINDINGS_PENDING = pytest.mark.xfail(reason="finding sentences not yet translated", strict=False)
-
-
-@FINDINGS_PENDING
 @pytest.mark.parametrize("city_id", CITIES)
 def test_brief_has_no_english_sentence(zh_build: ZhBuild, city_id: str) -> None:
     # Source titles are cited in their original language: the list under the last 資料來源
@@ -198,6 +193,5 @@ def test_pdf_declares_its_language(zh_build: ZhBuild) -> None:
         assert str(root.get("/Lang")) == ZH
 
 
-@FINDINGS_PENDING
 def test_a_zh_brief_keeps_to_two_pages(zh_build: ZhBuild) -> None:
     assert {c: len(doc.pages) for c, doc in zh_build.briefs.items()} == dict.fromkeys(CITIES, 2)
