@@ -308,3 +308,53 @@ def test_a_chinese_build_without_a_cjk_font_stops_naming_the_package(
 def test_unknown_language_is_an_error() -> None:
     with pytest.raises(ReportgenError, match="unsupported language 'xx'"):
         i18n.language("xx")
+
+
+# ---------------------------------------------------------------------------------------------
+# finding sentences
+
+
+@pytest.fixture(scope="module")
+def zh_wording() -> Any:
+    return i18n.findings_wording(i18n.translator(None, ZH))
+
+
+def test_english_wording_is_the_findings_own_functions() -> None:
+    from reportgen.analysis.findings import wording
+
+    english = wording.ENGLISH
+    for value, unit in ((31.2, "USD bn"), (11, "rank"), (0.22, "x"), (4160, "companies")):
+        assert english.format_value(value, unit) == wording.format_value(value, unit)
+    assert english.join_words(["a", "b", "c"]) == "a, b and c"
+    assert english.template("rank") == wording.TEMPLATES["rank"]
+    assert english.year_paren(2024) == " (2024)"
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "printed"),
+    [
+        (31.2, "USD bn", "312 億美元"),
+        (31.2, "USD bn (6-year total)", "312 億美元"),
+        (11, "rank (1 = best; top 40 published)", "第 11 位"),
+        (7.5, "rank", "第 7.5 位"),
+        (0.22, "x", "0.22 倍"),
+        (0.86, "share", "86%"),
+        (7, "companies", "7 家"),
+        (2, "places", "2 位"),
+        (None, "score", "不適用"),
+    ],
+)
+def test_chinese_wording_prints_values_by_the_glossary(
+    zh_wording: Any, value: Any, unit: str, printed: str
+) -> None:
+    assert zh_wording.format_value(value, unit) == printed
+
+
+def test_chinese_wording_translates_every_template_and_caveat(zh_wording: Any) -> None:
+    from reportgen.analysis.findings import wording
+
+    same = [k for k, v in wording.TEMPLATES.items() if zh_wording.template(k) == v]
+    same += [k for k, v in wording.CAVEATS.items() if zh_wording.caveat(k) == v]
+    assert same == []
+    assert zh_wording.join_words(["甲", "乙", "3 個"]) == "甲、乙及 3 個"
+    assert zh_wording.group_name("top-10") == "前 10 名城市"
