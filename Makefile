@@ -20,6 +20,7 @@ system-deps:
 	  need=""; \
 	  ldconfig -p | grep -q libharfbuzz-subset || need="$$need libharfbuzz-subset0"; \
 	  fc-list :lang=zh family 2>/dev/null | grep -q . || need="$$need fonts-noto-cjk"; \
+	  command -v chromium >/dev/null || need="$$need chromium"; \
 	  if [ -n "$$need" ]; then \
 	    (apt-get install -y -qq $$need >/dev/null 2>&1 || \
 	     (apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq $$need >/dev/null 2>&1)) || \

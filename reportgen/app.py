@@ -8,13 +8,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reportgen.config import Edition, did_you_mean
-from reportgen.data.load import Dataset
 from reportgen.errors import InputError, Problem
-from reportgen.pipeline import EditionResult, ScreenedOut, compute_edition
 
-if TYPE_CHECKING:  # the publishing side (Jinja, Altair, WeasyPrint) loads only when publishing
+# Only types at import time: a no-change rebuild is answered without loading pandas, and the
+# publishing side (Jinja, Altair, WeasyPrint) loads only when publishing.
+if TYPE_CHECKING:
+    from reportgen.config import Edition
+    from reportgen.data.load import Dataset
+    from reportgen.pipeline import EditionResult, ScreenedOut
     from reportgen.publish import Executor, PublishReport, RenderTask, TaskOutcome
+    from reportgen.web import SiteReport
 
 log = logging.getLogger("reportgen")
 
@@ -94,6 +97,8 @@ def validate(inputs: Inputs) -> Validation:
     """
     from reportgen.analysis.findings import check_findings
     from reportgen.analysis.stages import check_stages
+    from reportgen.errors import InputError, Problem
+    from reportgen.pipeline import compute_edition
 
     dataset, edition = load_inputs(inputs)
     year = inputs.year or edition.year
@@ -117,6 +122,7 @@ def validate(inputs: Inputs) -> Validation:
             dataset.indicators["indicator_id"],
         )
     ]
+    messages += [("spotlight_city", m) for m in spotlight_problems(result)]
     if messages:
         raise InputError(
             Problem(edition.source, message, row=edition.line_of(section), column=section)
@@ -144,6 +150,32 @@ def validate(inputs: Inputs) -> Validation:
     )
 
 
+def spotlight_problems(result: EditionResult) -> list[str]:
+    """The annual report's spotlight city must be ranked: a screened-out spotlight is a
+    problem of the edition, said before any rendering starts."""
+    spotlight = result.edition.spotlight_city
+    gone = {s.city_id: s for s in result.screened_out}
+    if spotlight is None or spotlight not in gone:
+        return []
+    return [
+        f"the spotlight city {spotlight!r} is screened out of the index, as it "
+        f"{gone[spotlight].why()}; {force_include_hint(result, [gone[spotlight]])}, "
+        "or choose another spotlight_city"
+    ]
+
+
+def run_notes(result: EditionResult) -> list[str]:
+    """What a user should read before the outputs: a what-if build, and the screened-out
+    cities (see screen_notes)."""
+    notes = []
+    if result.what_if:
+        notes.append(
+            f"what-if build ({'; '.join(result.what_if)}): not the official edition; every "
+            "page, the PDF metadata and the methodology say so"
+        )
+    return notes + screen_notes(result)
+
+
 def screen_notes(result: EditionResult) -> list[str]:
     """One line per city the coverage screen left out of the index, then how to rank them
     anyway; empty when every city with data is ranked."""
@@ -160,31 +192,28 @@ def force_include_hint(result: EditionResult, gone: Sequence[ScreenedOut]) -> st
     screen = result.build.step("screen")
     already = list(screen.force_include) if screen is not None else []
     ids = [*already, *(s.city_id for s in gone if s.city_id not in already)]
+    it, its = ("it", "its") if len(gone) == 1 else ("them", "their")
     return (
-        f"to rank {'it' if len(gone) == 1 else 'them'} anyway, add its values, or pass "
-        f"--set 'screen.force_include=[{', '.join(ids)}]', or list "
-        f"{'it' if len(gone) == 1 else 'them'} under force_include in the screen step "
-        f"of {result.edition.source}"
+        f"to rank {it} anyway, add {its} values, or pass "
+        f"--set 'screen.force_include=[{', '.join(ids)}]', or list {it} under force_include "
+        f"in the screen step of {result.edition.source}"
     )
 
 
 def compute(inputs: Inputs, *, uncertainty: bool = True) -> EditionResult:
+    from reportgen.pipeline import compute_edition
+
     dataset, edition = load_inputs(inputs)
     return compute_edition(
         dataset, edition, year=inputs.year, overrides=inputs.overrides, uncertainty=uncertainty
     )
 
 
-def compute_for_publishing(inputs: Inputs, out_dir: Path) -> EditionResult:
-    """The computed edition as publishing reads it (Monte Carlo summarised), from the output
-    folder's cache when the input files, code and options are the ones it was computed from."""
-    from reportgen.publish.cache import cached_edition, edition_key
-    from reportgen.publish.plan import for_workers
-    from reportgen.report.i18n import catalogues_key, with_translations
-
-    # Findings are worded in every language while the full Monte Carlo is at hand.
-    def computed() -> EditionResult:
-        return for_workers(with_translations(compute(inputs)))
+def edition_cache_key(inputs: Inputs) -> str | None:
+    """The key of the computed edition in the output folder's cache (None: an input is missing,
+    and loading will say so)."""
+    from reportgen.publish.cache import edition_key
+    from reportgen.report.i18n import catalogues_key
 
     try:
         key = edition_key(
@@ -194,10 +223,27 @@ def compute_for_publishing(inputs: Inputs, out_dir: Path) -> EditionResult:
             overrides=inputs.overrides,
             uncertainty=True,
         )
-    except OSError:  # a missing input: let loading report it the usual way
-        return computed()
+    except OSError:
+        return None
     # The translated findings are worded with the catalogues: an edited one recomputes.
-    return cached_edition(out_dir, f"{key}:{catalogues_key()}", computed)
+    return f"{key}:{catalogues_key()}"
+
+
+def compute_for_publishing(inputs: Inputs, out_dir: Path, key: str | None = None) -> EditionResult:
+    """The computed edition as publishing reads it (Monte Carlo summarised), from the output
+    folder's cache when the input files, code and options are the ones it was computed from."""
+    from reportgen.publish.cache import cached_edition
+    from reportgen.publish.plan import for_workers
+    from reportgen.report.i18n import with_translations
+
+    # Findings are worded in every language while the full Monte Carlo is at hand.
+    def computed() -> EditionResult:
+        return for_workers(with_translations(compute(inputs)))
+
+    key = key or edition_cache_key(inputs)
+    if key is None:
+        return computed()
+    return cached_edition(out_dir, key, computed)
 
 
 @dataclass(frozen=True)
@@ -218,7 +264,7 @@ class OutputOptions:
 
 
 def chinese_names(warn: bool = True) -> bool:
-    from reportgen.publish.plan import cjk_font_available
+    from reportgen.publish.versions import cjk_font_available
 
     available = cjk_font_available()
     if not available and warn:
@@ -244,10 +290,18 @@ def plan(
     with_chinese = chinese_names()
     tasks: list[RenderTask] = []
     out_dir, variant, formats = options.out_dir, options.pdf_variant, options.formats
+    if annual:
+        edition = result.edition
+        problems = spotlight_problems(result)
+        if problems:
+            row = edition.line_of("spotlight_city")
+            raise InputError(
+                Problem(edition.source, m, row=row, column="spotlight_city") for m in problems
+            )
     if briefs:
         check_cities(result, cities)
     for lang in languages:
-        # The findings worded in the language, from the full result (before workers get it).
+        # The findings worded in the language (worded while computing; see with_translations).
         worded = translated_edition(result, lang)
         if annual:
             tasks.append(
@@ -297,6 +351,8 @@ def check_cities(result: EditionResult, cities: Sequence[str]) -> None:
             message = f"no brief for {city!r}: it has no values for {result.year}"
             expected = f"observations dated up to {result.edition.max_data_age} years before"
         else:
+            from reportgen.config import did_you_mean
+
             message = f"unknown city {city!r}{did_you_mean(city, known)}"
             expected = "a city_id from cities.csv"
         problems.append(Problem("--city", message, expected=expected))
@@ -316,17 +372,8 @@ def publish_edition(
 ) -> PublishReport:
     """Plan and publish the annual report and/or briefs of a computed edition; ``on_outcome``
     hears of each rendered output as it finishes."""
-    from reportgen.publish import publish
-
     tasks = plan(result, options, annual=annual, briefs=briefs, cities=tuple(cities))
-    return publish(
-        tasks,
-        options.out_dir,
-        executor=executor or make_executor(options),
-        force=options.force,
-        quiet=options.quiet,
-        on_outcome=on_outcome,
-    )
+    return publish_tasks(tasks, options, executor=executor, on_outcome=on_outcome)
 
 
 def make_executor(options: OutputOptions) -> Executor:
@@ -338,6 +385,104 @@ def make_executor(options: OutputOptions) -> Executor:
 
         return DaskExecutor(options.scheduler)
     return LocalExecutor(options.jobs)
+
+
+def publish_inputs(
+    inputs: Inputs,
+    options: OutputOptions,
+    *,
+    annual: bool = True,
+    briefs: bool = True,
+    cities: Iterable[str] = (),
+    on_outcome: Callable[[TaskOutcome], None] | None = None,
+    on_result: Callable[[EditionResult], None] | None = None,
+) -> PublishReport:
+    """Compute (or read from the cache), plan and publish. A rebuild with nothing changed is
+    answered from the plan's cache and the manifest, without loading the edition or pandas.
+    ``on_result`` hears of the computed edition before anything renders (to warn about it)."""
+    from reportgen.publish.cache import plan_key, read_plan, write_plan
+    from reportgen.publish.run import publish_unchanged
+
+    cities = tuple(cities)
+    key = edition_cache_key(inputs)
+    planned_key = None
+    if key is not None:
+        planned_key = plan_key(
+            key,
+            options.out_dir,
+            pdf_variant=options.pdf_variant,
+            formats=options.formats,
+            with_chinese=chinese_names(warn=False),
+            selection=(annual, briefs, cities, options.languages),
+        )
+        planned = None if options.force else read_plan(options.out_dir, planned_key)
+        if planned is not None:
+            report = publish_unchanged(planned, options.out_dir)
+            if report is not None:
+                return report
+    result = compute_for_publishing(inputs, options.out_dir, key)
+    if on_result is not None:
+        on_result(result)
+    tasks = plan(result, options, annual=annual, briefs=briefs, cities=cities)
+    if planned_key is not None:
+        write_plan(options.out_dir, planned_key, tasks)
+    return publish_tasks(tasks, options, on_outcome=on_outcome)
+
+
+SITE_FOLDER = "site"
+SITE_KEY_FILE = ".reportgen-site-key"
+
+
+def publish_site(inputs: Inputs, options: OutputOptions) -> SiteReport | None:
+    """Write the web edition into OUT/site (linking the PDFs beside it); None when the site on
+    disk was made from the same inputs, code and templates (rebuilt with ``force``)."""
+    import hashlib
+
+    from reportgen.publish.versions import code_hash, templates_hash
+    from reportgen.web import default_pdf_links, write_site
+
+    site_dir = options.out_dir / SITE_FOLDER
+    key = edition_cache_key(inputs)
+    site_key = (
+        None
+        if key is None
+        else hashlib.sha256(f"{key}\0{code_hash()}\0{templates_hash()}".encode()).hexdigest()
+    )
+    marker = site_dir / SITE_KEY_FILE
+    if (
+        not options.force
+        and site_key is not None
+        and (site_dir / "index.html").is_file()
+        and marker.is_file()
+        and marker.read_text(encoding="utf-8").strip() == site_key
+    ):
+        return None
+    result = compute_for_publishing(inputs, options.out_dir, key)
+    report = write_site(result, site_dir, pdf_links=default_pdf_links(result, site_dir))
+    if site_key is not None:
+        from reportgen.files import write_bytes_atomic
+
+        write_bytes_atomic(marker, site_key.encode("utf-8"))
+    return report
+
+
+def publish_tasks(
+    tasks: Sequence[RenderTask],
+    options: OutputOptions,
+    *,
+    executor: Executor | None = None,
+    on_outcome: Callable[[TaskOutcome], None] | None = None,
+) -> PublishReport:
+    from reportgen.publish import publish
+
+    return publish(
+        tasks,
+        options.out_dir,
+        executor=executor or make_executor(options),
+        force=options.force,
+        quiet=options.quiet,
+        on_outcome=on_outcome,
+    )
 
 
 def coinr_index(

@@ -184,10 +184,11 @@ def _options(
 
 
 def _warn(result: Any) -> None:
-    """What a user should know before reading the outputs: cities the screen left out."""
-    from reportgen.app import screen_notes
+    """What a user should know before reading the outputs: a what-if build, cities the
+    screen left out."""
+    from reportgen.app import run_notes
 
-    for line in screen_notes(result):
+    for line in run_notes(result):
         click.echo(f"warning: {line}", err=True)
 
 
@@ -205,6 +206,13 @@ def _echo_outcome(outcome: Any) -> None:
         _echo_warnings(outcome)
     else:
         click.echo(f"error: {outcome.target.name}: {outcome.error}", err=True)
+
+
+def _site_line(site: Any) -> str:
+    return (
+        f"{site.out_dir / 'index.html'} ({len(site.pages)} pages, {site.files} files, "
+        f"{site.bytes / 1e6:.1f} MB)"
+    )
 
 
 def _echo_warnings(outcome: Any) -> None:
@@ -254,25 +262,31 @@ def _publish(
     annual: bool,
     briefs: bool,
     cities: tuple[str, ...] = (),
+    site: bool = False,
     langs: tuple[str, ...] = (),
 ) -> None:
-    from reportgen.app import compute_for_publishing, publish_edition
+    from reportgen.app import publish_inputs
 
-    result = compute_for_publishing(_inputs(data_path, edition_path, year, overrides), out_dir)
-    if not quiet:
-        _warn(result)
     options = _options(
         out_dir, write_html, pdf_variant, jobs, force, quiet, executor, scheduler, langs
     )
     streamed = _streams(quiet)
-    report = publish_edition(
-        result,
+    report = publish_inputs(
+        _inputs(data_path, edition_path, year, overrides),
         options,
         annual=annual,
         briefs=briefs,
         cities=cities,
         on_outcome=_echo_outcome if streamed else None,
+        on_result=None if quiet else _warn,
     )
+    if site and not report.failed:
+        from reportgen.app import publish_site
+
+        written = publish_site(_inputs(data_path, edition_path, year, overrides), options)
+        if not quiet:
+            where = options.out_dir / "site" / "index.html"
+            click.echo(f"{where} (unchanged)" if written is None else _site_line(written))
     _report(report, quiet, streamed)
 
 
@@ -296,12 +310,12 @@ def build(
     scheduler: str | None,
     langs: tuple[str, ...],
 ) -> None:
-    """Publish everything: the annual report and one brief per city.
+    """Publish everything: the annual report, one brief per city and the web edition (OUT/site).
 
     \b
     Example:
       reportgen build --data data --out output
-      reportgen build --set aggregate.method=geometric --out what-if
+      reportgen build --set aggregate.method=geometric --set normalise.range=1,100 --out what-if
       reportgen build --lang zh-Hant
     """
     _publish(
@@ -319,6 +333,7 @@ def build(
         scheduler,
         annual=True,
         briefs=True,
+        site=True,
         langs=langs,
     )
 
@@ -527,20 +542,20 @@ FORMAT_OPTION = click.option(
 )
 @click.option(
     "--coinr-data",
-    type=click.Path(path_type=Path),
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
     default=None,
     help="COINr iData table (CSV or XLSX): build a COINr index instead of ours.",
 )
 @click.option(
     "--coinr-meta",
-    type=click.Path(path_type=Path),
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
     default=None,
     help="COINr iMeta table, with --coinr-data.",
 )
 @click.option(
     "--build",
     "build_path",
-    type=click.Path(path_type=Path),
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
     default=None,
     help="Build YAML (list of steps), with --coinr-data.",
 )
@@ -637,3 +652,39 @@ def audit(
     """
     for path in _export("audit", data_path, edition_path, year, overrides, fmt, out, "xlsx"):
         click.echo(path)
+
+
+@main.command()
+@data_options
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=Path("output/site"),
+    show_default=True,
+    help="Folder of the site (replaced whole; PDFs found in its parent folder are linked).",
+)
+@click.option("--quiet", is_flag=True, help="Print nothing but errors.")
+@reports_errors
+def web(
+    data_path: Path,
+    edition_path: Path | None,
+    year: int | None,
+    overrides: tuple[str, ...],
+    out_dir: Path,
+    quiet: bool,
+) -> None:
+    """Write the web edition: a static, offline site with the plane, the sortable ranking,
+    what-if weights, a page per city, methodology and downloads. Open OUT/index.html.
+
+    \b
+    Example:
+      reportgen web --out output/site
+    """
+    from reportgen.app import compute
+    from reportgen.web import default_pdf_links, write_site
+
+    result = compute(_inputs(data_path, edition_path, year, overrides))
+    site = write_site(result, out_dir, pdf_links=default_pdf_links(result, out_dir))
+    if not quiet:
+        click.echo(_site_line(site))

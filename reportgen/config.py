@@ -83,6 +83,8 @@ class EditionTranslation(Frozen):
     keywords: tuple[str, ...] = ()
     names: dict[str, str] = Field(default_factory=dict)
     descriptions: dict[str, str] = Field(default_factory=dict)
+    # Other texts of the edition file by their key path, e.g. findings.unmeasured.capital.
+    texts: dict[str, str] = Field(default_factory=dict)
 
 
 class Edition(Frozen):

@@ -32,7 +32,7 @@ from reportgen.errors import InputError, Problem
 from reportgen.index import Build, Framework, IndexData, IndexResult, run
 from reportgen.index.stats import AuditResult, audit
 from reportgen.index.steps import IMPUTERS
-from reportgen.index.uncertainty import UncertaintyResult, run_uncertainty
+from reportgen.index.uncertainty import UncertaintyResult, UncertaintySpec, run_uncertainty
 from reportgen.labels import Labels, edition_labels
 
 LEVEL_NAMES = ("Indicator", "Pillar", "Dimension", "Index")
@@ -316,10 +316,21 @@ class EditionResult:
         return self.current.index.ranks
 
     def rank_interval(self, code: str) -> pd.DataFrame | None:
-        """5th and 95th percentile ranks per city from the Monte Carlo, if it ran."""
+        """Monte Carlo rank summary per city (columns ``interval_columns`` hold the interval's
+        ends), if it ran."""
         if self.uncertainty is None:
             return None
         return self.uncertainty.rank_summary(code)
+
+    @property
+    def interval_columns(self) -> tuple[str, str]:
+        """Columns of ``rank_interval`` holding the interval's ends (``p05``, ``p95``)."""
+        return interval_columns(self.edition.uncertainty)
+
+    @property
+    def interval_label(self) -> str:
+        """The rank interval as pages print it, from the uncertainty settings (``5–95%``)."""
+        return interval_label(self.edition.uncertainty)
 
 
 def previous_vintages(dataset: Dataset, year: int, max_age: int) -> Dataset:
@@ -368,6 +379,16 @@ def shared_value_ranks(
         for mode in SHARED_MODES
     }
     return pd.DataFrame(ranks)
+
+
+def interval_columns(spec: UncertaintySpec) -> tuple[str, str]:
+    """The rank-summary columns holding the printed interval's ends (``p05``, ``p95``)."""
+    return spec.interval_columns
+
+
+def interval_label(spec: UncertaintySpec) -> str:
+    """``5–95%`` for quantiles (0.05, 0.95): the words every page prints beside an interval."""
+    return spec.interval_label.replace("-", "–")
 
 
 def _rank_bounds(

@@ -98,6 +98,10 @@ def _perturbed(value: Any) -> Any:
         numeric = pd.api.types.is_numeric_dtype(changed.dtypes.iloc[0])
         changed.iloc[0, 0] = first + 7 if numeric else f"{first}-changed"
         return changed
+    if isinstance(value, np.ndarray):
+        changed = value.astype(float).copy()
+        changed.flat[0] = 7.0 if np.isnan(changed.flat[0]) else changed.flat[0] + 7
+        return changed
     if isinstance(value, str):
         return value + "-changed"
     if isinstance(value, bool):
@@ -107,7 +111,9 @@ def _perturbed(value: Any) -> Any:
     if value is None:
         return 0.5
     if isinstance(value, tuple):
-        return (*value, "extra") if not value or isinstance(value[0], str) else value[:-1]
+        if value and isinstance(value[0], str):
+            return (value[0] + "-changed", *value[1:])
+        return (*value, "extra") if not value else value[:-1]
     if isinstance(value, dict):
         first = next(iter(value))
         return {**value, first: dataclasses.replace(value[first], name="Changed")}
@@ -127,13 +133,22 @@ def test_every_declared_input_is_in_the_key(inputs: dict[str, BriefInputs], part
 
     base = key(brief.shared, brief.city)
     target = getattr(brief, part)
-    for f in dataclasses.fields(target):
-        value = getattr(target, f.name)
+    for name, changed in _each_field_changed(target):
+        parts = {"shared": brief.shared, "city": brief.city, part: changed}
+        assert key(parts["shared"], parts["city"]) != base, f"{part}.{name} is not keyed"
+
+
+def _each_field_changed(inputs: Any) -> Iterator[tuple[str, Any]]:
+    """``inputs`` with one (possibly nested) field changed at a time."""
+    for f in dataclasses.fields(inputs):
+        value = getattr(inputs, f.name)
         if f.name == "findings" and not value:
             continue
-        changed = dataclasses.replace(target, **{f.name: _perturbed(value)})
-        parts = {"shared": brief.shared, "city": brief.city, part: changed}
-        assert key(parts["shared"], parts["city"]) != base, f"{part}.{f.name} is not keyed"
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            for name, inner in _each_field_changed(value):
+                yield f"{f.name}.{name}", dataclasses.replace(inputs, **{f.name: inner})
+        else:
+            yield f.name, dataclasses.replace(inputs, **{f.name: _perturbed(value)})
 
 
 def test_plan_keys_are_the_digests_of_the_declared_inputs(

@@ -75,6 +75,12 @@ def test_publications_read_only_the_ranked_cities(screened_dir: Path) -> None:
     result = compute(Inputs(data=screened_dir), uncertainty=False)
     assert list(result.panel.values.index) == list(result.scores.index)
     assert list(result.panel.cities.index) == list(result.scores.index)
+    meta = views.meta_of(result, "Annual report")
+    assert meta.scope_line.startswith("4 cities")
+    assert meta.screened_note == (
+        "The coverage screen left out 1 city of the data, which this report neither ranks nor "
+        "counts: Kuala Lumpur (1 of 4 scored indicators, 2 needed)."
+    )
     rows = views.indicator_rows(result, "hong_kong", [], None)
     safety = next(r for r in rows if r.name.startswith("Safety"))
     # Hong Kong's 78.7 is the best of the four ranked cities; Kuala Lumpur's 39.5 is not counted.
@@ -103,6 +109,18 @@ def test_index_says_which_cities_were_screened(screened_dir: Path, tmp_path: Pat
     assert "kuala_lumpur" not in out.read_text(encoding="utf-8")
 
 
+def test_the_index_workbook_lists_the_screened_cities(screened_dir: Path, tmp_path: Path) -> None:
+    import openpyxl
+
+    out = tmp_path / "index.xlsx"
+    assert run_cli("index", "--data", str(screened_dir), "--out", str(out)).exit_code == 0
+    sheet = openpyxl.load_workbook(out)["screened_out"]
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert rows[0][:6] == ["city_id", "name", "reason", "reported", "scored", "needed"]
+    assert rows[1][:6] == ["kuala_lumpur", "Kuala Lumpur", "coverage", 1, 4, 2]
+    assert len(rows) == 2
+
+
 def test_a_brief_for_a_screened_city_says_it_was_screened(
     screened_dir: Path, tmp_path: Path
 ) -> None:
@@ -117,6 +135,23 @@ def test_a_brief_for_a_screened_city_says_it_was_screened(
     assert "force_include" in text
     assert "found 'kuala_lumpur'" not in text
     assert not (tmp_path / "o").exists()
+
+
+def test_a_screened_out_spotlight_city_is_a_problem_before_rendering(
+    screened_dir: Path, tmp_path: Path
+) -> None:
+    replace_text(
+        screened_dir / "edition.yaml", "spotlight_city: hong_kong", "spotlight_city: kuala_lumpur"
+    )
+    result = run_cli("validate", "--data", str(screened_dir))
+    assert result.exit_code == 1
+    assert "spotlight city 'kuala_lumpur' is screened out" in result.output
+    assert "edition.yaml:8 column 'spotlight_city'" in result.output
+    out = tmp_path / "o"
+    result = run_cli("annual", "--data", str(screened_dir), "--out", str(out))
+    assert result.exit_code == 1
+    assert "spotlight city 'kuala_lumpur' is screened out" in result.output
+    assert not out.exists()
 
 
 def test_force_include_without_brackets_ranks_the_city(screened_dir: Path) -> None:
@@ -161,6 +196,15 @@ def test_a_build_with_overrides_is_labelled_a_what_if(tiny_data_dir: Path) -> No
     assert "what-if" in meta.document_title.lower()
     assert "what-if" in meta.edition_line.lower()  # the running footer of every page
     assert "aggregate.method=geometric" in meta.subject  # the PDF's subject metadata
+
+
+def test_index_with_overrides_warns_it_is_a_what_if(tiny_data_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "index.csv"
+    result = run_cli(
+        "index", "--data", str(tiny_data_dir), "--set", "impute.method=median", "--out", str(out)
+    )
+    assert result.exit_code == 0, result.output
+    assert "warning: what-if build (impute.method=median)" in err_of(result)
 
 
 def test_an_override_equal_to_the_edition_is_not_a_what_if(tiny_data_dir: Path) -> None:
@@ -247,6 +291,17 @@ def test_a_source_is_labelled_by_every_indicator_that_cites_it(tiny_data_dir: Pa
     assert "PM2.5" in first.label
     assert "PCT" in second.label
     assert "Safety" not in second.label
+
+
+def test_a_compilation_is_not_credited_to_one_of_its_sources(tiny_data_dir: Path) -> None:
+    """Safety (Numbeo) and PM2.5 (WHO) both read from one compilation: no single publisher."""
+    result = compute(Inputs(data=tiny_data_dir), uncertainty=False)
+    registry = views.SourceRegistry(result.panel.indicators)
+    registry.number("https://example.org/numbeo", indicator_id="safety_index")
+    registry.number("https://example.org/numbeo", indicator_id="pm25")
+    assert registry.listing()[0].label == "Safety, PM2.5"
+    registry.number("https://example.org/who", indicator_id="pm25")
+    assert registry.listing()[1].label == "WHO air quality database: PM2.5"
 
 
 def test_the_source_label_function_can_be_replaced(tiny_data_dir: Path) -> None:
@@ -351,3 +406,56 @@ def test_a_workbook_without_an_edition_file_hints_at_edition(
     result = run_cli("validate", "--data", str(book))
     assert result.exit_code == 1
     assert "--edition" in result.output
+
+
+def test_the_methodology_states_the_override_and_the_screened_city(screened_dir: Path) -> None:
+    from reportgen.report import html as report_html
+    from reportgen.report.context.annual import build_annual_context
+
+    result = compute(
+        Inputs(data=screened_dir, overrides=("impute.method=median",)), uncertainty=False
+    )
+    page = report_html.render_html(
+        report_html.make_environment(),
+        "annual/report.html",
+        build_annual_context(result, with_chinese=False),
+    )
+    methodology = page[page.index('id="methodology"') :]
+    assert "This is a what-if build, not the official edition" in methodology
+    assert "reportgen build --set &#39;impute.method=median&#39;" in methodology
+    assert "left out 1 city of the data" in methodology
+    assert "Kuala Lumpur (1 of 4 scored indicators, 2 needed)" in methodology
+    assert page.count('class="what-if-cover"') == 1
+
+
+def test_coinr_files_that_do_not_exist_are_a_usage_error(tmp_path: Path) -> None:
+    result = run_cli(
+        "index", "--coinr-data", str(tmp_path / "iData.csv"), "--coinr-meta", "iMeta.csv",
+        "--build", "build.yaml",
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "iData.csv" in result.output
+    assert "does not exist" in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.slow
+def test_every_page_of_a_what_if_pdf_says_so(tiny_data_dir: Path, tmp_path: Path) -> None:
+    from pypdf import PdfReader
+
+    from reportgen.app import OutputOptions, publish_edition
+
+    result = compute(
+        Inputs(data=tiny_data_dir, overrides=("normalise.range=[1,100]",)), uncertainty=False
+    )
+    options = OutputOptions(out_dir=tmp_path, jobs=1, quiet=True)
+    report = publish_edition(result, options, annual=True, cities=["london"])
+    assert not report.failed
+    for name in ("annual-2024.pdf", "briefs/london.pdf"):
+        reader = PdfReader(tmp_path / name)
+        for number, page in enumerate(reader.pages, 1):
+            assert "WHAT-IF" in page.extract_text(), f"{name} page {number}"
+        info = reader.metadata
+        assert info is not None
+        assert "what-if" in str(info.get("/Subject")), name
+        assert "what-if" in str(info.get("/Keywords")), name

@@ -321,3 +321,64 @@ def test_validate_imports_no_rendering_or_cluster_library(data_dir: Path) -> Non
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert json.loads(found) == []
+
+
+# ---------------------------------------------------------------------------------------------
+# a no-change rebuild answered from the plan's cache and the manifest
+
+
+def _briefs_run(data: Path, out: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Slow]:
+    from reportgen import app
+    from reportgen.cli import main
+
+    slow = Slow()
+    monkeypatch.setattr(app, "make_executor", lambda options: slow)
+    run = CliRunner().invoke(main, ["briefs", "--data", str(data), "--out", str(out)])
+    assert run.exit_code == 0, run.output
+    return run, slow
+
+
+def test_a_no_change_rebuild_loads_neither_the_edition_nor_pandas(
+    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    _briefs_run(data_dir, out, monkeypatch)
+    code = (
+        "import sys, json\n"
+        "from click.testing import CliRunner\n"
+        "from reportgen.cli import main\n"
+        f"run = CliRunner().invoke(main, ['briefs', '--data', {str(data_dir)!r}, "
+        f"'--out', {str(out)!r}])\n"
+        "heavy = ['pandas', 'numpy', 'weasyprint', 'altair', 'scipy']\n"
+        "print(json.dumps([run.exit_code, run.output, [m for m in heavy if m in sys.modules]]))\n"
+    )
+    found = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    exit_code, output, loaded = json.loads(found.strip().splitlines()[-1])
+    assert exit_code == 0
+    assert output.splitlines()[-1] == "0 written, 4 unchanged, 0 failed"
+    assert loaded == []
+
+
+def test_the_plan_cache_never_skips_a_missing_file_or_changed_data(
+    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    for path in data_dir.iterdir():
+        (data / path.name).write_bytes(path.read_bytes())
+    out = tmp_path / "out"
+    _briefs_run(data, out, monkeypatch)
+    (out / "briefs" / "london.pdf").unlink()
+    run, slow = _briefs_run(data, out, monkeypatch)
+    assert len(slow.printed_before) == 1
+    assert "1 written, 3 unchanged" in run.output
+    # A changed context value: the plan is made again from the edition, and the keys tell
+    # which briefs print it.
+    observations = data / "observations.csv"
+    text = observations.read_text(encoding="utf-8")
+    old, new = "london,pct_patents,2024,1450", "london,pct_patents,2024,1700"
+    observations.write_text(text.replace(old, new), encoding="utf-8")
+    run, slow = _briefs_run(data, out, monkeypatch)
+    assert len(slow.printed_before) == 4  # a scored value: every brief's plane moves

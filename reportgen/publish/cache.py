@@ -10,20 +10,26 @@ and replaced.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import pickle
 import platform
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from reportgen import files
-from reportgen.pipeline import EditionResult
-from reportgen.publish.digest import code_hash
+from reportgen.publish.tasks import RenderTask
+from reportgen.publish.versions import code_hash, engine_versions, templates_hash
+
+if TYPE_CHECKING:
+    from reportgen.pipeline import EditionResult
 
 log = logging.getLogger("reportgen")
 
 CACHE_PATH = Path(".reportgen-cache") / "edition.pickle"
+PLAN_PATH = Path(".reportgen-cache") / "plan.json"
 _MAGIC = b"reportgen computed edition v1\n"
 # Libraries whose version can change a computed number or the pickled objects' layout.
 _NUMERIC_PACKAGES = ("numpy", "pandas", "scipy", "pydantic")
@@ -95,6 +101,8 @@ def read_cached(out_dir: Path, key: str) -> EditionResult | None:
     except Exception as exc:  # a checksummed pickle from another environment
         log.warning("ignoring the cached edition %s: cannot be read (%s); recomputing", path, exc)
         return None
+    from reportgen.pipeline import EditionResult
+
     if not isinstance(result, EditionResult):
         log.warning("ignoring the cached edition %s: unexpected content; recomputing", path)
         return None
@@ -120,3 +128,75 @@ def cached_edition(out_dir: Path, key: str, compute: Callable[[], EditionResult]
     except Exception as exc:  # a cache that cannot be written only costs the next run time
         log.warning("could not cache the computed edition in %s: %s", out_dir, exc)
     return result
+
+
+# ---------------------------------------------------------------------------------------------
+# the plan: each output's file and key, for a no-change rebuild that loads nothing else
+
+
+def plan_key(
+    edition: str,
+    out_dir: Path,
+    *,
+    pdf_variant: str,
+    formats: Sequence[str],
+    with_chinese: bool,
+    selection: Any,
+) -> str:
+    """What the list of tasks and their keys depend on: the computed edition's key (input files,
+    code, options), the templates, the rendering libraries, the output options."""
+    parts = [
+        edition,
+        str(out_dir.resolve()),
+        templates_hash(),
+        engine_versions(),
+        json.dumps([pdf_variant, list(formats), with_chinese, repr(selection)]),
+    ]
+    return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()
+
+
+def write_plan(out_dir: Path, key: str, tasks: Sequence[RenderTask]) -> None:
+    root = out_dir.resolve()
+    entries = [
+        {
+            "name": task.name,
+            "template": task.template,
+            "target": task.target.relative_to(root).as_posix(),
+            "input_hash": task.input_hash,
+            "pdf_variant": task.pdf_variant,
+            "formats": list(task.formats),
+            "assets_dir": None
+            if task.assets_dir is None
+            else task.assets_dir.relative_to(root).as_posix(),
+        }
+        for task in tasks
+    ]
+    text = json.dumps({"key": key, "tasks": entries}, ensure_ascii=False)
+    try:
+        files.write_bytes_atomic(out_dir / PLAN_PATH, text.encode("utf-8"))
+    except Exception as exc:  # only the next run's speed depends on it
+        log.warning("could not cache the plan in %s: %s", out_dir, exc)
+
+
+def read_plan(out_dir: Path, key: str) -> list[RenderTask] | None:
+    """The tasks planned last time for ``key``, without view-models (enough to tell whether
+    anything must be rendered, not to render it); None when there is no such plan."""
+    try:
+        data = json.loads((out_dir / PLAN_PATH).read_text(encoding="utf-8"))
+        if data.get("key") != key:
+            return None
+        root = out_dir.resolve()
+        return [
+            RenderTask(
+                name=str(entry["name"]),
+                template=str(entry["template"]),
+                target=root / entry["target"],
+                input_hash=str(entry["input_hash"]),
+                pdf_variant=str(entry["pdf_variant"]),
+                formats=tuple(entry["formats"]),
+                assets_dir=None if entry["assets_dir"] is None else root / entry["assets_dir"],
+            )
+            for entry in data["tasks"]
+        ]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None  # no plan, or not one we can read: plan again

@@ -3,81 +3,25 @@
 from __future__ import annotations
 
 import dataclasses
-import functools
 import hashlib
 import json
 import logging
 from collections.abc import Mapping
-from importlib.metadata import PackageNotFoundError, version
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 
-from reportgen.report import html as report_html
+from reportgen.publish.versions import (
+    ENGINE_PACKAGES as ENGINE_PACKAGES,
+)
+from reportgen.publish.versions import code_hash as code_hash
+from reportgen.publish.versions import engine_versions as engine_versions
+from reportgen.publish.versions import file_sha256 as file_sha256
+from reportgen.publish.versions import templates_hash as templates_hash
 
 log = logging.getLogger("reportgen")
-
-
-# Libraries whose version changes the bytes of a PDF (layout, PDF writer, charts, fonts).
-ENGINE_PACKAGES = (
-    "reportgen",
-    "weasyprint",
-    "pydyf",
-    "jinja2",
-    "altair",
-    "vl-convert-python",
-    "font-source-sans-pro",
-    "font-source-serif-pro",
-)
-
-
-# ---------------------------------------------------------------------------------------------
-# hashing: an output is keyed by everything it depends on
-
-
-def _tree_hash(root: Path, pattern: str) -> str:
-    files = sorted(p for p in root.rglob(pattern) if p.is_file() and "__pycache__" not in p.parts)
-    # Re-read only when a file was added, removed or touched: a long-lived process (a notebook)
-    # that edits a template between builds must see the new hash.
-    signature = tuple(
-        (str(p.relative_to(root)), p.stat().st_size, p.stat().st_mtime_ns) for p in files
-    )
-    return _hash_files(root, signature)
-
-
-@functools.lru_cache(maxsize=16)
-def _hash_files(root: Path, signature: tuple[tuple[str, int, int], ...]) -> str:
-    digest = hashlib.sha256()
-    for relative, _, _ in signature:
-        digest.update(relative.encode() + b"\0")
-        digest.update((root / relative).read_bytes())
-    return digest.hexdigest()
-
-
-def templates_hash(templates_dir: Path | None = None) -> str:
-    """Hash of every template, partial and stylesheet (file names and bytes)."""
-    # report_html.TEMPLATES_DIR is read at call time, not bound at import.
-    return _tree_hash((templates_dir or report_html.TEMPLATES_DIR).resolve(), "*")
-
-
-def code_hash() -> str:
-    """Hash of reportgen's own source: a change to how anything is computed or worded rebuilds
-    every output (the package version alone does not move during development)."""
-    return _tree_hash(Path(__file__).resolve().parents[1], "*.py")
-
-
-@functools.lru_cache(maxsize=1)
-def engine_versions() -> str:
-    parts = []
-    for package in ENGINE_PACKAGES:
-        try:
-            parts.append(f"{package}=={version(package)}")
-        except PackageNotFoundError:
-            parts.append(f"{package} absent")
-    return ";".join(parts)
 
 
 def _round_significant(values: np.ndarray, digits: int = 12) -> np.ndarray:
@@ -92,28 +36,31 @@ def _round_significant(values: np.ndarray, digits: int = 12) -> np.ndarray:
     return out
 
 
+def _column_bytes(values: pd.Series | pd.Index) -> bytes:
+    if pd.api.types.is_float_dtype(values.dtype):
+        return _round_significant(values.to_numpy(dtype=float, na_value=np.nan)).tobytes()
+    exact = pd.api.types.is_bool_dtype(values.dtype) or pd.api.types.is_integer_dtype(values.dtype)
+    if exact and not values.isna().any():
+        return values.to_numpy(dtype="int64").tobytes()
+    # Text and anything else, cell by cell: repr() escapes the separator inside a string, and
+    # tells None, NaN, 1 and "1" apart.
+    return "\x1f".join(map(repr, values.tolist())).encode("utf-8", "surrogatepass")
+
+
 def _frame_bytes(frame: pd.DataFrame) -> bytes:
     header = json.dumps(
         [
             [str(c) for c in frame.columns],
             [str(t) for t in frame.dtypes],
             [str(n) for n in frame.index.names],
+            list(frame.shape),
         ]
     ).encode()
-    columns = {}
-    for position in range(frame.shape[1]):
-        column = frame.iloc[:, position]
-        if pd.api.types.is_float_dtype(column.dtype):
-            column = pd.Series(
-                _round_significant(column.to_numpy(dtype=float, na_value=np.nan)), index=frame.index
-            )
-        columns[position] = column
-    rounded = pd.DataFrame(columns, index=frame.index)
-    try:
-        hashed = bytes(pd.util.hash_pandas_object(rounded, index=True).to_numpy().tobytes())
-    except TypeError:  # unhashable cells (lists, dicts): fall back to their JSON text
-        hashed = str(rounded.to_json(orient="split", default_handler=str)).encode()
-    return header + hashed
+    # Column by column as bytes: linear, and far cheaper on the many small frames of a plan
+    # than pandas' row hashing.
+    parts = [header, _column_bytes(frame.index)]
+    parts += [_column_bytes(frame.iloc[:, i]) for i in range(frame.shape[1])]
+    return b"\x1e".join(len(p).to_bytes(8, "little") + p for p in parts)
 
 
 def _jsonable(value: Any) -> Any:
@@ -178,11 +125,3 @@ def input_hash(context: Any, *extra: str) -> str:
     """Hash of a ready view-model (every number and word the output prints) with templates,
     code, engine versions and options; for tasks whose context is built in the main process."""
     return output_digest("", "", *extra).add("context", context).hexdigest()
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(functools.partial(handle.read, 1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

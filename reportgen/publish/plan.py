@@ -10,9 +10,6 @@ missing from its key, and planning a no-change rebuild stays cheap.
 from __future__ import annotations
 
 import dataclasses
-import functools
-import shutil
-import subprocess
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -27,6 +24,7 @@ from reportgen.pipeline import EditionResult
 from reportgen.publish.digest import Digest, output_digest
 from reportgen.publish.manifest import safe_target
 from reportgen.publish.tasks import ContextRecipe, RenderTask, SharedInput
+from reportgen.publish.versions import cjk_font_available as cjk_font_available
 from reportgen.report.context.inputs import (
     BriefCity,
     BriefInputs,
@@ -50,24 +48,6 @@ if TYPE_CHECKING:
 
 ANNUAL_TEMPLATE = "annual/report.html"
 BRIEF_TEMPLATE = "brief/brief.html"
-
-
-@functools.lru_cache(maxsize=1)
-def cjk_font_available() -> bool:
-    """Whether fontconfig knows a font with Chinese glyphs (e.g. Debian's fonts-noto-cjk)."""
-    if shutil.which("fc-list") is None:
-        return False
-    try:
-        found = subprocess.run(
-            ["fc-list", ":lang=zh", "family"],
-            capture_output=True,
-            text=True,
-            timeout=20,
-            check=False,
-        ).stdout
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return bool(found.strip())
 
 
 def annual_filename(result: EditionResult, lang: str = SOURCE_LANGUAGE) -> str:
@@ -192,8 +172,10 @@ def _shared_input(
 def annual_input_hash(
     result: EditionResult, *, pdf_variant: str, with_chinese: bool, lang: str = SOURCE_LANGUAGE
 ) -> str:
-    """Everything the annual report can print: the whole data set and edition, and the results
-    (which are a function of them; hashed too, for results computed some other way)."""
+    """The annual report's declared input is the whole computed edition: its key is what the
+    edition is computed from (the data set, the edition file and build, the years, code and
+    options), plus the headline results, cheap to hash, for editions computed another way; and
+    for a translation, the language and its catalogues."""
     dataset = result.dataset
     return (
         output_digest(ANNUAL_TEMPLATE, pdf_variant, f"chinese={with_chinese}", *language_key(lang))
@@ -205,19 +187,28 @@ def annual_input_hash(
             result.ranks,
             result.stages,
             result.stage_probabilities,
-            list(result.findings),
+            len(result.findings),
         )
         .hexdigest()
     )
 
 
-def inputs_digest(inputs: Any) -> Digest:
-    """A digest of every field of a declared-inputs dataclass (``BriefShared``, ``BriefCity``):
-    what its builder can read is what its key covers."""
-    return Digest().add(
-        type(inputs).__name__,
-        *(getattr(inputs, f.name) for f in dataclasses.fields(inputs)),
-    )
+def inputs_digest(inputs: Any, digest: Digest | None = None) -> Digest:
+    """A digest of every field of a declared-inputs dataclass (``BriefShared``, ``BriefCity``),
+    nested ones field by field: what its builder can read is what its key covers."""
+    digest = digest if digest is not None else Digest()
+    digest.add(type(inputs).__name__)
+    for f in dataclasses.fields(inputs):
+        value = getattr(inputs, f.name)
+        if _is_inputs(value):
+            inputs_digest(value, digest.add(f.name))
+        else:
+            digest.add(f.name, value)
+    return digest
+
+
+def _is_inputs(value: Any) -> bool:
+    return dataclasses.is_dataclass(value) and not isinstance(value, type)
 
 
 def brief_input_hashes(
@@ -309,7 +300,7 @@ def brief_tasks(
     """One task per city, each keyed by and built from its declared ``BriefInputs``: the shared
     part goes to each worker once, the city's part travels with its task."""
     shared = brief_shared(result, language_labels(result, with_chinese, lang), lang)
-    parts = brief_cities(result, cities, shared.levels)
+    parts = brief_cities(result, cities, shared)
     hashes = brief_input_hashes(shared, parts, pdf_variant=pdf_variant, with_chinese=with_chinese)
     shipped = SharedInput(inputs_digest(shared).hexdigest(), shared)
     return [

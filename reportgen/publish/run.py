@@ -11,7 +11,6 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from reportgen.publish.digest import file_sha256
 from reportgen.publish.executors import LocalExecutor
 from reportgen.publish.manifest import (
     MANIFEST_VERSION,
@@ -21,7 +20,7 @@ from reportgen.publish.manifest import (
     write_manifest,
 )
 from reportgen.publish.tasks import Executor, RenderTask, TaskOutcome
-from reportgen.report.html import copy_html_assets
+from reportgen.publish.versions import file_sha256
 
 log = logging.getLogger("reportgen")
 
@@ -137,6 +136,8 @@ def publish(
             else:
                 outcomes.append(skipped)
         for assets in {t.assets_dir for t in todo if "html" in t.formats} - {None}:
+            from reportgen.report.html import copy_html_assets
+
             copy_html_assets(assets)  # type: ignore[arg-type]
         bar = _progress(len(todo), quiet, skipped=len(outcomes))
         try:
@@ -163,3 +164,22 @@ def publish(
             write_manifest(out_dir, manifest)
     order = {task.target: i for i, task in enumerate(tasks)}
     return PublishReport(tuple(sorted(outcomes, key=lambda o: order.get(o.target, len(order)))))
+
+
+def publish_unchanged(tasks: Iterable[RenderTask], out_dir: Path) -> PublishReport | None:
+    """The report of a run with nothing to do, if every task's files are on disk as the manifest
+    records them for these keys and the manifest lists nothing that is gone; None otherwise
+    (then publish for real)."""
+    tasks = list(tasks)
+    with output_lock(out_dir):
+        files = read_manifest(out_dir)["files"]
+        root = out_dir.resolve()
+        if any(not (root / relative).is_file() for relative in files):
+            return None
+        outcomes = []
+        for task in tasks:
+            skipped = _unchanged(task, files, root)
+            if skipped is None:
+                return None
+            outcomes.append(skipped)
+    return PublishReport(tuple(outcomes))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 from collections.abc import Mapping
@@ -41,8 +42,8 @@ def _level_table(result: EditionResult, codes: list[str]) -> pd.DataFrame:
         table[code] = scores[code]
         table[f"{code}_rank"] = ranks[code].astype("Int64")
         summary = result.rank_interval(code)
-        if summary is not None and result.uncertainty is not None:
-            for column in result.uncertainty.spec.interval_columns:
+        if summary is not None:
+            for column in result.interval_columns:  # p05, p95 unless the edition says otherwise
                 table[f"{code}_rank_{column}"] = summary[column].reindex(scores.index)
     return table
 
@@ -66,11 +67,25 @@ def index_tables(result: EditionResult) -> dict[str, pd.DataFrame]:
     raw["normalised"] = index.datasets["normalised"].stack(future_stack=True).reindex(raw.index)
     raw = raw.reset_index()
     raw = raw[raw["city_id"].isin(result.scores.index)]
-    return {
+    tables = {
         "overall": overall.reset_index(),
         "pillars": pillars.reset_index(),
         "indicators": raw.reset_index(drop=True),
     }
+    return tables | _screened(result)
+
+
+def screened_table(result: EditionResult) -> pd.DataFrame:
+    """The cities the coverage screen left out of the index, with the coverage it judged."""
+    columns = ["city_id", "name", "reason", "reported", "scored", "needed", "dat_thresh"]
+    return pd.DataFrame(
+        [dataclasses.asdict(s) for s in result.screened_out], columns=pd.Index(columns)
+    )
+
+
+def _screened(result: EditionResult) -> dict[str, pd.DataFrame]:
+    # A table only when the screen removed someone: a reader of the export sees who and why.
+    return {"screened_out": screened_table(result)} if result.screened_out else {}
 
 
 def findings_table(result: EditionResult) -> pd.DataFrame:
@@ -87,7 +102,7 @@ def audit_tables(result: EditionResult) -> dict[str, pd.DataFrame]:
             tables["sensitivity"] = result.uncertainty.sensitivity.rename_axis(
                 "input"
             ).reset_index()
-    return tables
+    return tables | _screened(result)
 
 
 def _xlsx(tables: Mapping[str, pd.DataFrame]) -> bytes:

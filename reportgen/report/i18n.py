@@ -577,10 +577,15 @@ def translated_analysis(result: Any, lang: str) -> Any:
         else group
         for group_id, group in spec.named.items()
     }
+    texts = edition_translation(result.edition, lang).get("texts", {})
+    unmeasured = {
+        pillar: texts.get(f"findings.unmeasured.{pillar}", note)
+        for pillar, note in spec.unmeasured.items()
+    }
     return analyse(
         localised,
         stages,
-        spec.model_copy(update={"named": named}),
+        spec.model_copy(update={"named": named, "unmeasured": unmeasured}),
         spotlight_city=result.edition.spotlight_city,
         wording=findings_wording(tr),
     )

@@ -163,7 +163,7 @@ def analyse(
         briefs=briefs,
         spotlight=spotlight,
         story=story,
-        salience_method=salience_method(spec),
+        salience_method=salience_method(spec, wording),
     )
 
 

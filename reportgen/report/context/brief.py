@@ -6,10 +6,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from reportgen import formatting
-from reportgen.analysis.findings import select
 from reportgen.config import Edition
 from reportgen.labels import edition_labels
 from reportgen.pipeline import EditionResult
@@ -23,9 +23,9 @@ from reportgen.report.context.common import (
     Meta,
     SourceRegistry,
     SourceView,
+    brief_finding_views,
     city_labels,
     edition_meta,
-    finding_view,
     flag_note,
     format_indicator_rows,
     peer_group_name,
@@ -35,13 +35,7 @@ from reportgen.report.context.common import (
     stage_classes_of,
     stage_name_of,
 )
-from reportgen.report.context.inputs import (
-    BriefCity,
-    BriefInputs,
-    BriefShared,
-    brief_cities,
-    brief_shared,
-)
+from reportgen.report.context.inputs import BriefCity, BriefInputs, BriefShared, brief_inputs
 from reportgen.report.i18n import (
     ENGLISH,
     SOURCE_LANGUAGE,
@@ -177,8 +171,9 @@ def _change(shared: BriefShared, city: BriefCity, code: str, tr: Translator = EN
     if city.previous is None:
         return _("not ranked in {year}").format(year=shared.previous_year)
     city_id = city.city_id
-    rank_change = int(city.previous.at[code, "rank"]) - int(shared.ranks.at[city_id, code])
-    score_change = float(shared.scores.at[city_id, code] - city.previous.at[code, "score"])
+    score_before, rank_before = city.previous[shared.scorecard.index(code)]
+    rank_change = int(rank_before) - int(shared.ranks.at[city_id, code])
+    score_change = float(shared.scores.at[city_id, code] - score_before)
     if rank_change == 0:
         places = _("no change in rank")
     elif rank_change > 0:
@@ -192,11 +187,11 @@ def _change(shared: BriefShared, city: BriefCity, code: str, tr: Translator = EN
     )
 
 
-def _interval(city: BriefCity, code: str) -> str:
-    table = city.rank_intervals
-    if table is None or code not in table.index:
+def _interval(shared: BriefShared, city: BriefCity, code: str) -> str:
+    if city.rank_intervals is None or code not in shared.scorecard:
         return ""
-    return f"{round(table.at[code, 'low'])}–{round(table.at[code, 'high'])}"
+    low, high = city.rank_intervals[shared.scorecard.index(code)]
+    return "" if np.isnan(low) else f"{round(low)}–{round(high)}"
 
 
 def build_brief_context(
@@ -211,8 +206,7 @@ def build_brief_context(
     tr = translator(result.edition, lang)
     result = translated_edition(result, lang)
     labels = labels if labels is not None else city_labels(result, with_chinese, tr)
-    shared = brief_shared(result, labels, lang)
-    return build_brief(BriefInputs(shared, brief_cities(result, [city_id], shared.levels)[city_id]))
+    return build_brief(brief_inputs(result, [city_id], labels, lang)[city_id])
 
 
 def build_brief(inputs: BriefInputs) -> BriefContext:
@@ -235,7 +229,7 @@ def build_brief(inputs: BriefInputs) -> BriefContext:
             css_class=css,
             score=formatting.score(scores.at[city_id, code]),
             rank=formatting.rank(ranks.at[city_id, code]),
-            interval=_interval(city, code),
+            interval=_interval(shared, city, code),
             change=_change(shared, city, code, tr),
         )
         for code, card_label, css in (
@@ -260,12 +254,8 @@ def build_brief(inputs: BriefInputs) -> BriefContext:
     peer_name, peers = city.peer_name, city.peers
     if not tr.is_source:
         peer_name = peer_group_name(shared.edition, stages, city_id, peers, tr)
-    chosen = select(city.findings, "brief", spec=shared.edition.findings, city_id=city_id)
-    strengths = tuple(finding_view(f, names, False) for f in chosen if f.kind == "strength")
-    gaps = tuple(finding_view(f, names, False) for f in chosen if f.kind == "gap")
-    others = tuple(
-        finding_view(f, names, False) for f in chosen if f.kind not in ("strength", "gap")
-    )
+    views = brief_finding_views(city.findings)
+    strengths, gaps, others = views.strengths, views.gaps, views.others
     registry = SourceRegistry(shared.indicators, tr=tr)
     pillar_names = {p.id: tr.name(p.id, p.name) for p in shared.edition.framework.pillars}
     rows = format_indicator_rows(shared.indicators, city.facts, pillar_names, registry, tr)

@@ -8,12 +8,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from reportgen import formatting
-from reportgen.analysis.findings import Finding, select
+from reportgen.analysis.findings import BriefFindings, Finding, Theme, select
 from reportgen.config import Edition
-from reportgen.data.citation import citation
+from reportgen.data.citation import Citation, citation
 from reportgen.labels import edition_labels
 from reportgen.pipeline import EditionResult
 from reportgen.report import charts, theme
@@ -24,6 +25,7 @@ from reportgen.report.context.inputs import (
     OLD_FLAG,
     SHARED_FLAG,
     SPLIT_FLAG,
+    CityFacts,
     indicator_facts,
     peer_groups,
 )
@@ -55,6 +57,10 @@ class Meta:
     # banner prints on every page, and the paragraph the methodology opens with.
     what_if: str = ""
     what_if_method: str = ""
+    # The Monte Carlo rank interval's name, from the uncertainty settings (e.g. "5–95%").
+    interval_label: str = "5–95%"
+    # The cities of the data that the coverage screen left out, for the methodology.
+    screened_note: str = ""
 
 
 @dataclass(frozen=True)
@@ -139,22 +145,6 @@ def what_if_method(changes: Sequence[str], source: str, tr: Translator = ENGLISH
     ).format(file=Path(source).name, changes="; ".join(changes), sets=sets)
 
 
-def meta_of(result: EditionResult, kind: str, tr: Translator = ENGLISH) -> Meta:
-    """The publication's metadata; ``kind`` ('Annual report') is already in ``tr``'s language."""
-    framework = result.index.framework
-    return edition_meta(
-        result.edition,
-        result.year,
-        kind,
-        n_cities=len(result.scores),
-        n_indicators=len(framework.indicators),
-        n_pillars=len(framework.codes_at(2)),
-        what_if=result.what_if,
-        data_span=result.data_span,
-        tr=tr,
-    )
-
-
 def edition_texts(edition: Edition, tr: Translator = ENGLISH) -> dict[str, Any]:
     """The edition's title, subtitle, publisher, author and keywords in ``tr``'s language."""
     texts: dict[str, Any] = {
@@ -170,6 +160,24 @@ def edition_texts(edition: Edition, tr: Translator = ENGLISH) -> dict[str, Any]:
     return texts
 
 
+def meta_of(result: EditionResult, kind: str, tr: Translator = ENGLISH) -> Meta:
+    """The publication's metadata; ``kind`` ('Annual report') is already in ``tr``'s language."""
+    framework = result.index.framework
+    return edition_meta(
+        result.edition,
+        result.year,
+        kind,
+        n_cities=len(result.scores),
+        n_indicators=len(framework.indicators),
+        n_pillars=len(framework.codes_at(2)),
+        what_if=result.what_if,
+        data_span=result.data_span,
+        interval_label=result.interval_label,
+        screened_note=screened_note(result, tr),
+        tr=tr,
+    )
+
+
 def edition_meta(
     edition: Edition,
     year: int,
@@ -180,6 +188,8 @@ def edition_meta(
     n_pillars: int,
     what_if: Sequence[str] = (),
     data_span: tuple[int, int] | None = None,
+    interval_label: str = "",
+    screened_note: str = "",
     tr: Translator = ENGLISH,
 ) -> Meta:
     """The document's metadata and running strings; a what-if says so in the running header and
@@ -225,7 +235,33 @@ def edition_meta(
         document_title=_("{title} (what-if)").format(title=title) if what_if else title,
         what_if=what_if_sentence(what_if, tr),
         what_if_method=what_if_method(what_if, edition.source, tr),
+        interval_label=interval_label,
+        screened_note=screened_note,
     )
+
+
+def screened_note(result: EditionResult, tr: Translator = ENGLISH) -> str:
+    """'The coverage screen left out 1 city of the data: Kuala Lumpur (7 of 21 scored
+    indicators; 11 needed).' Empty when every city with data is ranked."""
+    _ = tr.gettext
+    gone = result.screened_out
+    if not gone:
+        return ""
+    coverage = _("{city} ({reported} of {scored} scored indicators, {needed} needed)")
+    other = _("{city} ({why})")
+    listed = _("; ").join(
+        coverage.format(city=s.name, reported=s.reported, scored=s.scored, needed=s.needed)
+        if s.reason == "coverage"
+        else other.format(city=s.name, why=s.why())
+        for s in gone
+    )
+    return tr.ngettext(
+        "The coverage screen left out {n} city of the data, which this report neither ranks "
+        "nor counts: {listed}.",
+        "The coverage screen left out {n} cities of the data, which this report neither ranks "
+        "nor counts: {listed}.",
+        len(gone),
+    ).format(n=len(gone), listed=listed)
 
 
 def data_years_text(span: tuple[int, int] | None, year: int, tr: Translator = ENGLISH) -> str:
@@ -251,6 +287,39 @@ def finding_view(finding: Finding, names: Mapping[str, str], show_city: bool) ->
         sentence=finding.sentence,
         caveats=tuple(finding.caveats),
         show_city=show_city,
+    )
+
+
+def theme_view(theme: Theme, notes: Sequence[str] = ()) -> FindingView:
+    """A theme as one finding line; caveats already printed as notes are not repeated."""
+    return FindingView(
+        kind=theme.kind,
+        city_name="",
+        sentence=theme.sentence,
+        caveats=tuple(c for c in theme.caveats if c not in notes),
+        show_city=False,
+    )
+
+
+@dataclass(frozen=True)
+class BriefFindingViews:
+    strengths: tuple[FindingView, ...]
+    gaps: tuple[FindingView, ...]
+    others: tuple[FindingView, ...]  # the stage, movers, data notes, what cannot be measured
+
+
+def brief_finding_views(chosen: BriefFindings | None) -> BriefFindingViews:
+    """A brief's (or the spotlight's) findings as printed lines: gaps and strengths as themes,
+    then the stage, the movers, the data note and what the data cannot yet measure."""
+    if chosen is None:
+        return BriefFindingViews((), (), ())
+    notes = tuple(chosen.notes)
+    others = [finding_view(f, {}, False) for f in (chosen.stage, *chosen.movers, chosen.data) if f]
+    others += [FindingView("note", "", note, (), False) for note in notes]
+    return BriefFindingViews(
+        strengths=tuple(theme_view(t, notes) for t in chosen.strengths),
+        gaps=tuple(theme_view(t, notes) for t in chosen.gaps),
+        others=tuple(others),
     )
 
 
@@ -442,7 +511,7 @@ def interval_text(result: EditionResult, code: str, city_id: str) -> str:
     summary = result.rank_interval(code)
     if summary is None or city_id not in summary.index:
         return ""
-    low_column, high_column = result.uncertainty.spec.interval_columns  # type: ignore[union-attr]
+    low_column, high_column = result.interval_columns
     low, high = summary.at[city_id, low_column], summary.at[city_id, high_column]
     return f"{round(low)}–{round(high)}"
 
@@ -516,15 +585,15 @@ class SourceRegistry:
         """The original publisher and publication first, then who republished the page, then
         the indicators read from it: 'PitchBook, Global VC Ecosystem Rankings 2024, as
         republished by Becker's Hospital Review: VC raised, VC deals'."""
-        table = self._indicators
-        tr = self._tr
+        table, tr = self._indicators, self._tr
         known = [i for i in cited_by if i in table.index]
         names = tr.join(
             [
-                (
+                formatting.abbreviate(
                     str(table.at[i, "short_name"] or table.at[i, "name"])
                     if tr.is_source
-                    else tr.indicator(i, table.loc[i]).short_name
+                    else tr.indicator(i, table.loc[i]).short_name,
+                    44,
                 )
                 if i in known
                 else i
@@ -533,20 +602,29 @@ class SourceRegistry:
         )
         if not known:
             return names
+        cites = {(c.publisher, c.title, c.republished_by) for c in self._citations(url, known)}
+        # One publisher only when every citing indicator names the same: a compilation that
+        # several sources reach us through must not credit one of them with all the values.
+        if len(cites) != 1 or len(known) != len(cited_by):
+            return names
         # Publishers and titles are cited as published (in their own language).
-        cited = citation(table.loc[known[0]], url)
-        if cited.republished_by:
+        publisher, title, republished_by = cites.pop()
+        if republished_by:
             return tr.gettext("{publisher}, {title}, as republished by {via}: {names}").format(
-                publisher=cited.publisher, title=cited.title, via=cited.republished_by, names=names
+                publisher=publisher, title=title, via=republished_by, names=names
             )
         return tr.gettext("{publisher}, {title}: {names}").format(
-            publisher=cited.publisher, title=cited.title, names=names
+            publisher=publisher, title=title, names=names
         )
 
+    def _citations(self, url: str, indicator_ids: list[str]) -> list[Citation]:
+        return [citation(self._indicators.loc[i], url) for i in indicator_ids]
+
     def publisher_of(self, url: str) -> str:
-        table = self._indicators
-        known = [i for i in self.cited_by.get(url, ()) if i in table.index]
-        return citation(table.loc[known[0]], url).publisher if known else ""
+        """The original publisher of a source, when all the indicators citing it agree."""
+        known = [i for i in self.cited_by.get(url, ()) if i in self._indicators.index]
+        publishers = {c.publisher for c in self._citations(url, known)}
+        return publishers.pop() if len(publishers) == 1 else ""
 
     def listing(self) -> list[SourceView]:
         return [
@@ -631,21 +709,21 @@ def indicator_rows(
 ) -> list[IndicatorRow]:
     """One city's indicator table against any peer group (the annual report's spotlight)."""
     facts = indicator_facts(result)
-    table = pd.DataFrame(
-        {
-            "shown": facts.shown.loc[city_id],
-            "flag": facts.flag.loc[city_id],
-            "year": facts.year.loc[city_id],
-            "source": facts.source.loc[city_id],
-            "rank": facts.rank.loc[city_id],
-            "ranked": facts.ranked,
-            "peer_median": _peer_median(facts.observed, [p for p in peers if p != city_id]),
-        }
+    order = list(facts.shown.columns)
+    row = CityFacts(
+        shown=facts.shown.loc[city_id].to_numpy(float),
+        flag=tuple(str(f) for f in facts.flag.loc[city_id]),
+        year=facts.year.loc[city_id].to_numpy(float),
+        source=tuple(str(s) for s in facts.source.loc[city_id]),
+        rank=facts.rank.loc[city_id].to_numpy(float),
+        ranked=facts.ranked.to_numpy(int),
+        peer_median=_peer_median(facts.observed, [p for p in peers if p != city_id]).to_numpy(
+            float
+        ),
     )
     pillar_names = {p.id: tr.name(p.id, p.name) for p in result.edition.framework.pillars}
-    return format_indicator_rows(
-        result.panel.indicators.reindex(table.index), table, pillar_names, sources, tr
-    )
+    indicators = result.panel.indicators.reindex(order)
+    return format_indicator_rows(indicators, row, pillar_names, sources, tr)
 
 
 def _peer_median(observed: pd.DataFrame, peers: Sequence[str]) -> pd.Series:
@@ -655,7 +733,7 @@ def _peer_median(observed: pd.DataFrame, peers: Sequence[str]) -> pd.Series:
 
 def format_indicator_rows(
     indicators: pd.DataFrame,
-    facts: pd.DataFrame,
+    facts: CityFacts,
     pillar_names: Mapping[str, str],
     sources: SourceRegistry | None,
     tr: Translator = ENGLISH,
@@ -665,20 +743,21 @@ def format_indicator_rows(
     _ = tr.gettext
     words = flag_words(tr)
     rows = []
-    for (indicator_id, meta), fact in zip(indicators.iterrows(), facts.itertuples(), strict=True):
-        if meta["role"] != "index" and pd.isna(fact.shown):
+    for i, (indicator_id, meta) in enumerate(indicators.iterrows()):
+        if meta["role"] != "index" and pd.isna(facts.shown[i]):
             continue  # a context indicator the city has no value for says nothing about it
         printed = tr.indicator(str(indicator_id), meta)
         footnote = ""
-        if sources is not None and fact.source:
+        if sources is not None and facts.source[i]:
             footnote = str(
-                sources.number(str(fact.source), str(meta["name"]), indicator_id=str(indicator_id))
+                sources.number(facts.source[i], str(meta["name"]), indicator_id=str(indicator_id))
             )
         rank = (
             ""
-            if pd.isna(fact.rank)
-            else _("{rank} of {n}").format(rank=int(fact.rank), n=int(fact.ranked))
+            if np.isnan(facts.rank[i])
+            else _("{rank} of {n}").format(rank=int(facts.rank[i]), n=int(facts.ranked[i]))
         )
+        median = facts.peer_median[i]
         short_name = str(meta["short_name"] or meta["name"]) if tr.is_source else printed.short_name
         unit = indicator_unit(indicators, str(indicator_id)) if tr.is_source else printed.unit
         rows.append(
@@ -686,16 +765,14 @@ def format_indicator_rows(
                 pillar=pillar_names.get(str(meta["pillar"]), ""),
                 name=formatting.abbreviate(short_name, 44)
                 + ("" if meta["role"] == "index" else _(" (context)")),
-                value=tr.number(fact.shown * printed.scale),
-                flag=words.get(str(fact.flag), str(fact.flag)),
+                value=tr.number(float(facts.shown[i]) * printed.scale),
+                flag=words.get(facts.flag[i], facts.flag[i]),
                 unit=_short_unit(unit),
-                year="" if pd.isna(fact.year) else str(int(fact.year)),
+                year="" if np.isnan(facts.year[i]) else str(int(facts.year[i])),
                 rank=rank,
-                peer_median="–"
-                if pd.isna(fact.peer_median)
-                else tr.number(fact.peer_median * printed.scale),
+                peer_median="–" if np.isnan(median) else tr.number(float(median) * printed.scale),
                 footnote=footnote,
-                value_class="estimate" if fact.flag in ESTIMATE_FLAGS else "",
+                value_class="estimate" if facts.flag[i] in ESTIMATE_FLAGS else "",
             )
         )
     return rows

@@ -21,7 +21,7 @@ from reportgen import formatting
 from reportgen.report.i18n import ENGLISH, SOURCE_LANGUAGE, Translator
 
 if TYPE_CHECKING:
-    from reportgen.analysis.findings import Finding
+    from reportgen.analysis.findings import BriefFindings
     from reportgen.config import Edition
     from reportgen.pipeline import EditionResult
 
@@ -267,19 +267,38 @@ class BriefShared:
     data_span: tuple[int, int] | None = None  # oldest and newest year of the scored values
     lang: str = SOURCE_LANGUAGE  # the language the briefs print in
 
+    @property
+    def scorecard(self) -> tuple[str, ...]:
+        """The codes of the brief's score cards: the index, then its dimensions."""
+        return (*self.levels[3], *self.levels[2])
+
+
+@dataclass(frozen=True, eq=False)
+class CityFacts:
+    """One city's row of each ``IndicatorFacts`` table, indicators in print order."""
+
+    shown: np.ndarray
+    flag: tuple[str, ...]
+    year: np.ndarray
+    source: tuple[str, ...]
+    rank: np.ndarray
+    ranked: np.ndarray
+    peer_median: np.ndarray
+
 
 @dataclass(frozen=True, eq=False)
 class BriefCity:
-    """What one city's brief reads about that city only."""
+    """What one city's brief reads about that city only. Arrays by scorecard code follow
+    ``BriefShared.scorecard``."""
 
     city_id: str
-    facts: pd.DataFrame  # per indicator, in print order: shown, flag, year, source, rank, ...
+    facts: CityFacts
     peer_name: str
     peers: tuple[str, ...]
-    findings: tuple[Finding, ...]
-    rank_intervals: pd.DataFrame | None  # per scorecard code: low, high (None: no Monte Carlo)
+    findings: BriefFindings | None  # what the brief prints: stage, themes, movers, notes
+    rank_intervals: np.ndarray | None  # per scorecard code: low, high (None: no Monte Carlo)
     stage_probability: float | None
-    previous: pd.DataFrame | None  # per code: score, rank (None: no previous edition, or unranked)
+    previous: np.ndarray | None  # per scorecard code: score, rank (None: none, or not ranked)
 
 
 @dataclass(frozen=True, eq=False)
@@ -309,69 +328,62 @@ def brief_shared(
     )
 
 
-def scorecard_codes(levels: Sequence[Sequence[str]]) -> tuple[str, ...]:
-    """The index, then its dimensions: the brief's score cards."""
-    return (*levels[3], *levels[2])
-
-
 def brief_cities(
-    result: EditionResult, cities: Iterable[str], levels: Sequence[Sequence[str]]
+    result: EditionResult, cities: Iterable[str], shared: BriefShared
 ) -> dict[str, BriefCity]:
-    """Every requested city's part, from city x indicator tables computed once for all."""
+    """Every requested city's part, sliced from city x indicator tables computed once for all."""
+
     cities = [str(c) for c in cities]
     facts = indicator_facts(result)
     groups = peer_groups(result)
-    medians = peer_medians(facts.observed, {c: groups[c] for c in groups})
-    codes = scorecard_codes(levels)
-    intervals = _interval_table(result, codes)
+    medians = peer_medians(facts.observed, groups).reindex(cities).to_numpy(float)
+    codes = shared.scorecard
+    intervals = _interval_table(result, codes, cities)
     probabilities = _stage_probability(result)
-    previous = _previous_table(result, codes)
-    findings: dict[str, list[Finding]] = {}
-    for finding in result.findings:
-        findings.setdefault(finding.city_id, []).append(finding)
-    columns = {
-        "shown": facts.shown,
-        "flag": facts.flag,
-        "year": facts.year,
-        "source": facts.source,
-        "rank": facts.rank,
-        "peer_median": medians,
-    }
-    tables = {name: table.reindex(cities) for name, table in columns.items()}
-    arrays = {name: table.to_numpy() for name, table in tables.items()}
-    order = list(facts.shown.columns)
-    ranked = facts.ranked.to_numpy()
+    previous = _previous_table(result, codes, cities)
+    selections = result.analysis.briefs if result.analysis is not None else {}
+    shown = facts.shown.reindex(cities).to_numpy(float)
+    flag = facts.flag.reindex(cities).to_numpy(object)
+    year = facts.year.reindex(cities).to_numpy(float)
+    source = facts.source.reindex(cities).to_numpy(object)
+    rank = facts.rank.reindex(cities).to_numpy(float)
+    ranked = facts.ranked.to_numpy(int)
     out = {}
     for i, city_id in enumerate(cities):
-        frame = pd.DataFrame({name: array[i] for name, array in arrays.items()}, index=order)
-        frame["ranked"] = ranked
-        frame.index.name = "indicator_id"
         out[city_id] = BriefCity(
             city_id=city_id,
-            facts=frame,
+            facts=CityFacts(
+                shown=shown[i].copy(),
+                flag=tuple(str(f) for f in flag[i]),
+                year=year[i].copy(),
+                source=tuple(str(s) for s in source[i]),
+                rank=rank[i].copy(),
+                ranked=ranked,
+                peer_median=medians[i].copy(),
+            ),
             peer_name=groups[city_id][0],
             peers=groups[city_id][1],
-            findings=tuple(findings.get(city_id, ())),
-            rank_intervals=None if intervals is None else intervals.get(city_id),
+            findings=selections.get(city_id),
+            rank_intervals=None if intervals is None else intervals[i],
             stage_probability=probabilities.get(city_id),
-            previous=None if previous is None else previous.get(city_id),
+            previous=None if previous is None or np.isnan(previous[i]).all() else previous[i],
         )
     return out
 
 
-def _interval_table(result: EditionResult, codes: Sequence[str]) -> dict[str, pd.DataFrame] | None:
+def _interval_table(
+    result: EditionResult, codes: Sequence[str], cities: Sequence[str]
+) -> np.ndarray | None:
+    """cities x codes x (p05, p95) Monte Carlo rank bounds; NaN for a code without them."""
     if result.uncertainty is None:
         return None
     low, high = result.uncertainty.spec.interval_columns
-    parts = {
-        code: summary[[low, high]].set_axis(["low", "high"], axis=1)
-        for code in codes
-        if (summary := result.rank_interval(code)) is not None
-    }
-    if not parts:
-        return {}
-    wide = pd.concat(parts, axis=1)  # columns (code, low/high)
-    return {str(city_id): row.unstack().astype(float) for city_id, row in wide.iterrows()}
+    table = np.full((len(cities), len(codes), 2), np.nan)
+    for j, code in enumerate(codes):
+        summary = result.rank_interval(code) if code in result.uncertainty.codes else None
+        if summary is not None:
+            table[:, j, :] = summary[[low, high]].reindex(cities).to_numpy(float)
+    return table
 
 
 def _stage_probability(result: EditionResult) -> dict[str, float]:
@@ -379,30 +391,37 @@ def _stage_probability(result: EditionResult) -> dict[str, float]:
     if table is None:
         return {}
     stage_ids = result.stages["stage_id"].astype(str).reindex(table.index)
+    columns = {str(c): j for j, c in enumerate(table.columns)}
+    values = table.to_numpy(float)
     out = {}
-    for city_id, stage_id in stage_ids.items():
-        if isinstance(stage_id, str) and stage_id in table.columns:
-            out[str(city_id)] = float(table.at[city_id, stage_id])
+    for i, (city_id, stage_id) in enumerate(stage_ids.items()):
+        if isinstance(stage_id, str) and stage_id in columns:
+            out[str(city_id)] = float(values[i, columns[stage_id]])
     return out
 
 
-def _previous_table(result: EditionResult, codes: Sequence[str]) -> dict[str, pd.DataFrame] | None:
+def _previous_table(
+    result: EditionResult, codes: Sequence[str], cities: Sequence[str]
+) -> np.ndarray | None:
+    """cities x codes x (score, rank) in the previous edition; NaN where not ranked then."""
     if result.previous is None:
         return None
     before = result.previous.index
-    present = [c for c in codes if c in before.scores.columns]
-    scores = before.scores[present].astype(float)
-    ranks = before.ranks[present].astype(float)
-    return {
-        str(city_id): pd.DataFrame({"score": scores.loc[city_id], "rank": ranks.loc[city_id]})
-        for city_id in scores.index
-    }
+    table = np.full((len(cities), len(codes), 2), np.nan)
+    for j, code in enumerate(codes):
+        if code in before.scores.columns:
+            table[:, j, 0] = before.scores[code].reindex(cities).to_numpy(float)
+            table[:, j, 1] = before.ranks[code].reindex(cities).to_numpy(float)
+    return table
 
 
 def brief_inputs(
-    result: EditionResult, cities: Iterable[str], labels: Mapping[str, CityLabel]
+    result: EditionResult,
+    cities: Iterable[str],
+    labels: Mapping[str, CityLabel],
+    lang: str = SOURCE_LANGUAGE,
 ) -> dict[str, BriefInputs]:
     """Each requested city's declared brief inputs (see the module docstring)."""
-    shared = brief_shared(result, labels)
-    parts = brief_cities(result, cities, shared.levels)
+    shared = brief_shared(result, labels, lang)
+    parts = brief_cities(result, cities, shared)
     return {city_id: BriefInputs(shared, part) for city_id, part in parts.items()}

@@ -39,6 +39,11 @@ class AnnexChapter(Chapter):
     source_groups: tuple[SourceGroup, ...]
 
 
+def _text(value: object) -> str:
+    """A text cell as printed: empty for a missing one (never 'nan')."""
+    return value.strip() if isinstance(value, str) else ""
+
+
 def group_by_publisher(
     sources: list[SourceView], tr: Translator = ENGLISH
 ) -> tuple[SourceGroup, ...]:
@@ -76,8 +81,8 @@ def annex_chapter(result: EditionResult, number: int, tr: Translator = ENGLISH) 
                 name=printed.name,
                 pillar=levels.name(pillar),
                 role=_("scored") if row["role"] == "index" else _("context"),
-                definition=printed.definition,
-                absence_note=printed.absence_note,
+                definition=_text(printed.definition),
+                absence_note=_text(printed.absence_note),
                 unit=printed.unit,
                 direction="+" if float(row["direction"]) > 0 else "−",
                 years=year_text,

@@ -56,6 +56,7 @@ class MethodologyChapter(Chapter):
     build_rows: tuple[BuildRow, ...]
     choices: tuple[ChoiceText, ...]
     data_years: tuple[DataYearRow, ...]
+    salience: tuple[str, ...]
 
 
 def _framework_rows(result: EditionResult, tr: Translator) -> tuple[FrameworkRow, ...]:
@@ -152,6 +153,7 @@ def methodology_chapter(
             ("framework", _("Framework and weights")),
             ("data", _("Data choices")),
             ("steps", _("How the index is built")),
+            ("findings", _("How findings are chosen")),
         ),
         intro=intro,
         framework_rows=_framework_rows(result, tr),
@@ -160,4 +162,5 @@ def methodology_chapter(
         build_rows=tuple(BuildRow(*row) for row in build_rows(result.build)),
         choices=data_choices(result, tr),
         data_years=data_year_rows(result, tr),
+        salience=tuple(result.analysis.salience_method) if result.analysis is not None else (),
     )

@@ -15,15 +15,14 @@ from reportgen.report.context.common import (
     FindingView,
     IndicatorRow,
     KeyFigure,
-    finding_view,
+    brief_finding_views,
     flag_note,
     indicator_rows,
     peer_members,
     plane_figure,
-    select_findings,
     stage_name,
 )
-from reportgen.report.i18n import ENGLISH, Translator
+from reportgen.report.i18n import ENGLISH, Translator, findings_wording
 
 
 @dataclass(frozen=True)
@@ -52,6 +51,32 @@ def spotlight_peers(
                 m for m in members if m != city_id and m in result.scores.index
             ]
     return peer_members(result, city_id, tr)
+
+
+def shared_values_sentence(
+    result: EditionResult, city_id: str, name: str, tr: Translator = ENGLISH
+) -> str:
+    """How far the city's rank depends on the treatment of values shared with other cities."""
+    _ = tr.gettext
+    ranks = result.shared_ranks
+    if ranks is None or city_id not in ranks.index or result.panel.shared_mode not in ranks:
+        return ""
+    row = ranks.loc[city_id]
+    if row.nunique() == 1:
+        return ""
+    chosen = result.panel.shared_mode
+    words = {
+        "split": _("with each shared cluster total split by population (this edition's choice)"),
+        "whole": _("if each city kept a shared cluster's whole total"),
+        "drop": _("if shared cluster values were dropped and estimated"),
+    }
+    order = [chosen, *(m for m in ("split", "whole", "drop") if m != chosen and m in row)]
+    part = _("{rank} {condition}")
+    parts = [part.format(rank=tr.ordinal(row[m]), condition=words[m]) for m in order]
+    return _(
+        "{city} shares its WIPO cluster figures with other cities, and its overall rank depends "
+        "on how they are counted: {parts} (see Methodology)."
+    ).format(city=name, parts=tr.join_words(parts))
 
 
 def spotlight_chapter(
@@ -95,11 +120,21 @@ def spotlight_chapter(
             "hl",
         ),
     )
-    peer_name, peers = spotlight_peers(result, city_id, tr)
-    findings = tuple(
-        finding_view(f, names, False)
-        for f in select_findings(result, "spotlight", city_id=city_id, n=8)
-    )
+    chosen = result.analysis.spotlight if result.analysis is not None else None
+    if chosen is not None and chosen.peer_group is not None:
+        # The profile, the table and the findings compare with one and the same group.
+        group = chosen.peer_group
+        if tr.is_source:
+            peer_name = group.name if group.name.endswith("peers") else f"{group.name} peers"
+        else:
+            group_name = findings_wording(tr).group_name(group.name)
+            peer_name = _("{group} peers").format(group=group_name)
+        peers = [m for m in group.members if m != city_id and m in result.scores.index]
+    else:
+        peer_name, peers = spotlight_peers(result, city_id, tr)
+    views = brief_finding_views(chosen)
+    # Gaps lead: the spotlight is read for what holds the city back.
+    findings = views.gaps + views.strengths + views.others
     plane = plane_figure(
         book,
         result,
@@ -110,12 +145,15 @@ def spotlight_chapter(
         tr=tr,
     )
     profile = pillar_profile_figure(book, result, city_id, peers, peer_name, name, width=560, tr=tr)
-    intro = (
+    intro = [
         _(
             "This edition's spotlight is {city}. Its position, stage and the gaps that separate "
             "it from its peers are computed from the data and would change if the data changed."
         ).format(city=name),
-    )
+    ]
+    shared = shared_values_sentence(result, city_id, name, tr)
+    if shared:
+        intro.append(shared)
     return SpotlightChapter(
         template="spotlight.html",
         anchor="spotlight",
@@ -124,7 +162,7 @@ def spotlight_chapter(
             ("findings", _("Strengths and gaps against {peers}").format(peers=peer_name)),
             ("indicators", _("Indicators against peers")),
         ),
-        intro=intro,
+        intro=tuple(intro),
         key_figures=figures,
         plane=plane,
         profile=profile,

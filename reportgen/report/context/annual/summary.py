@@ -13,9 +13,7 @@ from reportgen.report.context.common import (
     FigureView,
     FindingView,
     KeyFigure,
-    finding_view,
     plane_figure,
-    select_findings,
     stage_name,
 )
 from reportgen.report.i18n import ENGLISH, Translator
@@ -30,6 +28,16 @@ class SummaryChapter(Chapter):
     plane: FigureView
 
 
+# Bullet colour of each story topic (the classes the findings lists use).
+TOPIC_CLASS = {
+    "leader": "strength",
+    "dimensions": "data",
+    "stages": "stage",
+    "movers": "mover",
+    "spotlight": "gap",
+}
+
+
 def summary_chapter(
     result: EditionResult,
     labels: Mapping[str, CityLabel],
@@ -39,48 +47,13 @@ def summary_chapter(
 ) -> SummaryChapter:
     _ = tr.gettext
     levels = tr.labels(result.labels)
-    index, x, y = levels.index, levels.x, levels.y
     scores, stages = result.scores, result.stages
     names = short_names(labels)
-    leader = scores[index].idxmax()
-    x_leader, y_leader = scores[x].idxmax(), scores[y].idxmax()
-    counts = stages["stage_name"].value_counts()
-    ids = dict(zip(stages["stage_name"], stages["stage_id"], strict=True))
-    stage_count = _("{n} {stage}")
-    stage_list = tr.join(
-        [
-            stage_count.format(n=n, stage=stage_name(result, str(ids[name]), tr))
-            for name, n in counts.items()
-        ]
-    )
-    corr = scores[x].corr(scores[y], method="spearman")
-    lead = (
-        _(
-            "{leader} leads the {year} edition with an overall score of {score}. {x_leader} has "
-            "the highest {x_name} ({x_score}) and {y_leader} the highest {y_name} ({y_score})."
-        ).format(
-            leader=names[leader],
-            year=result.year,
-            score=f"{scores.at[leader, index]:.1f}",
-            x_leader=names[x_leader],
-            x_name=levels.name(x),
-            x_score=f"{scores.at[x_leader, x]:.1f}",
-            y_leader=names[y_leader],
-            y_name=levels.name(y),
-            y_score=f"{scores.at[y_leader, y]:.1f}",
-        ),
-        _(
-            "Across the {n} cities the two dimensions are only loosely related (Spearman rank "
-            "correlation {corr}): a large technology base does not by itself bring prosperity, "
-            "affordability and liveability. The cities fall into {stages} development stages: "
-            "{stage_list}."
-        ).format(n=len(scores), corr=f"{corr:.2f}", stages=len(counts), stage_list=stage_list),
-    )
     spotlight = result.edition.spotlight_city
     figures = [
         KeyFigure(str(len(scores)), _("cities scored")),
         KeyFigure(str(len(result.index.framework.indicators)), _("indicators in the index")),
-        KeyFigure(f"{corr:.2f}", _("rank correlation of {x} and {y}").format(x=x, y=y), "tdp"),
+        KeyFigure(str(stages["stage_id"].nunique()), _("development stages"), "tdp"),
     ]
     if spotlight is not None and spotlight in stages.index:
         figures.append(
@@ -90,17 +63,25 @@ def summary_chapter(
                 "hl",
             )
         )
+    story = result.analysis.story.items if result.analysis is not None else ()
     findings = tuple(
-        finding_view(f, names, False) for f in select_findings(result, "executive_summary")
+        FindingView(
+            kind=TOPIC_CLASS.get(item.topic, "data"),
+            city_name="",
+            sentence=item.sentence,
+            caveats=tuple(item.caveats),
+            show_city=False,
+        )
+        for item in story
     )
-    plane = plane_figure(book, result, labels, highlight=spotlight, height=560, tr=tr)
+    plane = plane_figure(book, result, labels, highlight=spotlight, height=520, tr=tr)
     plane_heading = _("The {plane} plane").format(plane=levels.plane)
     return SummaryChapter(
         template="summary.html",
         anchor="summary",
         title=_("{number}. Executive summary").format(number=number),
-        sections=(("findings", _("Key findings")), ("plane", plane_heading)),
-        lead=lead,
+        sections=(("findings", _("The edition in brief")), ("plane", plane_heading)),
+        lead=(),
         key_figures=tuple(figures),
         findings=findings,
         plane_heading=plane_heading,
