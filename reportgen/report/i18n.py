@@ -560,7 +560,11 @@ def translated_analysis(result: Any, lang: str) -> Any:
         cities=cities,
         indicators=indicators,
         pillars=pillars,
-        dimension_names={d: tr.name(d, n) for d, n in inputs.dimension_names.items()},
+        dimension_names={
+            # The index's own name too: code_name() falls back to the code, 'Overall'.
+            **({inputs.top: tr.name(inputs.top, inputs.top)} if inputs.top else {}),
+            **{d: tr.name(d, n) for d, n in inputs.dimension_names.items()},
+        },
         imputation=imputation_words(inputs.imputation, tr),
     )
     stages = result.stages.copy()
