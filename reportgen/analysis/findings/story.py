@@ -61,6 +61,8 @@ def edition_story(
         item = _spotlight(spotlight, names, spec, wording)
         if item is not None:
             items.append(item)
+    if wording.chinese:  # the printed form of every sentence (see Wording.capitalise)
+        items = [i.model_copy(update={"sentence": wording.capitalise(i.sentence)}) for i in items]
     return EditionStory(items=tuple(items))
 
 

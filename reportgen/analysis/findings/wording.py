@@ -421,6 +421,7 @@ def _no_unit(unit: str) -> tuple[str, float]:
     return unit, 1.0
 
 
+_SPACE_BEFORE_ORDINAL = re.compile(r"(?<=[\u3400-\u9fff\uff08\uff1a]) (?=第 )")
 _ZH_MONEY_SCALE = {"": (1.0, "美元"), "mn": (100.0, "萬美元"), "bn": (10.0, "億美元")}
 
 
@@ -512,6 +513,10 @@ class Wording:
         return "" if self.chinese else verb(count)
 
     def capitalise(self, sentence: str) -> str:
+        """The sentence as printed: a capital first letter in English; in Chinese, no space
+        between a Han character and an ordinal (為第 10 位, not 為 第 10 位)."""
+        if self.chinese:
+            return _SPACE_BEFORE_ORDINAL.sub("", sentence)
         return capitalise(sentence)
 
     def year_paren(self, year: int | None) -> str:
