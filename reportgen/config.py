@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import logging
 import math
 import re
 import types
@@ -139,7 +140,14 @@ class Edition(Frozen):
         for tag, texts in self.translations.items():
             unknown = sorted(set(texts.names) - known)
             if unknown:
-                raise ValueError(f"translations.{tag}.names has unknown ids: {', '.join(unknown)}")
+                # A warning, not an error: an edition that renames its levels still builds; its
+                # translation then prints the source names for the new ids until updated.
+                logging.getLogger("reportgen").warning(
+                    "%s: translations.%s.names has unknown ids: %s",
+                    self.source,
+                    tag,
+                    ", ".join(unknown),
+                )
         return self
 
     # Where the edition came from, so later checks can point at a line (not part of the content).
