@@ -130,8 +130,13 @@ class Edition(Frozen):
 
     @model_validator(mode="after")
     def _translated(self) -> Edition:
-        # Every language printed besides the edition's own needs its names, and only known ids.
-        missing = [t for t in self.languages if t != self.language and t not in self.translations]
+        # Every language printed besides the edition's own (and English, the language of the
+        # code's messages) needs its names; names for ids the edition lacks are reported.
+        missing = [
+            t
+            for t in self.languages
+            if t not in (self.language, "en") and t not in self.translations
+        ]
         if missing:
             raise ValueError(f"languages {', '.join(missing)} have no entry under translations")
         known = {self.framework.index_name, *(d.id for d in self.framework.dimensions)}
