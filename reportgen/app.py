@@ -15,8 +15,9 @@ from reportgen.errors import InputError, Problem
 if TYPE_CHECKING:
     from reportgen.config import Edition
     from reportgen.data.load import Dataset
-    from reportgen.pipeline import EditionResult, ScreenedOut
+    from reportgen.pipeline import EditionResult
     from reportgen.publish import Executor, PublishReport, RenderTask, TaskOutcome
+    from reportgen.screening import ScreenedOut
     from reportgen.web import SiteReport
 
 log = logging.getLogger("reportgen")

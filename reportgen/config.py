@@ -732,3 +732,27 @@ def _check_cities(text: str, value: Any, city_ids: Sequence[str]) -> None:
             + ", ".join(f"{u!r}{did_you_mean(u, city_ids)}" for u in unknown)
             + " (city ids are the city_id column of cities.csv)"
         )
+
+
+def what_if_changes(official: Build, build: Build) -> tuple[str, ...]:
+    """``STEP.PARAM=VALUE`` for every parameter where the build departs from the edition's:
+    empty for the official build (an override that repeats the edition changes nothing)."""
+    before = {s["step"]: s for s in official.to_list()}
+    changes = []
+    for step in build.to_list():
+        base = before.get(step["step"], {})
+        for param, value in step.items():
+            if param != "step" and base.get(param) != value:
+                changes.append(f"{step['step']}.{param}={_flow(value)}")
+    return tuple(changes)
+
+
+def _flow(value: Any) -> str:
+    """A parameter value as a user types it after --set (YAML flow style)."""
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_flow(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_flow(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "null" if value is None else f"{value:g}" if isinstance(value, float) else str(value)

@@ -23,7 +23,7 @@ from reportgen.analysis.stages import (
     next_stage_levers,
     stage_probabilities,
 )
-from reportgen.config import Edition, override_build
+from reportgen.config import Edition, override_build, what_if_changes
 from reportgen.data.coverage import data_years
 from reportgen.data.load import Dataset
 from reportgen.data.panel import Panel, make_panel
@@ -34,6 +34,7 @@ from reportgen.index.stats import AuditResult, audit
 from reportgen.index.steps import IMPUTERS
 from reportgen.index.uncertainty import UncertaintyResult, UncertaintySpec, run_uncertainty
 from reportgen.labels import Labels, edition_labels
+from reportgen.screening import ScreenedOut, ranked_panel, screened_out
 
 LEVEL_NAMES = ("Indicator", "Pillar", "Dimension", "Index")
 
@@ -124,109 +125,6 @@ def apply_overrides(
 ) -> Build:
     """--set STEP.PARAM=VALUE, as typed on the command line (city ids checked when given)."""
     return override_build(build, tuple(overrides), city_ids)
-
-
-def what_if_changes(official: Build, build: Build) -> tuple[str, ...]:
-    """``STEP.PARAM=VALUE`` for every parameter where the build departs from the edition's:
-    empty for the official build (an override that repeats the edition changes nothing)."""
-    before = {s["step"]: s for s in official.to_list()}
-    changes = []
-    for step in build.to_list():
-        base = before.get(step["step"], {})
-        for param, value in step.items():
-            if param != "step" and base.get(param) != value:
-                changes.append(f"{step['step']}.{param}={_flow(value)}")
-    return tuple(changes)
-
-
-def _flow(value: Any) -> str:
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_flow(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}: {_flow(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return "null" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
-
-
-@dataclass(frozen=True)
-class ScreenedOut:
-    """A city the coverage screen left out of the index, and why."""
-
-    city_id: str
-    name: str
-    reason: str  # "coverage", "zeros" or "force_exclude"
-    reported: int  # scored indicators with a value, as the screen saw them
-    scored: int  # scored indicators
-    needed: int  # values the screen asks for (its dat_thresh of `scored`, rounded up)
-    dat_thresh: float
-
-    def why(self) -> str:
-        """'reports 7 of 21 scored indicators; the screen needs 11 of 21 (...)', or the rule."""
-        if self.reason == "force_exclude":
-            return "is listed in screen.force_exclude"
-        if self.reason == "zeros":
-            return "has too many zero values (screen.nonzero_thresh)"
-        return (
-            f"reports {self.reported} of {self.scored} scored indicators; the screen needs "
-            f"{self.needed} of {self.scored} (screen.dat_thresh={self.dat_thresh:g})"
-        )
-
-    def describe(self) -> str:
-        return f"{self.city_id} ({self.name}): it {self.why()}"
-
-
-_DATASET_OF = {"denominate": "denominated", "impute": "imputed"}
-
-
-def screened_out(index: IndexResult, cities: pd.DataFrame) -> tuple[ScreenedOut, ...]:
-    """The cities the build's screen step removed, with the coverage the screen judged."""
-    spec = index.build.step("screen")
-    if spec is None or not index.removed_units:
-        return ()
-    # The screen judges the data as the step before it left them (raw, denominated or imputed).
-    kinds = [s.step for s in index.build.steps]
-    before = kinds[: kinds.index("screen")]
-    seen = index.datasets[_DATASET_OF.get(before[-1], "raw") if before else "raw"]
-    scored = seen.shape[1]
-    needed = next(k for k in range(scored + 1) if k / scored >= spec.dat_thresh - 1e-12)
-    out = []
-    for city_id in index.removed_units:
-        reported = int(seen.loc[city_id].notna().sum())
-        if city_id in spec.force_exclude:
-            reason = "force_exclude"
-        elif spec.method in ("byNA", "byNAandzeros") and reported / scored < spec.dat_thresh:
-            reason = "coverage"
-        else:
-            reason = "zeros"
-        name = cities["name"].get(city_id, city_id) if "name" in cities else city_id
-        out.append(
-            ScreenedOut(
-                city_id=str(city_id),
-                name=str(name),
-                reason=reason,
-                reported=reported,
-                scored=scored,
-                needed=needed,
-                dat_thresh=float(spec.dat_thresh),
-            )
-        )
-    return tuple(out)
-
-
-def ranked_panel(panel: Panel, city_ids: pd.Index) -> Panel:
-    """The panel restricted to the cities in the index: what publications count and rank."""
-    keep = panel.values.index.isin(city_ids)
-    return dataclasses.replace(
-        panel,
-        values=panel.values[keep],
-        years=panel.years[keep],
-        sources=panel.sources[keep],
-        notes=panel.notes[keep],
-        bounds=panel.bounds[keep],
-        shared_with=panel.shared_with[keep],
-        cities=panel.cities[panel.cities.index.isin(city_ids)],
-    )
 
 
 @dataclass(frozen=True)
@@ -446,7 +344,10 @@ def compute_edition(
     axes = (labels.x, labels.y)
     mc = None
     if uncertainty and edition.uncertainty.n > 0 and edition.uncertainty.factors():
-        mc = run_uncertainty(build, current.index.data, edition.uncertainty, keep_scores=axes)
+        # The plane's two dimensions (stage probabilities) and the pillars (how often a pillar
+        # finding holds); float32 draws of these few codes stay small at thousands of cities.
+        kept = (*axes, *current.index.framework.codes_at(2))
+        mc = run_uncertainty(build, current.index.data, edition.uncertainty, keep_scores=kept)
 
     scores = current.index.scores
     stages = assign_stages(scores, edition.stages, axes=axes)

@@ -117,8 +117,9 @@ def _perturbed(value: Any) -> Any:
     if isinstance(value, dict):
         first = next(iter(value))
         return {**value, first: dataclasses.replace(value[first], name="Changed")}
-    if hasattr(value, "model_copy"):
-        return value.model_copy(update={"title": value.title + " changed"})
+    if hasattr(value, "model_copy"):  # a pydantic record: change its first text field
+        name = next(n for n, v in value if isinstance(v, str))
+        return value.model_copy(update={name: getattr(value, name) + " changed"})
     raise TypeError(type(value))
 
 

@@ -643,10 +643,13 @@ def test_stage_finding_names_the_lever_and_probability() -> None:
         "Hong Kong is in the Growth-driven stage: TDP 70.0 against a threshold of 50.0, ECC 40.0 "
         "against a threshold of 50.0. Reaching the Balanced leader stage takes 10.0 more ECC "
         "points; the largest lever is the Environment pillar, 35.0 against a Balanced leader "
-        "median of 76.5, worth 20.8 ECC points (chiefly PM2.5 concentration). The uncertainty "
-        "analysis places it in this stage "
-        "in 75% of replications."
+        "median of 76.5, worth 20.8 ECC points (chiefly PM2.5 concentration)."
     )
+    # Held in 75% of replications, above the borderline share: stated plainly, the share kept.
+    probability = stage.evidence_for("probability")
+    assert probability is not None
+    assert probability.text == "75%"
+    assert stage.salience.robustness == pytest.approx(0.75)
     assert stage.magnitude == pytest.approx(10.0)
     [top] = only(findings_for(inputs), city_id="london", kind="stage")
     assert top.sentence.endswith("ECC 80.0 against a threshold of 50.0.")
@@ -958,7 +961,10 @@ def test_imputed_values_behind_a_stage_are_said() -> None:
     imputed = set_cell(inputs.imputed, "hong_kong", "pm25", True)
     [stage] = only(findings_for(build_inputs(imputed=imputed)), city_id="hong_kong", kind="stage")
     assert stage.flags == ("imputed",)
-    assert any("PM2.5 concentration: Hong Kong's value is an estimate" in c for c in stage.caveats)
+    assert (
+        "Estimates, imputed (the median of the other cities), not observed: PM2.5 concentration."
+        in stage.caveats
+    )
 
 
 def test_shared_values_are_flagged_discounted_and_said() -> None:

@@ -271,24 +271,23 @@ def test_every_flagged_value_carries_its_caveat(bundled: EditionResult) -> None:
     analysis = bundled.analysis
     assert analysis is not None
     words = {
-        "imputed": "imputed",
-        "old": "dates from",
-        "perception": "perception survey",
-        "bounded": "not in the source's published list",
+        "imputed": ("imputed",),
+        "old": ("dates from", "years older than"),
+        "perception": ("perception survey",),
+        "bounded": ("not in the source's published list",),
+        "shared": ("one published value covers",),
     }
     for finding in analysis.findings:
         for flag in finding.flags:
-            if flag in words:
-                assert any(words[flag] in c for c in finding.caveats), (flag, finding.sentence)
+            said = [w for w in words[flag] for c in finding.caveats if w in c.lower()]
+            assert said, (flag, finding.sentence, finding.caveats)
     # An estimated value behind a strength, gap or stage is always said.
     for finding in analysis.findings:
         if finding.kind in ("gap", "strength") and finding.subject_kind == "indicator":
             city = finding.evidence_for("city")
             if city is not None and city.is_imputed:
                 assert any("an estimate, imputed" in c for c in finding.caveats)
-    frame_caveats = " ".join(
-        c for f in analysis.findings for c in f.caveats if "an estimate, imputed" in c
-    )
+    frame_caveats = " ".join(c for f in analysis.findings for c in f.caveats if "imputed (" in c)
     assert "median of the indicator's observed values" in frame_caveats or not frame_caveats
 
 
@@ -375,3 +374,18 @@ def test_as_printed_is_the_printed_number() -> None:
     assert as_printed(71.94, "index") == 71.9
     assert as_printed(66.0, "index") == 66.0
     assert as_printed(92.46, "score") == 92.5
+
+
+def test_changes_chapter_movers_are_robust_and_one_per_city(
+    with_monte_carlo: EditionResult,
+) -> None:
+    from reportgen.analysis.findings import select_movers
+
+    analysis = with_monte_carlo.analysis
+    assert analysis is not None
+    movers = select_movers(analysis.findings, 8)
+    assert movers
+    assert len({m.city_id for m in movers}) == len(movers)
+    assert all(m.salience.robustness >= 0.5 for m in movers)
+    values = [m.salience.value for m in movers]
+    assert values == sorted(values, reverse=True)

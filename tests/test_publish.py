@@ -432,7 +432,9 @@ def test_two_runs_into_one_folder_at_once_take_turns(
     variants: Mapping[str, Variant], tmp_path: Path
 ) -> None:
     out = tmp_path / "out"
-    context = multiprocessing.get_context("fork")
+    # Not fork: after earlier tests rendered charts in this process, vl-convert's threads do not
+    # survive a fork and the child can hang (the reason publishing never forks either).
+    context = multiprocessing.get_context("spawn")
     barrier = context.Barrier(2)
     runs = [
         context.Process(
@@ -444,7 +446,7 @@ def test_two_runs_into_one_folder_at_once_take_turns(
     for run in runs:
         run.start()
     for run in runs:
-        run.join(timeout=120)
+        run.join(timeout=300)
         assert run.exitcode == 0
     reports = [json.loads((tmp_path / f"run{i}.json").read_text()) for i in range(2)]
     # Both started publishing together; the lock made the second wait and find the first's

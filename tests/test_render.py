@@ -219,3 +219,25 @@ def test_fetcher_serves_charts_and_packaged_files_only(tmp_path: Path) -> None:
         with pytest.raises(ValueError, match=r"does not fetch|unknown"):
             fetcher.response(url)
     assert "https://example.org/logo.png" in fetcher.refused
+
+
+def test_a_standalone_page_inlines_stylesheet_charts_and_fonts(brief_context: Any) -> None:
+    html = report_html.render_html(
+        report_html.make_environment(), "brief/brief.html", brief_context
+    )
+    assert "chart:" in html  # the print HTML names its charts
+    svgs = dict.fromkeys(
+        brief_context.charts,
+        "<?xml version='1.0'?>\n<svg xmlns='http://www.w3.org/2000/svg'><g/></svg>",
+    )
+    page = report_html.render_standalone_html(html, svgs)  # fonts embedded: one file
+    assert "chart:" not in page
+    assert "<?xml" not in page
+    assert page.count('<svg role="img" aria-label="') == len(brief_context.charts)
+    assert '<link rel="stylesheet"' not in page
+    assert "file:" not in page
+    assert "url('data:font/ttf;base64," in page
+    linked = report_html.render_standalone_html(html, svgs, assets_url="..")
+    assert "url('../fonts/SourceSansPro-Regular.ttf')" in linked
+    with pytest.raises(ValueError, match="not rendered"):
+        report_html.render_standalone_html(html, {})

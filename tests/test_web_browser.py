@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from test_web_labels import write_renamed_tiny
 from test_web_site import IMG_NAME, SCRIPT_NAME, make_hostile, write_tiny
 
 from reportgen.app import Inputs, compute
@@ -152,6 +153,15 @@ def geometric(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return folder, out
 
 
+@pytest.fixture(scope="module")
+def renamed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The tiny data set with its levels renamed TECH, LIFE and Composite."""
+    folder = write_renamed_tiny(tmp_path_factory.mktemp("web-renamed") / "data")
+    out = tmp_path_factory.mktemp("web-renamed-site") / "site"
+    write_site(compute(Inputs(data=folder)), out)
+    return folder, out
+
+
 def engine(data: Path, weights: dict[str, float], overrides: tuple[str, ...] = ()) -> Any:
     pairs = ", ".join(f"{code}: {w!r}" for code, w in weights.items())
     return compute(
@@ -212,10 +222,35 @@ def test_whatif_from_the_url_equals_the_engine(watch: Any, bundled_site: Path) -
     first = watched.page.locator("#ranking tbody tr").first
     assert first.get_attribute("data-city") == leader
     watched.page.evaluate("window.reportgen.whatif.drawn.then(() => true)")
-    plane = watched.page.evaluate("window.reportgen.report.context.common.plane.data('cities')")
-    tdp = {d["city_id"]: d["TDP"] for d in plane}
+    plane = watched.page.evaluate("window.reportgen.views.plane.data('cities')")
+    tdp = {d["city_id"]: d["x"] for d in plane}  # the edition's x axis is TDP
     assert abs(tdp[leader] - expected.scores.at[leader, "TDP"]) < 1e-9
     assert "not the published index" in watched.page.locator("#whatif-status").inner_text()
+
+
+def test_whatif_follows_the_codes_of_a_renamed_edition(
+    watch: Any, renamed: tuple[Path, Path]
+) -> None:
+    data, site = renamed
+    weights = {"TECH": 2.5, "liveability": 0.5}
+    watched = watch(site)
+    watched.open("index.html", hash_of(weights))
+    page = watched.page
+    expected = engine(data, weights)
+    assert_same_as_engine(page.evaluate("window.reportgen.whatif.last"), expected)
+    leader = str(expected.ranks["Composite"].idxmin())
+    row = page.locator(f'tr[data-city="{leader}"]')
+    assert row.locator('[data-key="rank"]').inner_text() == "1"
+    assert row.locator('[data-key="LIFE-score"]').inner_text() == (
+        f"{expected.scores.at[leader, 'LIFE']:.1f}"
+    )
+    page.evaluate("window.reportgen.whatif.drawn.then(() => true)")
+    plane = {d["city_id"]: d for d in page.evaluate("window.reportgen.views.plane.data('cities')")}
+    point = plane[leader]
+    assert abs(point["x"] - expected.scores.at[leader, "TECH"]) < 1e-9
+    assert abs(point["y"] - expected.scores.at[leader, "LIFE"]) < 1e-9
+    assert point["description"].endswith(", Composite rank 1")
+    assert f"TECH {expected.scores.at[leader, 'TECH']:.1f}, LIFE " in point["description"]
 
 
 def test_sliders_and_reset_work_from_the_keyboard_geometric_mean(

@@ -10,6 +10,7 @@ import zipfile
 from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -134,12 +135,12 @@ def hostile_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 # --------------------------------------------------------------------------- what-if model
 
 
-def fold(model: dict[str, object], weights: dict[str, float]) -> dict[str, np.ndarray]:
+def fold(model: dict[str, Any], weights: dict[str, float]) -> dict[str, np.ndarray]:
     """The what-if arithmetic in Python, from the model alone (whatif.js does the same)."""
     values = np.array(model["values"], dtype=float)  # None -> nan
-    scores = {code: values[:, j] for j, code in enumerate(model["indicators"])}  # type: ignore[arg-type]
-    w = {**model["weights"], **weights}  # type: ignore[dict-item]
-    for level in model["levels"]:  # type: ignore[attr-defined]
+    scores = {code: values[:, j] for j, code in enumerate(model["indicators"])}
+    w = {**model["weights"], **weights}
+    for level in model["levels"]:
         for parent in level["parents"]:
             members = [c for c in parent["children"] if w[c] != 0]
             block = np.column_stack([scores[c] for c in members])
@@ -151,7 +152,7 @@ def fold(model: dict[str, object], weights: dict[str, float]) -> dict[str, np.nd
 
 
 def test_whatif_model_holds_what_the_engine_aggregates(tiny_result: EditionResult) -> None:
-    model = whatif_model(tiny_result.index)
+    model = whatif_model(tiny_result.index, tiny_result.labels)
     normalised = tiny_result.index.datasets["normalised"]
     assert model["units"] == list(tiny_result.scores.index)
     assert model["method"] == "arithmetic"
@@ -174,7 +175,7 @@ def test_whatif_model_under_other_weights_equals_the_engine(tmp_path: Path) -> N
     overrides = ("aggregate.weights={TDP: 3, innovation: 0.25, liveability: 2}",)
     base = compute(Inputs(data=folder), uncertainty=False)
     engine = compute(Inputs(data=folder, overrides=overrides), uncertainty=False)
-    scores = fold(whatif_model(base.index), weights)
+    scores = fold(whatif_model(base.index, base.labels), weights)
     for code in engine.scores.columns:
         np.testing.assert_allclose(scores[code], engine.scores[code], rtol=0, atol=1e-12)
     # The weights changed something: Overall is not the published one.
@@ -182,7 +183,7 @@ def test_whatif_model_under_other_weights_equals_the_engine(tmp_path: Path) -> N
 
 
 def test_whatif_model_json_is_finite(tiny_result: EditionResult) -> None:
-    text = json.dumps(whatif_model(tiny_result.index), allow_nan=False)
+    text = json.dumps(whatif_model(tiny_result.index, tiny_result.labels), allow_nan=False)
     assert "NaN" not in text
 
 
@@ -351,35 +352,59 @@ def test_web_command_writes_the_site(tmp_path: Path) -> None:
 
 
 def test_plane_names_every_city_up_to_40_then_the_best_ranked() -> None:
-    from reportgen.web.charts import LABELLED_AT_SCALE, plane_spec
+    from reportgen.web.charts import LABELLED_AT_SCALE, PlaneAxes, plane_spec
 
-    def spec(n: int, highlight: str | None = None) -> dict[str, object]:
+    axes = PlaneAxes("AX", "AY", "Total", "AX score", "AY score")
+
+    def spec(n: int, highlight: str | None = None) -> dict[str, Any]:
         rng = np.random.default_rng(n)
         points = pd.DataFrame(
             {
                 "city_id": [f"c{i}" for i in range(n)],
                 "label": [f"City {i}" for i in range(n)],
                 "name": [f"City {i}" for i in range(n)],
-                "TDP": rng.uniform(0, 100, n),
-                "ECC": rng.uniform(0, 100, n),
+                "x": rng.uniform(0, 100, n),
+                "y": rng.uniform(0, 100, n),
                 "stage": "Emerging",
                 "rank": np.arange(1, n + 1),
             }
         )
         return plane_spec(
-            points, tdp_threshold=50, ecc_threshold=50, regions=(), hrefs={}, highlight=highlight
+            points,
+            axes=axes,
+            x_threshold=50,
+            y_threshold=50,
+            regions=(),
+            hrefs={},
+            highlight=highlight,
         )
 
     for n, named in ((30, 30), (41, LABELLED_AT_SCALE)):
         result = spec(n)
-        rows = result["datasets"]["cities"]  # type: ignore[index]
+        rows = result["datasets"]["cities"]
         labelled = [r for r in rows if r["label"]]
         assert len(labelled) == named
         assert max(r["rank"] for r in labelled) == named
-        names = [layer.get("name") for layer in result["layer"] if layer.get("name")]  # type: ignore[union-attr]
+        names = [layer.get("name") for layer in result["layer"] if layer.get("name")]
         assert len(names) == len(set(names))  # Vega refuses duplicate names
         assert rows[0]["description"] == (
-            f"City 0: TDP {rows[0]['TDP']:.1f}, ECC {rows[0]['ECC']:.1f}, Emerging, overall rank 1"
+            f"City 0: AX {rows[0]['x']:.1f}, AY {rows[0]['y']:.1f}, Emerging, Total rank 1"
         )
-    highlighted = spec(10, highlight="c3")["datasets"]["cities"]  # type: ignore[index]
+    highlighted = spec(10, highlight="c3")["datasets"]["cities"]
     assert [r["label"] for r in highlighted if r["label"]] == ["City 3"]
+
+
+def test_a_brief_without_charts_keeps_its_text_and_builds_no_spec(
+    tiny_result: EditionResult,
+) -> None:
+    from dataclasses import replace
+
+    from reportgen.report.context.brief import NO_FIGURE, build_brief_context
+
+    full = build_brief_context(tiny_result, "hong_kong")
+    bare = build_brief_context(tiny_result, "hong_kong", charts=False)
+    assert len(full.charts) == 2
+    assert bare.charts == {}
+    assert bare.plane == bare.profile == NO_FIGURE
+    # Everything a page prints besides the two charts is the same brief.
+    assert replace(full, plane=NO_FIGURE, profile=NO_FIGURE, charts={}) == bare

@@ -1,12 +1,15 @@
-"""Vega-Lite specs for the site: the interactive TDP x ECC plane (tooltips, links, live data)."""
+"""Vega-Lite specs for the site: the interactive plane of the edition's two dimensions (tooltips,
+links, live data)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
+from reportgen.labels import Labels
 from reportgen.report import charts, theme
 
 VEGA_LITE_SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"
@@ -15,6 +18,31 @@ PLANE_HEIGHT = 430
 LABEL_ALL_UP_TO = 40  # beyond this many cities only the best ranked are named on the plane
 LABELLED_AT_SCALE = 12
 _NOMINAL_WIDTH = 640  # label placement assumes the desktop width; phones get the same offsets
+
+
+@dataclass(frozen=True)
+class PlaneAxes:
+    """How the plane names its axes and the rank it reports: codes and names from the edition.
+
+    The data rows name the axes generically (``x``, ``y``, ``rank``); only what a reader sees
+    carries the codes.
+    """
+
+    x: str
+    y: str
+    index: str
+    x_title: str
+    y_title: str
+
+    @classmethod
+    def of(cls, levels: Labels) -> PlaneAxes:
+        return cls(
+            x=levels.x,
+            y=levels.y,
+            index=levels.index,
+            x_title=f"{levels.name(levels.x)} ({levels.x} score, 0-100)",
+            y_title=f"{levels.name(levels.y)} ({levels.y} score, 0-100)",
+        )
 
 
 def house_config() -> dict[str, Any]:
@@ -52,8 +80,9 @@ def house_config() -> dict[str, Any]:
 def plane_spec(
     points: pd.DataFrame,
     *,
-    tdp_threshold: float,
-    ecc_threshold: float,
+    axes: PlaneAxes,
+    x_threshold: float,
+    y_threshold: float,
     regions: Sequence[charts.StageRegion],
     hrefs: Mapping[str, str],
     highlight: str | None = None,
@@ -62,11 +91,11 @@ def plane_spec(
     """The plane as on the PDF, plus a tooltip and a link per city, drawn from one named
     dataset (``cities``) so the what-if can move the points without rebuilding the chart.
 
-    ``points`` has columns city_id, label, TDP, ECC, stage, rank (overall rank).
+    ``points`` has columns city_id, label, name, x, y, stage, rank (the rank on the index).
     """
-    data = points.assign(x=points["TDP"], y=points["ECC"]).reset_index(drop=True)
-    x_domain = charts._domain(data["x"], tdp_threshold)  # same axis ranges as the PDF plane
-    y_domain = charts._domain(data["y"], ecc_threshold)
+    data = points.reset_index(drop=True)
+    x_domain = charts._domain(data["x"], x_threshold)  # same axis ranges as the PDF plane
+    y_domain = charts._domain(data["y"], y_threshold)
     data["highlight"] = data["city_id"] == highlight if highlight else False
     if highlight:
         named = data["highlight"]
@@ -95,12 +124,12 @@ def plane_spec(
             "label": str(r.label),
             "name": str(r.name),
             "stage": str(r.stage),
-            "TDP": float(r.x),
-            "ECC": float(r.y),
+            "x": float(r.x),
+            "y": float(r.y),
             "rank": int(r.rank),
             "href": hrefs.get(str(r.city_id), ""),
             "description": point_description(
-                str(r.name), float(r.x), float(r.y), str(r.stage), int(r.rank)
+                axes, str(r.name), float(r.x), float(r.y), str(r.stage), int(r.rank)
             ),
             "highlight": bool(r.highlight),
             "group": int(r.group),
@@ -108,26 +137,26 @@ def plane_spec(
         for r in data.itertuples(index=False)
     ]
     x = {
-        "field": "TDP",
+        "field": "x",
         "type": "quantitative",
-        "title": "Technology Development Potential (TDP score, 0-100)",
+        "title": axes.x_title,
         "scale": {"domain": list(x_domain), "nice": False},
     }
     y = {
-        "field": "ECC",
+        "field": "y",
         "type": "quantitative",
-        "title": "Ecosystem Co-Benefit Capacity (ECC score, 0-100)",
+        "title": axes.y_title,
         "scale": {"domain": list(y_domain), "nice": False},
     }
     layers: list[dict[str, Any]] = [
         *_region_layers(regions, x_domain, y_domain),
         {
-            "data": {"values": [{"v": tdp_threshold}]},
+            "data": {"values": [{"v": x_threshold}]},
             "mark": {"type": "rule", "strokeDash": [4, 3], "color": theme.SUBTLE_TEXT_COLOUR},
             "encoding": {"x": {"field": "v", "type": "quantitative"}},
         },
         {
-            "data": {"values": [{"v": ecc_threshold}]},
+            "data": {"values": [{"v": y_threshold}]},
             "mark": {"type": "rule", "strokeDash": [4, 3], "color": theme.SUBTLE_TEXT_COLOUR},
             "encoding": {"y": {"field": "v", "type": "quantitative"}},
         },
@@ -153,9 +182,9 @@ def plane_spec(
                 "tooltip": [
                     {"field": "name", "type": "nominal", "title": "City"},
                     {"field": "stage", "type": "nominal", "title": "Stage"},
-                    {"field": "TDP", "type": "quantitative", "title": "TDP", "format": ".1f"},
-                    {"field": "ECC", "type": "quantitative", "title": "ECC", "format": ".1f"},
-                    {"field": "rank", "type": "ordinal", "title": "Overall rank"},
+                    {"field": "x", "type": "quantitative", "title": axes.x, "format": ".1f"},
+                    {"field": "y", "type": "quantitative", "title": axes.y, "format": ".1f"},
+                    {"field": "rank", "type": "ordinal", "title": f"{axes.index} rank"},
                 ],
             },
         },
@@ -176,8 +205,8 @@ def plane_spec(
                     "clip": True,
                 },
                 "encoding": {
-                    "x": {"field": "TDP", "type": "quantitative"},
-                    "y": {"field": "ECC", "type": "quantitative"},
+                    "x": {"field": "x", "type": "quantitative"},
+                    "y": {"field": "y", "type": "quantitative"},
                     "text": {"field": "label", "type": "nominal"},
                     "color": {
                         "condition": {"test": "datum.highlight", "value": theme.HIGHLIGHT_COLOUR},
@@ -201,9 +230,9 @@ def plane_spec(
     return spec
 
 
-def point_description(name: str, tdp: float, ecc: float, stage: str, rank: int) -> str:
-    """What a screen reader says for a point (site.js words it the same after a what-if)."""
-    return f"{name}: TDP {tdp:.1f}, ECC {ecc:.1f}, {stage}, overall rank {rank}"
+def point_description(axes: PlaneAxes, name: str, x: float, y: float, stage: str, rank: int) -> str:
+    """What a screen reader says for a point (whatif.js words it the same after a what-if)."""
+    return f"{name}: {axes.x} {x:.1f}, {axes.y} {y:.1f}, {stage}, {axes.index} rank {rank}"
 
 
 def _region_layers(

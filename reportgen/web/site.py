@@ -18,6 +18,7 @@ from reportgen.errors import OutputError
 from reportgen.pipeline import EditionResult
 from reportgen.publish.plan import annual_filename, brief_filename
 from reportgen.report import exports
+from reportgen.report.context.inputs import BriefInputs, brief_inputs
 from reportgen.report.html import make_environment
 from reportgen.web import context as web
 from reportgen.web.assets import REUSABLE_PREFIXES, static_assets, vega_bundle_name
@@ -155,7 +156,7 @@ class SitePlan:
 
 
 def plan_site(result: EditionResult, pdfs: web.PdfLinks) -> SitePlan:
-    ranked = result.scores["Overall"].sort_values(ascending=False, kind="stable").index
+    ranked = result.scores[result.labels.index].sort_values(ascending=False, kind="stable").index
     return SitePlan(
         labels=web.labels_for(result),
         pages=web.city_pages(result),
@@ -172,9 +173,17 @@ def render_home(env: jinja2.Environment, result: EditionResult, plan: SitePlan, 
 
 
 def render_city(
-    env: jinja2.Environment, result: EditionResult, plan: SitePlan, root: Path, city_id: str
+    env: jinja2.Environment,
+    result: EditionResult,
+    plan: SitePlan,
+    root: Path,
+    city_id: str,
+    inputs: BriefInputs | None = None,
 ) -> str:
-    city = web.build_city_context(result, city_id, plan.labels, plan.pages, plan.pdfs, plan.order)
+    """A city's page; ``inputs`` (its brief's inputs) when already computed for every city."""
+    city = web.build_city_context(
+        result, city_id, plan.labels, plan.pages, plan.pdfs, plan.order, inputs
+    )
     path = plan.pages[city_id]
     _write(root, path, _render(env, "web/city.html", "city", city, {"charts": city.charts}))
     return path
@@ -203,7 +212,11 @@ def render_site(
     env = make_environment()
     plan = plan_site(result, pdfs)
     written = [render_home(env, result, plan, root)]
-    written += [render_city(env, result, plan, root, city_id) for city_id in plan.order]
+    # The briefs' inputs in one pass: their city x indicator tables are computed once for all.
+    briefs = brief_inputs(result, plan.order, dict(plan.labels))
+    written += [
+        render_city(env, result, plan, root, city_id, briefs[city_id]) for city_id in plan.order
+    ]
     written.append(render_methodology(env, result, root))
     written.append(render_data(env, result, plan, root))
     return written

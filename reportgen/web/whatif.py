@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reportgen.index import IndexResult
+from reportgen.labels import Labels
 
 
 @dataclass(frozen=True)
@@ -25,13 +26,17 @@ def _number(value: float) -> float | None:
     return None if math.isnan(value) else float(value)
 
 
-def whatif_model(index: IndexResult) -> dict[str, Any]:
+def whatif_model(index: IndexResult, labels: Labels) -> dict[str, Any]:
     """The normalised indicators, the hierarchy and the weights, as plain JSON-ready data.
 
     The browser repeats the engine's aggregation (``aggregate_level_kernel``): per level, each
     parent is the weighted mean of its available children, missing children dropped with their
     weights; zero-weight children take no part; ``dat_thresh`` voids a parent with too few
     children. Levels are listed bottom-up so the browser folds over them in order.
+
+    ``axes`` carries the edition's codes, which the page uses for its cells and its plane:
+    ``index`` (the table's first rank), ``x`` and ``y`` (the plane's axes) and ``columns`` (the
+    aggregates the ranking table prints, index first).
     """
     framework = index.framework
     spec = index.build.step("aggregate")
@@ -66,4 +71,10 @@ def whatif_model(index: IndexResult) -> dict[str, Any]:
         "values": [[_number(v) for v in row] for row in normalised.to_numpy(dtype=float)],
         "levels": levels,
         "weights": weights,
+        "axes": {
+            "index": labels.index,
+            "x": labels.x,
+            "y": labels.y,
+            "columns": list(labels.levels),
+        },
     }

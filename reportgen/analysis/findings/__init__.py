@@ -35,6 +35,7 @@ from reportgen.analysis.findings.selection import (
     filter_findings,
     findings_frame,
     select,
+    select_movers,
     select_themes,
 )
 from reportgen.analysis.findings.spec import (
@@ -109,5 +110,6 @@ __all__ = [
     "printed_ranks",
     "salience_method",
     "select",
+    "select_movers",
     "select_themes",
 ]

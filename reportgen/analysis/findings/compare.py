@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -199,6 +199,67 @@ def value_caveats(
         )
     if panel.perception[j]:
         out.append(wording.caveat("perception").format(label=label))
+    return out
+
+
+def grouped_caveats(
+    inputs: FindingInputs,
+    panel: Prepared,
+    spec: FindingsSpec,
+    old: BoolArray,
+    r: int,
+    columns: Sequence[int],
+    wording: Wording = ENGLISH,
+) -> list[str]:
+    """The caveats of a statement resting on several indicators (a pillar, a stage): one line per
+    kind of flag naming the indicators, and a line per shared value (it names its cities)."""
+    city = panel.city_names[panel.cities[r]]
+    out: list[str] = []
+
+    def labels(mask: Sequence[bool], years: bool = False) -> str:
+        named = [
+            panel.labels[panel.ids[j]]
+            + (wording.year_paren(int(panel.years[r, j])) if years else "")
+            for j, hit in zip(columns, mask, strict=True)
+            if hit
+        ]
+        return wording.join_words(named)
+
+    imputed = [bool(panel.imputed[r, j]) for j in columns]
+    if any(imputed):
+        out.append(
+            wording.caveat("group_imputed").format(
+                how=wording.gettext(inputs.imputation), labels=labels(imputed)
+            )
+        )
+    for j in columns:
+        if panel.shared[r, j]:
+            others = [s for s in str(panel.shared_with[r, j] or "").split(";") if s]
+            names = [panel.city_names.get(o, o) for o in others] or [
+                wording.gettext("other cities")
+            ]
+            out.append(
+                wording.caveat("shared").format(
+                    label=panel.labels[panel.ids[j]],
+                    city=city,
+                    cities=wording.join_words([city, *names]),
+                )
+            )
+    censored = [bool(panel.censored[r, j]) for j in columns]
+    if any(censored):
+        out.append(wording.caveat("group_censored").format(labels=labels(censored)))
+    aged = [bool(old[r, j]) for j in columns]
+    if any(aged):
+        out.append(
+            wording.caveat("group_old").format(
+                age=spec.max_data_age,
+                reference=panel.reference_year,
+                labels=labels(aged, years=True),
+            )
+        )
+    surveyed = [bool(panel.perception[j]) for j in columns]
+    if any(surveyed):
+        out.append(wording.caveat("group_perception").format(labels=labels(surveyed)))
     return out
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from reportgen import formatting
 from reportgen.analysis.findings.compare import indicator_findings, resolve_groups
 from reportgen.analysis.findings.coverage import data_findings
 from reportgen.analysis.findings.inputs import FindingInputs, code_name, prepare
@@ -129,8 +130,10 @@ def analyse(
     """Findings, themes, every brief's selection, the spotlight and the executive summary,
     worded in ``wording``'s language (the numbers and the selection are the same in all)."""
     findings = compute_findings(inputs, stages, spec, wording) if findings is None else findings
+    # Sentences name a city by its short form, as tables and charts do (a long name would
+    # take over a brief's page).
     panel_names = {
-        str(c): str(n)
+        str(c): formatting.abbreviate(str(n))
         for c, n in (inputs.cities["name"].items() if "name" in inputs.cities.columns else [])
     }
     pillar_names = {str(p): code_name(inputs, str(p)) for p in inputs.pillars.index}

@@ -13,20 +13,22 @@ from reportgen.analysis.findings.wording import ENGLISH, Wording
 def data_findings(
     inputs: FindingInputs, panel: Prepared, spec: FindingsSpec, wording: Wording = ENGLISH
 ) -> dict[str, Finding]:
-    """City id -> its data finding, for cities with at least one flagged value."""
-    has = ~np.isnan(panel.best)
-    old = old_mask(panel, spec.max_data_age) & has
+    """City id -> its data finding, for cities with at least one flagged value.
+
+    Perception surveys are a property of the indicator, said wherever a finding rests on one;
+    this line is about the city's own values: estimated, bounded, shared or old.
+    """
+    observed = ~np.isnan(panel.best)
+    # An imputed value has no raw value: it is one of the city's index values all the same.
+    has = observed | panel.imputed
     masks = {
-        "imputed": panel.imputed & has,
-        "bounded": panel.censored & has,
-        "shared": panel.shared & has,
-        "old": old,
-        "perception": has & panel.perception[None, :],
+        "imputed": panel.imputed,
+        "bounded": panel.censored & observed,
+        "shared": panel.shared & observed,
+        "old": old_mask(panel, spec.max_data_age) & observed,
     }
+    flagged = masks["imputed"] | masks["bounded"] | masks["shared"] | masks["old"]
     totals = has.sum(axis=1)
-    flagged = np.zeros(has.shape, bool)
-    for mask in masks.values():
-        flagged |= mask
     out: dict[str, Finding] = {}
     for r in np.flatnonzero(flagged.any(axis=1) & (totals > 0)):
         city_id = panel.cities[int(r)]
@@ -52,17 +54,15 @@ def _data_finding(
         "bounded": "Values below a list's threshold",
         "shared": "Values shared with other cities",
         "old": "Old values",
-        "perception": "Perception-survey values",
     }
     roles = {"bounded": "censored"}
     parts: list[str] = []
     flagged = 0
-    for key in ("imputed", "bounded", "shared", "old", "perception"):
+    for key in ("imputed", "bounded", "shared", "old"):
         columns = np.flatnonzero(masks[key][r])
         if columns.size == 0:
             continue  # no "0 indicators ...: none" clause
-        if key != "perception":
-            flagged += int(columns.size)
+        flagged += int(columns.size)
         record = Evidence(
             role=roles.get(key, key), label=labels[key], value=float(columns.size), unit="count"
         )

@@ -433,6 +433,7 @@ def _driver_sentence(contributions: tuple[Contribution, ...], wording: Wording =
         "contribution": signed_points(driver.own),
         "rescaling": signed_points(rescaling),
     }
-    if abs(rescaling) >= _NEGLIGIBLE:
+    # The rescaling is named beside the driver only where it is a sizeable part of the move.
+    if abs(rescaling) >= max(_NEGLIGIBLE, 0.25 * abs(driver.own)):
         return wording.template("mover_driver_rescaled").format(**fill)
     return wording.template("mover_driver").format(**fill)

@@ -9,7 +9,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from reportgen.analysis.findings.compare import member_rows_of, value_caveats, value_flags
+from reportgen.analysis.findings.compare import grouped_caveats, member_rows_of, value_flags
 from reportgen.analysis.findings.inputs import (
     FindingInputs,
     Prepared,
@@ -185,10 +185,9 @@ def score_findings(
             kept = peer_rows >= 0
             kept[kept] = ~np.isnan(values[peer_rows[kept], k])
             members = tuple(member_ids[city_id][kept])
-            caveats: list[str] = []
+            caveats = grouped_caveats(inputs, panel, spec, old, int(r), indicator_columns, wording)
             flags: set[Flag] = set()
             for j in indicator_columns:
-                caveats += value_caveats(inputs, panel, spec, old, int(r), j, wording)
                 flags.update(value_flags(panel, old, int(r), j))
             out.append(
                 _score_finding(

@@ -113,6 +113,21 @@ def select(
     return chosen
 
 
+def select_movers(
+    findings: Iterable[Finding], n: int = 8, *, min_robustness: float = 0.5
+) -> list[Finding]:
+    """The changes chapter's movers: those that hold in at least `min_robustness` of the Monte
+    Carlo replications, most salient first, one per city (its most salient move)."""
+    movers = sorted(
+        (f for f in findings if f.kind == "mover" and f.salience.robustness >= min_robustness),
+        key=lambda f: (-round(f.salience.value, 12), -round(f.magnitude, 12), f.city_id, f.subject),
+    )
+    picked: dict[str, Finding] = {}
+    for f in movers:
+        picked.setdefault(f.city_id, f)
+    return list(picked.values())[:n]
+
+
 def publication_group(spec: FindingsSpec, publication: str, themes: Iterable[Theme]) -> str | None:
     """The peer group a publication's themes compare with: its rule's first group with themes."""
     rule = spec.publications.rule(publication)

@@ -85,7 +85,8 @@ DEFAULT_PUBLICATIONS: dict[str, PublicationRule] = {
         n=7,
         kinds=("stage", "gap", "strength", "mover", "data"),
         lead=("stage",),
-        max_per_kind={"gap": 3, "strength": 3, "mover": 1, "data": 1},
+        # Two pages: the two largest gaps and strengths, one move, one line on the data.
+        max_per_kind={"gap": 2, "strength": 2, "mover": 1, "data": 1},
         max_per_pillar=1,
         peer_groups=("same_stage",),
     ),

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from reportgen.analysis.findings.compare import value_caveats
+from reportgen.analysis.findings.compare import grouped_caveats
 from reportgen.analysis.findings.inputs import FindingInputs, Prepared, code_name, old_mask
 from reportgen.analysis.findings.records import Comparison, Evidence, Finding, Salience
 from reportgen.analysis.findings.spec import FindingsSpec
@@ -203,13 +203,14 @@ def _stage_finding(
             sentence += wording.sentence_end()
             members = members_of.get(str(target), ())
             comparison = Comparison(group_id="next_stage", name=target_name, members=members)
-    if probability is not None and not borderline:
-        sentence += wording.template("stage_probability").format(probability=fill["probability"])
+    # A stage held in most replications is stated plainly (its share stays in the evidence);
+    # only a borderline one says how often it holds, in its first words.
     # A stage rests on both dimensions: every estimated value in the index says so.
     r = panel.position[city_id]
     imputed_columns = list(np.flatnonzero(rests_on[r]))
-    for j in imputed_columns:
-        caveats += value_caveats(inputs, panel, spec, old, r, int(j), wording)
+    caveats += grouped_caveats(
+        inputs, panel, spec, old, r, [int(j) for j in imputed_columns], wording
+    )
     quality = spec.salience.discount(["imputed"]) if imputed_columns else 1.0
     return Finding(
         kind="stage",

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from reportgen import formatting
 from reportgen.analysis.findings.inputs import FindingInputs, code_name, text
 from reportgen.analysis.findings.movers import printed_ranks
 from reportgen.analysis.findings.records import (
@@ -32,7 +33,9 @@ MAX_MOVERS = 3
 def _names(inputs: FindingInputs) -> dict[str, str]:
     if "name" not in inputs.cities.columns:
         return {}
-    return {str(c): text(n, str(c)) for c, n in inputs.cities["name"].items()}
+    return {
+        str(c): formatting.abbreviate(text(n, str(c))) for c, n in inputs.cities["name"].items()
+    }
 
 
 def edition_story(

@@ -9,7 +9,7 @@ from reportgen.analysis.findings.records import Finding, Theme
 from reportgen.analysis.findings.spec import FindingsSpec
 from reportgen.analysis.findings.wording import ENGLISH, Wording
 
-MAX_CLAUSES = 3
+MAX_CLAUSES = 2  # the theme's most salient indicators; the rest stay in its findings
 
 
 def _dedupe(items: Iterable[str]) -> tuple[str, ...]:

@@ -155,9 +155,6 @@ TEMPLATES: dict[str, str] = {
         "of {peer}, worth {gain} {dimension} points{chiefly}"
     ),
     "stage_lever_indicators": N_(" (chiefly {names})"),
-    "stage_probability": N_(
-        " The uncertainty analysis places it in this stage in {probability} of replications."
-    ),
     # the executive summary's story (each template used once)
     "story_leader": N_(
         "{city} leads the {index} index with {score}, {difference} points ahead of "
@@ -206,7 +203,6 @@ TEMPLATES: dict[str, str] = {
     "data_bounded": N_("{count} {verb} only known to lie below a list's last value ({names})"),
     "data_old": N_("{count} {verb} more than {age} old ({names})"),
     "data_shared": N_("{count} {verb} shared with other cities ({names})"),
-    "data_perception": N_("{count} {verb} perception surveys ({names})"),
 }
 
 CAVEATS: dict[str, str] = {
@@ -220,6 +216,13 @@ CAVEATS: dict[str, str] = {
         "{label}: {city}'s value dates from {year}, more than {age} years before {reference}."
     ),
     "perception": N_("{label}: a perception survey, not a measurement."),
+    # a pillar's flagged indicators, one line per kind of flag
+    "group_imputed": N_("Estimates, imputed ({how}), not observed: {labels}."),
+    "group_censored": N_(
+        "Not in the source's published list, its lowest value used as the best case: {labels}."
+    ),
+    "group_old": N_("More than {age} years older than {reference}: {labels}."),
+    "group_perception": N_("Perception surveys, not measurements: {labels}."),
     "peer_censored": N_(
         "{k} of {n} peers {verb} not in the published list; the peer median is taken "
         "at the bound least favourable to this finding."

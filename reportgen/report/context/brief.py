@@ -201,17 +201,45 @@ def build_brief_context(
     with_chinese: bool = True,
     labels: Mapping[str, CityLabel] | None = None,
     lang: str = SOURCE_LANGUAGE,
+    charts: bool = True,
 ) -> BriefContext:
     """One city's brief straight from a computed edition (notebooks, tests), in ``lang``."""
     tr = translator(result.edition, lang)
     result = translated_edition(result, lang)
     labels = labels if labels is not None else city_labels(result, with_chinese, tr)
-    return build_brief(brief_inputs(result, [city_id], labels, lang)[city_id])
+    return build_brief(brief_inputs(result, [city_id], labels, lang)[city_id], charts=charts)
 
 
-def build_brief(inputs: BriefInputs) -> BriefContext:
+def brief_profile(inputs: BriefInputs, book: ChartBook, tr: Translator = ENGLISH) -> FigureView:
+    """The brief's pillar profile: the city against its peers' median, pillar by pillar."""
+    shared, city = inputs.shared, inputs.city
+    peer_name = city.peer_name
+    if not tr.is_source:
+        peer_name = peer_group_name(shared.edition, shared.stages, city.city_id, city.peers, tr)
+    return pillar_profile_of(
+        book,
+        shared.edition,
+        shared.levels[1],
+        shared.scores,
+        source_line_of(shared.edition, shared.year, tr),
+        city.city_id,
+        city.peers,
+        peer_name,
+        shared.labels[city.city_id].short_name,
+        tr=tr,
+    )
+
+
+NO_FIGURE = FigureView(chart_id="", alt="")
+
+
+def build_brief(inputs: BriefInputs, *, charts: bool = True) -> BriefContext:
     """A brief's view-model from its declared inputs, and nothing else: the publishing plan
-    keys the brief by a digest of exactly this object. It prints in ``shared.lang``."""
+    keys the brief by a digest of exactly this object. It prints in ``shared.lang``.
+
+    ``charts=False`` leaves out the plane and the profile (``NO_FIGURE``, no specs): building
+    them is most of a brief's cost, and the web edition draws its own.
+    """
     shared, city = inputs.shared, inputs.city
     tr = translator(shared.edition, shared.lang)
     _ = tr.gettext
@@ -273,6 +301,21 @@ def build_brief(inputs: BriefInputs) -> BriefContext:
         stage=badge.name,
     )
     codes = shared.levels
+    plane = NO_FIGURE
+    if charts:
+        plane = plane_figure_of(
+            book,
+            stages,
+            shared.edition,
+            shared.year,
+            labels,
+            highlight=city_id,
+            width=300,
+            height=250,
+            title=_("Position on the {plane} plane").format(plane=levels.plane),
+            label_all=False,
+            tr=tr,
+        )
     return BriefContext(
         meta=edition_meta(
             shared.edition,
@@ -290,31 +333,8 @@ def build_brief(inputs: BriefInputs) -> BriefContext:
         stage=badge,
         scorecard=cards,
         summary=summary,
-        plane=plane_figure_of(
-            book,
-            stages,
-            shared.edition,
-            shared.year,
-            labels,
-            highlight=city_id,
-            width=300,
-            height=250,
-            title=_("Position on the {plane} plane").format(plane=levels.plane),
-            label_all=False,
-            tr=tr,
-        ),
-        profile=pillar_profile_of(
-            book,
-            shared.edition,
-            codes[1],
-            scores,
-            source_line_of(shared.edition, shared.year, tr),
-            city_id,
-            peers,
-            peer_name,
-            label.short_name,
-            tr=tr,
-        ),
+        plane=plane,
+        profile=brief_profile(inputs, book, tr) if charts else NO_FIGURE,
         strengths=strengths,
         gaps=gaps,
         other_findings=others,
@@ -334,8 +354,10 @@ def build_brief(inputs: BriefInputs) -> BriefContext:
 
 
 __all__ = [
+    "NO_FIGURE",
     "BriefContext",
     "BriefInputs",
+    "brief_profile",
     "build_brief",
     "build_brief_context",
     "pillar_profile_figure",

@@ -8,7 +8,6 @@ from reportgen.web.context.city import (
     build_city_context,
 )
 from reportgen.web.context.common import (
-    DIMENSION_CLASSES,
     CityLabel,
     Figure,
     NavLink,
@@ -17,6 +16,7 @@ from reportgen.web.context.common import (
     city_pages,
     city_slug,
     labels_for,
+    level_class,
     page_meta,
     plane,
 )
@@ -44,7 +44,6 @@ from reportgen.web.context.pages import (
 )
 
 __all__ = [
-    "DIMENSION_CLASSES",
     "Cell",
     "CityContext",
     "CityLabel",
@@ -74,6 +73,7 @@ __all__ = [
     "city_pages",
     "city_slug",
     "labels_for",
+    "level_class",
     "page_meta",
     "plane",
     "ranking_columns",

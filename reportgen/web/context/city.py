@@ -8,11 +8,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from reportgen.pipeline import EditionResult
-from reportgen.report.context.brief import BriefContext, build_brief_context
+from reportgen.report.context.brief import BriefContext, brief_profile, build_brief
 from reportgen.report.context.common import (
+    ChartBook,
     CityLabel,
     select_findings,
 )
+from reportgen.report.context.inputs import BriefInputs, brief_inputs
 from reportgen.web import charts as web_charts
 from reportgen.web.context.common import Figure, NavLink, PageMeta, PdfLinks, page_meta, plane
 
@@ -46,6 +48,7 @@ class SourceLink:
 class CityContext:
     meta: PageMeta
     brief: BriefContext
+    plane_title: str
     plane: Figure
     profile: Figure
     strengths: tuple[FindingItem, ...]
@@ -88,16 +91,23 @@ def build_city_context(
     pages: Mapping[str, str],
     pdfs: PdfLinks,
     order: Sequence[str],
+    inputs: BriefInputs | None = None,
 ) -> CityContext:
-    brief = build_brief_context(result, city_id, labels=dict(labels))
+    """``inputs``: the city's brief inputs, when the caller built them for every city at once."""
+    if inputs is None:
+        inputs = brief_inputs(result, [city_id], dict(labels))[city_id]
+    # The brief's text without its charts: the page draws its own plane, and only the profile
+    # is the PDF's (restyled for a screen below); the brief's plane would cost most of the page.
+    brief = build_brief(inputs, charts=False)
     root = "../"
     label = labels[city_id]
     meta = page_meta(result, f"{label.heading_name}: city profile", "", root)
     hrefs = {c: root + p for c, p in pages.items()}
     figure, specs = plane(result, labels, hrefs, highlight=city_id)
     # The brief's own pillar profile, restyled for a screen: the same chart as the PDF's.
-    profile_id = brief.profile.chart_id
-    specs[profile_id] = web_charts.for_screen(brief.charts[profile_id])
+    book = ChartBook()
+    profile = brief_profile(inputs, book)
+    specs[profile.chart_id] = web_charts.for_screen(book.charts[profile.chart_id])
     numbers = {s.url: s.number for s in brief.sources}
     items = _finding_items(result, city_id, numbers)
     position = list(order).index(city_id)
@@ -106,8 +116,9 @@ def build_city_context(
     return CityContext(
         meta=meta,
         brief=brief,
+        plane_title=f"Position on the {result.labels.plane} plane",
         plane=figure,
-        profile=Figure(profile_id, brief.profile.alt, "profile"),
+        profile=Figure(profile.chart_id, profile.alt, "profile"),
         strengths=tuple(i for i in items if i.kind == "strength"),
         gaps=tuple(i for i in items if i.kind == "gap"),
         other_findings=tuple(i for i in items if i.kind not in ("strength", "gap")),

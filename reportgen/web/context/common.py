@@ -18,7 +18,11 @@ from reportgen.report.context.common import (
 )
 from reportgen.web import charts as web_charts
 
-DIMENSION_CLASSES = {"TDP": "tdp", "ECC": "ecc"}
+
+def level_class(code: str) -> str:
+    """A level's CSS class (index, dimension): its code in lower case, as the stylesheet names
+    them for the bundled edition; a renamed edition falls back to the unstyled default."""
+    return re.sub(r"[^a-z0-9_-]+", "-", code.lower()).strip("-")
 
 
 @dataclass(frozen=True)
@@ -98,16 +102,17 @@ def labels_for(result: EditionResult) -> dict[str, CityLabel]:
 
 
 def plane_points(result: EditionResult, labels: Mapping[str, CityLabel]) -> pd.DataFrame:
-    stages = result.stages
+    """One row per city: the plane's axis scores as x and y, and the rank on the index."""
+    stages, levels = result.stages, result.labels
     return pd.DataFrame(
         {
             "city_id": stages.index.astype(str),
             "label": [labels[str(c)].short_name for c in stages.index],
             "name": [labels[str(c)].name for c in stages.index],
-            "TDP": stages["TDP"].to_numpy(float),
-            "ECC": stages["ECC"].to_numpy(float),
+            "x": stages[levels.x].to_numpy(float),
+            "y": stages[levels.y].to_numpy(float),
             "stage": stages["stage_name"].astype(str).to_numpy(),
-            "rank": result.ranks["Overall"].reindex(stages.index).to_numpy(),
+            "rank": result.ranks[levels.index].reindex(stages.index).to_numpy(),
         }
     )
 
@@ -118,24 +123,28 @@ def plane(
     hrefs: Mapping[str, str],
     highlight: str | None = None,
 ) -> tuple[Figure, dict[str, Any]]:
+    levels = result.labels
+    x, y = levels.x, levels.y
     first = result.stages.iloc[0]
-    tdp_cut, ecc_cut = float(first["tdp_threshold"]), float(first["ecc_threshold"])
+    # The stage columns keep their historical names; they hold the x and y axes' thresholds.
+    x_cut, y_cut = float(first["tdp_threshold"]), float(first["ecc_threshold"])
     spec = web_charts.plane_spec(
         plane_points(result, labels),
-        tdp_threshold=tdp_cut,
-        ecc_threshold=ecc_cut,
+        axes=web_charts.PlaneAxes.of(levels),
+        x_threshold=x_cut,
+        y_threshold=y_cut,
         regions=stage_regions(result),
         hrefs=hrefs,
         highlight=highlight,
     )
     n = len(result.stages)
     alt = (
-        f"Scatter plot of {n} cities by TDP score (horizontal) and ECC score (vertical), with "
-        f"stage thresholds at TDP {tdp_cut:.1f} and ECC {ecc_cut:.1f}"
+        f"Scatter plot of {n} cities by {x} score (horizontal) and {y} score (vertical), with "
+        f"stage thresholds at {x} {x_cut:.1f} and {y} {y_cut:.1f}"
         + (
-            f"; {labels[highlight].short_name} highlighted at TDP "
-            f"{result.stages.at[highlight, 'TDP']:.1f}, "
-            f"ECC {result.stages.at[highlight, 'ECC']:.1f}"
+            f"; {labels[highlight].short_name} highlighted at {x} "
+            f"{result.stages.at[highlight, x]:.1f}, "
+            f"{y} {result.stages.at[highlight, y]:.1f}"
             if highlight
             else ". The ranking table below lists the same scores"
         )

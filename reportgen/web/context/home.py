@@ -17,10 +17,10 @@ from reportgen.report.context.common import (
     stage_classes,
 )
 from reportgen.web.context.common import (
-    DIMENSION_CLASSES,
     Figure,
     PageMeta,
     PdfLinks,
+    level_class,
     page_meta,
     plane,
 )
@@ -33,7 +33,7 @@ class Column:
     label: str
     numeric: bool
     description: str
-    group: str = ""  # the heading it sits under (Overall, TDP, ECC); "" spans both rows
+    group: str = ""  # the heading it sits under (the index, a dimension); "" spans both rows
     css_class: str = ""
 
 
@@ -82,6 +82,7 @@ class HomeContext:
     summary: str
     key_figures: tuple[KeyFigure, ...]
     key_findings: tuple[str, ...]
+    plane_title: str
     plane: Figure
     columns: tuple[Column, ...]
     column_groups: tuple[ColumnGroup, ...]
@@ -101,18 +102,29 @@ def _number_text(value: Any) -> str:
     return "" if formatting.is_missing(value) or pd.isna(value) else repr(float(value))
 
 
+def score_key(code: str) -> str:
+    return f"{code}-score"
+
+
+def rank_key(result: EditionResult, code: str) -> str:
+    """The rank on the index is the table's first column; the dimensions' sit in their group."""
+    return "rank" if code == result.labels.index else f"{code}-rank"
+
+
 def ranking_columns(result: EditionResult) -> tuple[Column, ...]:
+    levels = result.labels
     columns = [
-        Column("rank", "Rank", True, "Overall rank (1 = best)"),
+        Column("rank", "Rank", True, f"{levels.index} rank (1 = best)"),
         Column("city", "City", False, ""),
         Column("region", "Region", False, ""),
-        Column("stage", "Stage", False, "Development stage on the TDP × ECC plane"),
+        Column("stage", "Stage", False, f"Development stage on the {levels.plane} plane"),
     ]
-    for code in ("Overall", "TDP", "ECC"):
-        css = DIMENSION_CLASSES.get(code, "overall")
-        columns.append(Column(f"{code}-score", "Score", True, f"{code} score, 0-100", code, css))
-        if code != "Overall":
-            columns.append(Column(f"{code}-rank", "Rank", True, f"Rank on {code}", code, css))
+    for code in levels.levels:
+        css = level_class(code)
+        columns.append(Column(score_key(code), "Score", True, f"{code} score, 0-100", code, css))
+        if code != levels.index:
+            rank = Column(rank_key(result, code), "Rank", True, f"Rank on {code}", code, css)
+            columns.append(rank)
         if result.uncertainty is not None:
             columns.append(
                 Column(
@@ -146,17 +158,18 @@ def ranking_rows(
     scores, ranks, stages = result.scores, result.ranks, result.stages
     classes = stage_classes(result)
     order = [s.id for s in result.edition.stages.stages]
-    summaries = {code: result.rank_interval(code) for code in ("Overall", "TDP", "ECC")}
+    levels = result.labels
+    summaries = {code: result.rank_interval(code) for code in levels.levels}
     rows = []
-    for city_id in scores.sort_values("Overall", ascending=False, kind="stable").index:
+    for city_id in scores.sort_values(levels.index, ascending=False, kind="stable").index:
         cid = str(city_id)
         label = labels[cid]
         stage_id = str(stages.at[city_id, "stage_id"])
         cells = [
             Cell(
                 "rank",
-                formatting.rank(ranks.at[city_id, "Overall"]),
-                _number_text(ranks.at[city_id, "Overall"]),
+                formatting.rank(ranks.at[city_id, levels.index]),
+                _number_text(ranks.at[city_id, levels.index]),
             ),
             Cell("city", label.short_name, label.name.casefold()),
             Cell("region", label.region, label.region.casefold()),
@@ -166,18 +179,18 @@ def ranking_rows(
                 str(order.index(stage_id) if stage_id in order else len(order)),
             ),
         ]
-        for code in ("Overall", "TDP", "ECC"):
+        for code in levels.levels:
             cells.append(
                 Cell(
-                    f"{code}-score",
+                    score_key(code),
                     formatting.score(scores.at[city_id, code]),
                     _number_text(scores.at[city_id, code]),
                 )
             )
-            if code != "Overall":
+            if code != levels.index:
                 cells.append(
                     Cell(
-                        f"{code}-rank",
+                        rank_key(result, code),
                         formatting.rank(ranks.at[city_id, code]),
                         _number_text(ranks.at[city_id, code]),
                     )
@@ -220,7 +233,7 @@ def weight_sliders(
             dimension_names.get(code, code),
             framework.top,
             float(weights[code]),
-            DIMENSION_CLASSES.get(code, ""),
+            level_class(code),
         )
         for code in framework.codes_at(framework.n_levels - 1)
     )
@@ -230,7 +243,7 @@ def weight_sliders(
             pillar_names.get(code, code),
             str(framework.parent(code)),
             float(weights[code]),
-            DIMENSION_CLASSES.get(str(framework.parent(code)), ""),
+            level_class(str(framework.parent(code))),
         )
         for code in framework.codes_at(2)
     )
@@ -245,10 +258,11 @@ def build_home_context(
 ) -> HomeContext:
     meta = page_meta(result, result.edition.title, "index.html", "")
     n = len(result.scores)
-    ranks = result.ranks["Overall"]
+    levels = result.labels
+    ranks = result.ranks[levels.index]
     leader = labels[str(ranks.idxmin())].short_name
     figure, specs = plane(result, labels, pages)
-    model = whatif_model(result.index)
+    model = whatif_model(result.index, levels)
     dimensions, pillars = weight_sliders(result, model)
     stages = [s for s in result.edition.stages.stages if (result.stages["stage_id"] == s.id).any()]
     framework = result.index.framework
@@ -259,10 +273,10 @@ def build_home_context(
         meta=meta,
         headline=f"{leader} leads the {result.year} index of {n} tech cities",
         summary=(
-            "Each city is scored from 0 to 100 on Technology Development Potential (TDP) and "
-            "Ecosystem Co-Benefit Capacity (ECC); the overall score combines the two. Hover a "
-            "city on the plane for its scores, click it for its profile, or sort and filter the "
-            "ranking below, which lists every number the chart shows."
+            f"Each city is scored from 0 to 100 on {levels.name(levels.x)} ({levels.x}) and "
+            f"{levels.name(levels.y)} ({levels.y}); the {levels.index} score combines the two. "
+            "Hover a city on the plane for its scores, click it for its profile, or sort and "
+            "filter the ranking below, which lists every number the chart shows."
         ),
         key_figures=(
             KeyFigure(str(n), "cities"),
@@ -271,6 +285,7 @@ def build_home_context(
             KeyFigure(str(len(stages)), "stages"),
         ),
         key_findings=tuple(f.sentence for f in findings),
+        plane_title=f"Cities on the {levels.plane} plane",
         plane=figure,
         columns=columns,
         column_groups=column_groups(columns),

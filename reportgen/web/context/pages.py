@@ -11,7 +11,7 @@ from reportgen.report.context.common import (
     stage_classes,
 )
 from reportgen.report.methodology import StepText, build_rows, describe_build
-from reportgen.web.context.common import DIMENSION_CLASSES, PageMeta, PdfLinks, page_meta
+from reportgen.web.context.common import PageMeta, PdfLinks, level_class, page_meta
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ def build_methodology_context(result: EditionResult) -> MethodologyContext:
         for i, row in result.panel.indicators.iterrows()
     }
     dimensions = tuple(
-        WeightRow(d.id, d.name, f"{d.weight:g}", d.description, DIMENSION_CLASSES.get(d.id, ""))
+        WeightRow(d.id, d.name, f"{d.weight:g}", d.description, level_class(d.id))
         for d in edition.dimensions
     )
     pillars = tuple(
@@ -82,7 +82,7 @@ def build_methodology_context(result: EditionResult) -> MethodologyContext:
             p.name,
             f"{p.weight:g}",
             p.description,
-            DIMENSION_CLASSES.get(p.dimension, ""),
+            level_class(p.dimension),
             tuple(
                 f"{indicator_names.get(i, i)} (weight {framework.meta.at[i, 'weight']:g})"
                 for i in framework.children(p.id)

@@ -12,6 +12,7 @@
     return;
   }
   const n = model.units.length;
+  const axes = model.axes;  // the edition's codes: index, x, y, and the table's columns
 
   // Indicator columns as typed arrays, missing values as NaN.
   const base = {};
@@ -172,11 +173,11 @@
     for (let i = 0; i < n; i++) {
       const row = rowsByCity[result.units[i]];
       if (!row) { continue; }
-      ["Overall", "TDP", "ECC"].forEach(function (code) {
+      axes.columns.forEach(function (code) {
         const score = result.scores[code][i];
         setCell(row, code + "-score", format(score, 1), score);
         const r = result.ranks[code][i];
-        setCell(row, code === "Overall" ? "rank" : code + "-rank", r === null ? "–" : String(r), r);
+        setCell(row, code === axes.index ? "rank" : code + "-rank", r === null ? "–" : String(r), r);
       });
     }
     if (site.ranking) { site.ranking.sort(); }
@@ -192,8 +193,9 @@
 
   /* A point's accessible name, worded as in reportgen/web/charts.py (point_description). */
   function describe(row) {
-    return row.name + ": TDP " + format(row.TDP, 1) + ", ECC " + format(row.ECC, 1) + ", " +
-      row.stage + ", overall rank " + (row.rank === null ? "–" : row.rank);
+    return row.name + ": " + axes.x + " " + format(row.x, 1) + ", " + axes.y + " " +
+      format(row.y, 1) + ", " + row.stage + ", " + axes.index + " rank " +
+      (row.rank === null ? "–" : row.rank);
   }
 
   /* Move the points. The new rows copy string keys only: Vega marks each row it ingests with
@@ -208,9 +210,9 @@
       const row = {};
       Object.keys(datum).forEach(function (key) { row[key] = datum[key]; });
       const i = position[datum.city_id];
-      row.TDP = result.scores.TDP[i];
-      row.ECC = result.scores.ECC[i];
-      row.rank = result.ranks.Overall[i];
+      row.x = result.scores[axes.x][i];
+      row.y = result.scores[axes.y][i];
+      row.rank = result.ranks[axes.index][i];
       row.description = describe(row);
       return row;
     });

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from reportgen import formatting
+from reportgen.analysis.findings import select_movers
 from reportgen.pipeline import EditionResult
 from reportgen.report.context.annual.base import Chapter, short_names
 from reportgen.report.context.common import CityLabel, FindingView, finding_view
@@ -69,7 +70,9 @@ def changes_chapter(
         )
         for c in common
     )
-    movers = tuple(finding_view(f, names, False) for f in result.findings if f.kind == "mover")
+    movers = tuple(
+        finding_view(f, names, True) for f in select_movers(result.findings, n=MOVERS_PRINTED)
+    )
     intro = (
         _(
             "The {year} edition is recomputed with the same build on the data available then "
@@ -87,7 +90,7 @@ def changes_chapter(
         title=_("{number}. Changes since {year}").format(number=number, year=result.previous.year),
         sections=((("movers", _("Movers")),) if movers else ()) + (("table", table_title),),
         intro=intro,
-        findings=movers[:MOVERS_PRINTED],
+        findings=movers,
         rows=rows,
         header=ChangesHeader(tr.name(index, index), x, y),
         previous_year=result.previous.year,

@@ -94,9 +94,7 @@ def ranking_header(result: EditionResult, tr: Translator = ENGLISH) -> RankingHe
     levels = result.labels
     interval = ""
     if result.uncertainty is not None:
-        interval = tr.gettext("Rank range ({interval})").format(
-            interval=interval_label(result.uncertainty.spec)
-        )
+        interval = interval_label(result.uncertainty.spec)
     return RankingHeader(tr.name(levels.index, levels.index), levels.x, levels.y, interval)
 
 
