@@ -214,9 +214,10 @@ def edition_cache_key(inputs: Inputs) -> str | None:
     """The key of the computed edition in the output folder's cache (None: an input is missing,
     and loading will say so)."""
     from reportgen.publish.cache import edition_key
+    from reportgen.report.i18n import catalogues_key
 
     try:
-        return edition_key(
+        key = edition_key(
             inputs.data,
             inputs.edition_path,
             year=inputs.year,
@@ -225,6 +226,8 @@ def edition_cache_key(inputs: Inputs) -> str | None:
         )
     except OSError:
         return None
+    # The translated findings are worded with the catalogues: an edited one recomputes.
+    return f"{key}:{catalogues_key()}"
 
 
 def compute_for_publishing(inputs: Inputs, out_dir: Path, key: str | None = None) -> EditionResult:
@@ -232,11 +235,16 @@ def compute_for_publishing(inputs: Inputs, out_dir: Path, key: str | None = None
     folder's cache when the input files, code and options are the ones it was computed from."""
     from reportgen.publish.cache import cached_edition
     from reportgen.publish.plan import for_workers
+    from reportgen.report.i18n import with_translations
+
+    # Findings are worded in every language while the full Monte Carlo is at hand.
+    def computed() -> EditionResult:
+        return for_workers(with_translations(compute(inputs)))
 
     key = key or edition_cache_key(inputs)
     if key is None:
-        return for_workers(compute(inputs))
-    return cached_edition(out_dir, key, lambda: for_workers(compute(inputs)))
+        return computed()
+    return cached_edition(out_dir, key, computed)
 
 
 @dataclass(frozen=True)
@@ -249,6 +257,7 @@ class OutputOptions:
     quiet: bool = False
     executor: str = "local"
     scheduler: str | None = None
+    languages: tuple[str, ...] = ()  # tags, or ("all",); empty: the edition's own language
 
     @property
     def formats(self) -> tuple[str, ...]:
@@ -276,7 +285,9 @@ def plan(
     cities: Sequence[str] = (),
 ) -> list[RenderTask]:
     from reportgen.publish.plan import annual_task, brief_tasks, select_cities
+    from reportgen.report.i18n import publication_languages, translated_edition
 
+    languages = publication_languages(result.edition, options.languages)
     with_chinese = chinese_names()
     tasks: list[RenderTask] = []
     out_dir, variant, formats = options.out_dir, options.pdf_variant, options.formats
@@ -288,24 +299,35 @@ def plan(
             raise InputError(
                 Problem(edition.source, m, row=row, column="spotlight_city") for m in problems
             )
-        tasks.append(
-            annual_task(
-                result, out_dir, pdf_variant=variant, with_chinese=with_chinese, formats=formats
-            )
-        )
     if briefs:
         check_cities(result, cities)
-        chosen = select_cities(result, cities)
-        tasks.extend(
-            brief_tasks(
-                result,
-                out_dir,
-                chosen,
-                pdf_variant=variant,
-                with_chinese=with_chinese,
-                formats=formats,
+    for lang in languages:
+        # The findings worded in the language (worded while computing; see with_translations).
+        worded = translated_edition(result, lang)
+        if annual:
+            tasks.append(
+                annual_task(
+                    worded,
+                    out_dir,
+                    pdf_variant=variant,
+                    with_chinese=with_chinese,
+                    formats=formats,
+                    lang=lang,
+                )
             )
-        )
+        if briefs:
+            chosen = select_cities(result, cities)
+            tasks.extend(
+                brief_tasks(
+                    worded,
+                    out_dir,
+                    chosen,
+                    pdf_variant=variant,
+                    with_chinese=with_chinese,
+                    formats=formats,
+                    lang=lang,
+                )
+            )
     return tasks
 
 
@@ -392,7 +414,7 @@ def publish_inputs(
             pdf_variant=options.pdf_variant,
             formats=options.formats,
             with_chinese=chinese_names(warn=False),
-            selection=(annual, briefs, cities),
+            selection=(annual, briefs, cities, options.languages),
         )
         planned = None if options.force else read_plan(options.out_dir, planned_key)
         if planned is not None:

@@ -95,6 +95,17 @@ def output_options(func: F) -> F:
     )(func)
 
 
+def language_option(func: F) -> F:
+    return click.option(
+        "--lang",
+        "langs",
+        multiple=True,
+        metavar="TAG",
+        help="Publish in this language (repeatable; a tag of the edition's languages, e.g. "
+        "zh-Hant, or 'all'); default: the edition's own language.",
+    )(func)
+
+
 def reports_errors(func: F) -> F:
     """Turn user errors into one line each on stderr and exit code 1, without a traceback
     (a wrong --set is a usage error: exit 2)."""
@@ -155,10 +166,12 @@ def _options(
     quiet: bool,
     executor: str = "local",
     scheduler: str | None = None,
+    langs: tuple[str, ...] = (),
 ) -> Any:
     from reportgen.app import OutputOptions
 
     return OutputOptions(
+        languages=langs,
         out_dir=out_dir,
         pdf_variant=pdf_variant,
         write_html=write_html,
@@ -250,10 +263,13 @@ def _publish(
     briefs: bool,
     cities: tuple[str, ...] = (),
     site: bool = False,
+    langs: tuple[str, ...] = (),
 ) -> None:
     from reportgen.app import publish_inputs
 
-    options = _options(out_dir, write_html, pdf_variant, jobs, force, quiet, executor, scheduler)
+    options = _options(
+        out_dir, write_html, pdf_variant, jobs, force, quiet, executor, scheduler, langs
+    )
     streamed = _streams(quiet)
     report = publish_inputs(
         _inputs(data_path, edition_path, year, overrides),
@@ -277,6 +293,7 @@ def _publish(
 @main.command()
 @data_options
 @output_options
+@language_option
 @reports_errors
 def build(
     data_path: Path,
@@ -291,6 +308,7 @@ def build(
     quiet: bool,
     executor: str,
     scheduler: str | None,
+    langs: tuple[str, ...],
 ) -> None:
     """Publish everything: the annual report, one brief per city and the web edition (OUT/site).
 
@@ -298,6 +316,7 @@ def build(
     Example:
       reportgen build --data data --out output
       reportgen build --set aggregate.method=geometric --set normalise.range=1,100 --out what-if
+      reportgen build --lang zh-Hant
     """
     _publish(
         data_path,
@@ -315,12 +334,14 @@ def build(
         annual=True,
         briefs=True,
         site=True,
+        langs=langs,
     )
 
 
 @main.command()
 @data_options
 @output_options
+@language_option
 @reports_errors
 def annual(
     data_path: Path,
@@ -335,6 +356,7 @@ def annual(
     quiet: bool,
     executor: str,
     scheduler: str | None,
+    langs: tuple[str, ...],
 ) -> None:
     """Publish the annual report only (output/annual-YEAR.pdf).
 
@@ -357,12 +379,14 @@ def annual(
         scheduler,
         annual=True,
         briefs=False,
+        langs=langs,
     )
 
 
 @main.command()
 @data_options
 @output_options
+@language_option
 @click.option(
     "--city",
     "cities",
@@ -384,6 +408,7 @@ def briefs(
     quiet: bool,
     executor: str,
     scheduler: str | None,
+    langs: tuple[str, ...],
     cities: tuple[str, ...],
 ) -> None:
     """Publish two-page city briefs (output/briefs/CITY.pdf), in parallel.
@@ -408,6 +433,7 @@ def briefs(
         annual=False,
         briefs=True,
         cities=cities,
+        langs=langs,
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import logging
 import math
 import re
 import types
@@ -20,6 +21,7 @@ from pydantic import (
     PrivateAttr,
     TypeAdapter,
     ValidationError,
+    model_validator,
 )
 
 from reportgen.analysis.findings import FindingsSpec
@@ -71,6 +73,21 @@ class FrameworkSpec(Frozen):
     pillars: tuple[PillarSpec, ...] = Field(min_length=1)
 
 
+class EditionTranslation(Frozen):
+    """The edition's own texts in another language: its titles and the names of its levels,
+    stages and peer groups by id, so every printed label stays data (reportgen/locale/README)."""
+
+    title: str
+    subtitle: str = ""
+    publisher: str = ""
+    author: str = ""
+    keywords: tuple[str, ...] = ()
+    names: dict[str, str] = Field(default_factory=dict)
+    descriptions: dict[str, str] = Field(default_factory=dict)
+    # Other texts of the edition file by their key path, e.g. findings.unmeasured.capital.
+    texts: dict[str, str] = Field(default_factory=dict)
+
+
 class Edition(Frozen):
     """One edition of the report as edition.yaml declares it (validated, frozen)."""
 
@@ -89,6 +106,10 @@ class Edition(Frozen):
     publisher: str
     author: str
     language: str = "en"
+    languages: tuple[str, ...] = Field(
+        default=("en",), min_length=1, description="languages every publication is printed in"
+    )
+    translations: dict[str, EditionTranslation] = Field(default_factory=dict)
     keywords: tuple[str, ...] = ()
     spotlight_city: str | None = Field(default=None, pattern=ID_PATTERN)
     max_data_age: int = Field(
@@ -106,6 +127,33 @@ class Edition(Frozen):
     stages: StagesSpec
     findings: FindingsSpec = FindingsSpec()
     uncertainty: UncertaintySpec = UncertaintySpec()
+
+    @model_validator(mode="after")
+    def _translated(self) -> Edition:
+        # Every language printed besides the edition's own (and English, the language of the
+        # code's messages) needs its names; names for ids the edition lacks are reported.
+        missing = [
+            t
+            for t in self.languages
+            if t not in (self.language, "en") and t not in self.translations
+        ]
+        if missing:
+            raise ValueError(f"languages {', '.join(missing)} have no entry under translations")
+        known = {self.framework.index_name, *(d.id for d in self.framework.dimensions)}
+        known |= {p.id for p in self.framework.pillars} | {s.id for s in self.stages.stages}
+        known |= set(self.findings.named)
+        for tag, texts in self.translations.items():
+            unknown = sorted(set(texts.names) - known)
+            if unknown:
+                # A warning, not an error: an edition that renames its levels still builds; its
+                # translation then prints the source names for the new ids until updated.
+                logging.getLogger("reportgen").warning(
+                    "%s: translations.%s.names has unknown ids: %s",
+                    self.source,
+                    tag,
+                    ", ".join(unknown),
+                )
+        return self
 
     # Where the edition came from, so later checks can point at a line (not part of the content).
     _source: str | None = PrivateAttr(default=None)

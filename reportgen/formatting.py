@@ -34,15 +34,18 @@ def rank(value: Any) -> str:
     return f"{int(value)}"
 
 
-def ordinal(value: Any) -> str:
+def ordinal(value: Any, locale: str | None = None) -> str:
+    """'11th'; with a Chinese locale '第 11 位' (the glossary's wording)."""
     if is_missing(value):
         return "–"
     n = int(value)
+    if locale is not None and locale.startswith("zh"):
+        return f"第 {n} 位"
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return f"{n}{suffix}"
 
 
-def number(value: Any, significant: int = 3) -> str:
+def number(value: Any, significant: int = 3, locale: str | None = None) -> str:
     """A raw value as sourced: whole numbers from 100 up with thousands separators (153,180),
     3 significant digits below (0.59, 31.2), scientific notation when extreme (1.00e15)."""
     if is_missing(value):
@@ -63,7 +66,19 @@ def number(value: Any, significant: int = 3) -> str:
         text = f"{x:,.{max(decimals, 0)}f}"
         if "." in text:
             text = text.rstrip("0").rstrip(".")
-    return text.replace("-", "−")
+    return _localise_digits(text, locale).replace("-", "−")
+
+
+def _localise_digits(text: str, locale: str | None) -> str:
+    """Swap '1,234.5' to the locale's group and decimal symbols (unchanged without a locale)."""
+    if locale is None:
+        return text
+    from babel.numbers import get_decimal_symbol, get_group_symbol
+
+    group, decimal = get_group_symbol(locale), get_decimal_symbol(locale)
+    if (group, decimal) == (",", "."):
+        return text
+    return text.replace(",", "\0").replace(".", decimal).replace("\0", group)
 
 
 def signed(value: Any, decimals: int = 1) -> str:
@@ -83,10 +98,45 @@ def signed_int(value: Any) -> str:
     return "0" if n == 0 else f"{n:+d}".replace("-", "−")
 
 
-def percent(value: Any, decimals: int = 0) -> str:
+def percent(value: Any, decimals: int = 0, locale: str | None = None) -> str:
     if is_missing(value):
         return "–"
+    if locale is not None:
+        from babel.numbers import format_percent
+
+        pattern = "#,##0" + ("." + "0" * decimals if decimals else "") + "%"
+        return str(format_percent(float(value), pattern, locale=locale))
     return f"{100 * float(value):.{decimals}f}%"
+
+
+def integer(value: int, locale: str | None = None) -> str:
+    """A count with thousands separators: '1,000'."""
+    if locale is not None:
+        from babel.numbers import format_decimal
+
+        return str(format_decimal(int(value), "#,##0", locale=locale))
+    return f"{int(value):,}"
+
+
+# Amounts in USD billions. Chinese counts money in 億 (10^8): USD 1.2 bn is 12 億美元. The
+# wording is fixed once here and in reportgen/locale/glossary.yaml (currency).
+USD_BN_PER_YI = 10
+
+
+def usd_bn(value: Any, locale: str | None = None) -> str:
+    """An amount given in USD billions: 'USD 1.2 bn'; in Chinese '12 億美元'."""
+    if is_missing(value):
+        return "–"
+    if locale is not None and locale.startswith("zh"):
+        return f"{number(float(value) * USD_BN_PER_YI, locale=locale)} 億美元"
+    return f"USD {number(value, locale=locale)} bn"
+
+
+def year(value: int, locale: str | None = None) -> str:
+    """A year as running text prints it: '2026'; '2026 年' in Chinese."""
+    if locale is not None and locale.startswith("zh"):
+        return f"{int(value)} 年"
+    return str(int(value))
 
 
 FILTERS: dict[str, Callable[..., str]] = {

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -164,6 +164,9 @@ class EditionResult:
     shared_ranks: pd.DataFrame | None = None  # index rank per shared_values treatment
     # Themes, every brief's selection, the spotlight, the executive summary's story.
     analysis: FindingsResult | None = None
+    # The same analysis worded in each other language of the edition, by tag (filled by
+    # reportgen.report.i18n.with_translations while the full Monte Carlo is at hand).
+    translations: Mapping[str, FindingsResult] = dataclasses.field(default_factory=dict)
     # Per pillar: the first and last year of the scored values and the oldest year allowed.
     data_years: pd.DataFrame | None = None
 
@@ -379,6 +382,21 @@ def compute_edition(
         shared_ranks=shared_value_ranks(dataset, edition, build, year),
         data_years=data_years(current.panel),
         analysis=analysis,
+    )
+
+
+def finding_inputs_of(result: EditionResult) -> FindingInputs:
+    """What the findings engine read for this edition, rebuilt from the result: to word the
+    findings again (in another language) with the same numbers. Needs the full Monte Carlo."""
+    rank_low, rank_high = _rank_bounds(result.uncertainty, result.scores.columns)
+    return finding_inputs(
+        result.current,
+        result.previous,
+        result.edition,
+        rank_low,
+        rank_high,
+        result.stage_probabilities,
+        result.uncertainty,
     )
 
 

@@ -34,6 +34,13 @@ from reportgen.report.context.inputs import (
     brief_shared,
     city_labels,
 )
+from reportgen.report.i18n import (
+    LANGUAGES,
+    SOURCE_LANGUAGE,
+    catalogue_digest,
+    require_fonts,
+    translator,
+)
 
 if TYPE_CHECKING:
     from reportgen.report.context.annual import AnnualContext
@@ -43,12 +50,31 @@ ANNUAL_TEMPLATE = "annual/report.html"
 BRIEF_TEMPLATE = "brief/brief.html"
 
 
-def annual_filename(result: EditionResult) -> str:
-    return f"annual-{result.year}.pdf"
+def annual_filename(result: EditionResult, lang: str = SOURCE_LANGUAGE) -> str:
+    """annual-2026.pdf in English (names unchanged), annual-2026.zh-Hant.pdf in another language."""
+    suffix = "" if lang == SOURCE_LANGUAGE else f".{lang}"
+    return f"annual-{result.year}{suffix}.pdf"
 
 
-def brief_filename(city_id: str) -> str:
-    return f"briefs/{city_id}.pdf"
+def brief_filename(city_id: str, lang: str = SOURCE_LANGUAGE) -> str:
+    """briefs/CITY.pdf in English, briefs/LANG/CITY.pdf in another language."""
+    folder = "briefs" if lang == SOURCE_LANGUAGE else f"briefs/{lang}"
+    return f"{folder}/{city_id}.pdf"
+
+
+def language_key(lang: str) -> tuple[str, ...]:
+    """What a translated output adds to its key: the language and its catalogues' content (so
+    an edited translation rebuilds what it changes); nothing for the source language."""
+    if lang == SOURCE_LANGUAGE:
+        return ()
+    return (f"lang={lang}:{catalogue_digest(lang) if lang in LANGUAGES else ''}",)
+
+
+def language_labels(result: EditionResult, with_chinese: bool, lang: str) -> dict[str, CityLabel]:
+    """City labels in a language; a language whose fonts are missing stops here (no tofu)."""
+    if lang != SOURCE_LANGUAGE:
+        require_fonts(lang)
+    return city_labels(result, with_chinese, translator(result.edition, lang))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -63,12 +89,13 @@ class EditionInputs:
     result: EditionResult
     labels: dict[str, CityLabel]
     with_chinese: bool
+    lang: str = SOURCE_LANGUAGE
 
 
 def build_annual_from(inputs: EditionInputs) -> AnnualContext:
     from reportgen.report.context.annual import build_annual_context
 
-    return build_annual_context(inputs.result, with_chinese=inputs.with_chinese)
+    return build_annual_context(inputs.result, with_chinese=inputs.with_chinese, lang=inputs.lang)
 
 
 def build_brief_from(shared: BriefShared, city: BriefCity) -> BriefContext:
@@ -124,28 +151,34 @@ def _edition_digest(result: EditionResult) -> Digest:
 
 
 def _shared_input(
-    result: EditionResult, labels: dict[str, CityLabel], with_chinese: bool
+    result: EditionResult,
+    labels: dict[str, CityLabel],
+    with_chinese: bool,
+    lang: str = SOURCE_LANGUAGE,
 ) -> SharedInput:
     # Keyed by content, so the annual's and the briefs' tasks share one copy per worker.
     key = (
         _edition_digest(result)
-        .add("results", result.scores, result.stages, with_chinese)
+        .add("results", result.scores, result.stages, with_chinese, lang)
         .hexdigest()
     )
-    return SharedInput(key, EditionInputs(for_workers(result), labels, with_chinese))
+    return SharedInput(key, EditionInputs(for_workers(result), labels, with_chinese, lang))
 
 
 # ---------------------------------------------------------------------------------------------
 # input hashes
 
 
-def annual_input_hash(result: EditionResult, *, pdf_variant: str, with_chinese: bool) -> str:
+def annual_input_hash(
+    result: EditionResult, *, pdf_variant: str, with_chinese: bool, lang: str = SOURCE_LANGUAGE
+) -> str:
     """The annual report's declared input is the whole computed edition: its key is what the
     edition is computed from (the data set, the edition file and build, the years, code and
-    options), plus the headline results, cheap to hash, for editions computed another way."""
+    options), plus the headline results, cheap to hash, for editions computed another way; and
+    for a translation, the language and its catalogues."""
     dataset = result.dataset
     return (
-        output_digest(ANNUAL_TEMPLATE, pdf_variant, f"chinese={with_chinese}")
+        output_digest(ANNUAL_TEMPLATE, pdf_variant, f"chinese={with_chinese}", *language_key(lang))
         .add("edition", _edition_digest(result).hexdigest())
         .add("data", dataset.cities, dataset.indicators, dataset.observations)
         .add(
@@ -188,9 +221,9 @@ def brief_input_hashes(
     """Per city, the key of its brief: code, templates and options, then the digests of the
     shared and the city's own declared inputs. A change that moves neither leaves the brief
     alone; ``tests/test_publish.py`` checks this against the view-model itself."""
-    start = output_digest(BRIEF_TEMPLATE, pdf_variant, f"chinese={with_chinese}").add(
-        "shared", inputs_digest(shared).hexdigest()
-    )
+    start = output_digest(
+        BRIEF_TEMPLATE, pdf_variant, f"chinese={with_chinese}", *language_key(shared.lang)
+    ).add("shared", inputs_digest(shared).hexdigest())
     return {
         city_id: start.copy().add("city", inputs_digest(part).hexdigest()).hexdigest()
         for city_id, part in cities.items()
@@ -214,18 +247,21 @@ def annual_task(
     with_chinese: bool,
     write_html: bool = False,
     formats: Sequence[str] = ("pdf",),
+    lang: str = SOURCE_LANGUAGE,
 ) -> RenderTask:
-    labels = city_labels(result, with_chinese)
+    labels = language_labels(result, with_chinese, lang)
     return RenderTask(
-        name="annual",
+        name="annual" if lang == SOURCE_LANGUAGE else f"annual.{lang}",
         template=ANNUAL_TEMPLATE,
-        target=safe_target(out_dir, annual_filename(result)).with_suffix(f".{formats[0]}"),
-        input_hash=annual_input_hash(result, pdf_variant=pdf_variant, with_chinese=with_chinese),
+        target=safe_target(out_dir, annual_filename(result, lang)).with_suffix(f".{formats[0]}"),
+        input_hash=annual_input_hash(
+            result, pdf_variant=pdf_variant, with_chinese=with_chinese, lang=lang
+        ),
         pdf_variant=pdf_variant,
         write_html=write_html,
         formats=tuple(formats),
         assets_dir=assets_dir(out_dir),
-        recipe=ContextRecipe(build_annual_from, _shared_input(result, labels, with_chinese)),
+        recipe=ContextRecipe(build_annual_from, _shared_input(result, labels, with_chinese, lang)),
     )
 
 
@@ -259,18 +295,21 @@ def brief_tasks(
     with_chinese: bool,
     write_html: bool = False,
     formats: Sequence[str] = ("pdf",),
+    lang: str = SOURCE_LANGUAGE,
 ) -> list[RenderTask]:
     """One task per city, each keyed by and built from its declared ``BriefInputs``: the shared
     part goes to each worker once, the city's part travels with its task."""
-    shared = brief_shared(result, city_labels(result, with_chinese))
+    shared = brief_shared(result, language_labels(result, with_chinese, lang), lang)
     parts = brief_cities(result, cities, shared)
     hashes = brief_input_hashes(shared, parts, pdf_variant=pdf_variant, with_chinese=with_chinese)
     shipped = SharedInput(inputs_digest(shared).hexdigest(), shared)
     return [
         RenderTask(
-            name=city_id,
+            name=city_id if lang == SOURCE_LANGUAGE else f"{city_id}.{lang}",
             template=BRIEF_TEMPLATE,
-            target=safe_target(out_dir, brief_filename(city_id)).with_suffix(f".{formats[0]}"),
+            target=safe_target(out_dir, brief_filename(city_id, lang)).with_suffix(
+                f".{formats[0]}"
+            ),
             input_hash=hashes[city_id],
             pdf_variant=pdf_variant,
             write_html=write_html,

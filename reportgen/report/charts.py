@@ -6,6 +6,7 @@ import hashlib
 import json
 import math
 import threading
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -14,19 +15,26 @@ import altair as alt
 import pandas as pd
 
 from reportgen.report import theme
+from reportgen.report.i18n import ENGLISH, Translator, chart_font_directories
 
 # Chart sizes in CSS px at 96 dpi: the A4 text block is about 170 mm = 640 px wide.
 FULL_WIDTH = 600
 HALF_WIDTH = 290
 
 
-def _config(chart: Any) -> Any:
+def chart_font(tr: Translator = ENGLISH) -> str:
+    """The charts' font: the bundled Latin font, or the language's own (CJK fonts carry Latin)."""
+    return tr.lang.body_fonts[0] if tr.lang.body_fonts else theme.BODY_FONT
+
+
+def _config(chart: Any, tr: Translator = ENGLISH) -> Any:
     """House style: fonts, sizes and colours shared by every chart."""
+    font = chart_font(tr)
     return (
-        chart.configure(font=theme.BODY_FONT, background="white", padding=4)
+        chart.configure(font=font, background="white", padding=4)
         .configure_view(stroke=None)
         .configure_title(
-            font=theme.BODY_FONT,
+            font=font,
             fontSize=12,
             fontWeight="bold",
             anchor="start",
@@ -36,8 +44,8 @@ def _config(chart: Any) -> Any:
             offset=8,
         )
         .configure_axis(
-            labelFont=theme.BODY_FONT,
-            titleFont=theme.BODY_FONT,
+            labelFont=font,
+            titleFont=font,
             labelFontSize=9,
             titleFontSize=9.5,
             titleFontWeight="normal",
@@ -48,8 +56,8 @@ def _config(chart: Any) -> Any:
             tickColor=theme.MUTED_COLOUR,
         )
         .configure_legend(
-            labelFont=theme.BODY_FONT,
-            titleFont=theme.BODY_FONT,
+            labelFont=font,
+            titleFont=font,
             labelFontSize=9,
             titleFontSize=9,
             orient="bottom",
@@ -100,7 +108,7 @@ def _place_labels(
     choice: dict[int, tuple[float, float, str]] = {}
     for i in order:
         label = str(points["label"].iloc[i])
-        w = 0.5 * font_px * len(label) + 2
+        w = _text_width(label, font_px) + 2
         h = font_px + 2
         px, py = marks[i]
         candidates = [
@@ -139,6 +147,12 @@ def _place_labels(
     return pd.DataFrame(rows, index=points.index)
 
 
+def _text_width(label: str, font_px: float) -> float:
+    """Estimated width of a label: half an em per Latin letter, a full em per CJK character."""
+    wide = sum(1 for c in label if unicodedata.east_asian_width(c) in ("W", "F"))
+    return 0.5 * font_px * (len(label) - wide) + font_px * wide
+
+
 def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
     width = min(a[2], b[2]) - max(a[0], b[0])
     height = min(a[3], b[3]) - max(a[1], b[1])
@@ -160,6 +174,7 @@ def plane_chart(
     width: int = FULL_WIDTH,
     height: int = 430,
     label_all: bool = True,
+    tr: Translator = ENGLISH,
 ) -> Any:
     """Scatter of cities by their two dimension scores with stage regions and threshold lines.
 
@@ -308,10 +323,10 @@ def plane_chart(
         .properties(
             width=width,
             height=height,
-            title=alt.TitleParams(text=title, subtitle=_subtitle(subtitle, source)),
+            title=alt.TitleParams(text=title, subtitle=_subtitle(subtitle, source, tr)),
         )
     )
-    return _config(chart)
+    return _config(chart, tr)
 
 
 def _domain(values: pd.Series, threshold: float) -> tuple[float, float]:
@@ -321,8 +336,9 @@ def _domain(values: pd.Series, threshold: float) -> tuple[float, float]:
     return max(0.0, math.floor((low - 3) / 10) * 10), min(100.0, math.ceil((high + 3) / 10) * 10)
 
 
-def _subtitle(subtitle: str, source: str) -> list[str]:
-    return [line for line in (subtitle, f"Source: {source}" if source else "") if line]
+def _subtitle(subtitle: str, source: str, tr: Translator = ENGLISH) -> list[str]:
+    source_text = tr.gettext("Source: {source}").format(source=source) if source else ""
+    return [line for line in (subtitle, source_text) if line]
 
 
 def ranking_chart(
@@ -333,6 +349,7 @@ def ranking_chart(
     source: str = "",
     highlight: str | None = None,
     width: int = FULL_WIDTH,
+    tr: Translator = ENGLISH,
 ) -> Any:
     """Horizontal bars of the index score, with the two dimensions as dots, best city on top.
 
@@ -351,7 +368,7 @@ def ranking_chart(
         alt.Chart(scores.assign(is_highlight=scores["city_id"] == highlight))
         .mark_bar(height=9, color=theme.MUTED_TINT)
         .encode(
-            x=alt.X("index:Q", title="Score (0-100)", scale=alt.Scale(domain=[0, 100])),
+            x=alt.X("index:Q", title=tr.gettext("Score (0-100)"), scale=alt.Scale(domain=[0, 100])),
             y=y,
             color=alt.condition(
                 alt.datum.is_highlight,
@@ -373,7 +390,7 @@ def ranking_chart(
                 scale=alt.Scale(
                     domain=[x_name, y_name], range=[theme.TDP_COLOUR, theme.ECC_COLOUR]
                 ),
-                legend=alt.Legend(title="Dimension score (bar: overall)"),
+                legend=alt.Legend(title=tr.gettext("Dimension score (bar: overall)")),
             ),
             shape=alt.Shape(
                 "dimension:N",
@@ -387,10 +404,10 @@ def ranking_chart(
         height=height,
         title=alt.TitleParams(
             text=title,
-            subtitle=_subtitle("", source),
+            subtitle=_subtitle("", source, tr),
         ),
     )
-    return _config(chart)
+    return _config(chart, tr)
 
 
 def heatmap_chart(
@@ -406,6 +423,7 @@ def heatmap_chart(
     col_order: Sequence[str] | None = None,
     cell_height: int = 12,
     decimals: int = 0,
+    tr: Translator = ENGLISH,
 ) -> Any:
     """Cells coloured by value, numbers printed inside; rows and columns keep the given order."""
     long = (
@@ -442,9 +460,9 @@ def heatmap_chart(
     chart = alt.layer(cells, text).properties(
         width=min(width - 170, 72 * len(cols)),
         height=cell_height * len(rows),
-        title=alt.TitleParams(text=title, subtitle=_subtitle("", source)),
+        title=alt.TitleParams(text=title, subtitle=_subtitle("", source, tr)),
     )
-    return _config(chart)
+    return _config(chart, tr)
 
 
 def profile_chart(
@@ -456,6 +474,7 @@ def profile_chart(
     source: str = "",
     width: int = HALF_WIDTH,
     label_width: int = 175,
+    tr: Translator = ENGLISH,
 ) -> Any:
     """Dot plot of a city's pillar scores against its peer-group median (the brief's profile).
 
@@ -468,7 +487,7 @@ def profile_chart(
         alt.Chart(profile)
         .mark_rule(color=theme.MUTED_COLOUR, strokeWidth=1.2)
         .encode(
-            x=alt.X("city:Q", scale=x_scale, title="Pillar score (0-100)"),
+            x=alt.X("city:Q", scale=x_scale, title=tr.gettext("Pillar score (0-100)")),
             x2="peers:Q",
             y=y,
         )
@@ -504,9 +523,9 @@ def profile_chart(
     chart = alt.layer(link, dots).properties(
         width=width - label_width,
         height=15 * len(profile),
-        title=alt.TitleParams(text=title, subtitle=_subtitle("", source)),
+        title=alt.TitleParams(text=title, subtitle=_subtitle("", source, tr)),
     )
-    return _config(chart)
+    return _config(chart, tr)
 
 
 def interval_chart(
@@ -516,6 +535,7 @@ def interval_chart(
     source: str = "",
     highlight: str | None = None,
     width: int = FULL_WIDTH,
+    tr: Translator = ENGLISH,
 ) -> Any:
     """Rank intervals: bar from the 5th to the 95th percentile rank, dots at nominal and median.
 
@@ -530,7 +550,11 @@ def interval_chart(
         alt.Chart(data)
         .mark_rule(strokeWidth=5, opacity=0.45)
         .encode(
-            x=alt.X("low:Q", scale=x_scale, title="Rank (1 = best); bar: 5th-95th percentile"),
+            x=alt.X(
+                "low:Q",
+                scale=x_scale,
+                title=tr.gettext("Rank (1 = best); bar: 5th-95th percentile"),
+            ),
             x2="high:Q",
             y=y,
             color=alt.condition(
@@ -543,7 +567,8 @@ def interval_chart(
     long = data.melt(
         id_vars=["label"], value_vars=["nominal", "median"], var_name="rank_kind", value_name="rank"
     )
-    long["rank_kind"] = long["rank_kind"].map({"nominal": "Nominal rank", "median": "Median rank"})
+    nominal, median = tr.gettext("Nominal rank"), tr.gettext("Median rank")
+    long["rank_kind"] = long["rank_kind"].map({"nominal": nominal, "median": median})
     dots = (
         alt.Chart(long)
         .mark_point(filled=True, size=30)
@@ -552,7 +577,7 @@ def interval_chart(
             y=y,
             shape=alt.Shape(
                 "rank_kind:N",
-                scale=alt.Scale(domain=["Nominal rank", "Median rank"], range=["circle", "stroke"]),
+                scale=alt.Scale(domain=[nominal, median], range=["circle", "stroke"]),
                 legend=alt.Legend(title=None),
             ),
             color=alt.value(theme.OVERALL_COLOUR),
@@ -561,9 +586,9 @@ def interval_chart(
     chart = alt.layer(bar, dots).properties(
         width=width - 170,
         height=max(120, 13 * len(intervals)),
-        title=alt.TitleParams(text=title, subtitle=_subtitle("", source)),
+        title=alt.TitleParams(text=title, subtitle=_subtitle("", source, tr)),
     )
-    return _config(chart)
+    return _config(chart, tr)
 
 
 def bar_chart(
@@ -575,6 +600,7 @@ def bar_chart(
     highlight: str | None = None,
     width: int = HALF_WIDTH,
     colour: str = theme.OVERALL_COLOUR,
+    tr: Translator = ENGLISH,
 ) -> Any:
     """Simple horizontal bars (columns city_id, label, value), largest on top."""
     data = values.assign(is_highlight=values["city_id"] == highlight)
@@ -592,14 +618,26 @@ def bar_chart(
         .properties(
             width=width - 140,
             height=12 * len(data),
-            title=alt.TitleParams(text=title, subtitle=_subtitle("", source)),
+            title=alt.TitleParams(text=title, subtitle=_subtitle("", source, tr)),
         )
     )
-    return _config(chart)
+    return _config(chart, tr)
 
 
 _SVG_CACHE: dict[str, str] = {}
 _SVG_LOCK = threading.Lock()
+_FONTS_REGISTERED: set[str] = set()
+
+
+def _register_fonts(vlc: Any, family: str) -> None:
+    """Show vl-convert the folder of a language's font (found with fontconfig), once per
+    process, so it measures labels with the font the PDF prints them in."""
+    for folder in chart_font_directories(family):
+        with _SVG_LOCK:
+            if folder in _FONTS_REGISTERED:
+                continue
+            _FONTS_REGISTERED.add(folder)
+        vlc.register_font_directory(folder)
 
 
 def chart_spec(chart: Any) -> Mapping[str, Any]:
@@ -626,6 +664,9 @@ def to_svg(spec: Mapping[str, Any]) -> str:
         cached = _SVG_CACHE.get(key)
     if cached is not None:
         return cached
+    font = str(spec.get("config", {}).get("font", theme.BODY_FONT))
+    if font != theme.BODY_FONT:
+        _register_fonts(vlc, font)
     svg: str = vlc.vegalite_to_svg(dict(spec))
     with _SVG_LOCK:
         _SVG_CACHE[key] = svg

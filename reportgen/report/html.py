@@ -12,7 +12,7 @@ from typing import Any
 import jinja2
 
 from reportgen import formatting
-from reportgen.report import theme
+from reportgen.report import i18n, theme
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent.parent / "templates"
 
@@ -65,15 +65,29 @@ def make_environment(templates_dir: Path = TEMPLATES_DIR) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        extensions=["jinja2.ext.i18n"],
     )
     env.filters.update(formatting.FILTERS)
     return env
 
 
 def render_html(env: jinja2.Environment, template: str, context: Any) -> str:
-    """Fill a template with a view-model; data never becomes template source."""
+    """Fill a template with a view-model; data never becomes template source. The template's
+    strings are translated into the view-model's language (``meta.language``): the gettext
+    functions travel with each render, so one environment serves every language."""
+    tag = getattr(getattr(context, "meta", None), "language", i18n.SOURCE_LANGUAGE)
+    translations = i18n.translator(None, tag if tag in i18n.LANGUAGES else "en").translations
+    stylesheet = f"print.{tag}.css"
+    folders = getattr(env.loader, "searchpath", [str(TEMPLATES_DIR)])
+    has_stylesheet = any((Path(folder) / stylesheet).is_file() for folder in folders)
     return env.get_template(template).render(
-        ctx=context, font_faces=font_face_css(), css_root=theme.css_root_block()
+        ctx=context,
+        font_faces=font_face_css(),
+        css_root=theme.css_root_block(),
+        language_css=stylesheet if has_stylesheet else "",
+        gettext=translations.gettext,
+        ngettext=translations.ngettext,
+        _=translations.gettext,
     )
 
 

@@ -27,13 +27,10 @@ from reportgen.analysis.findings.records import (
 )
 from reportgen.analysis.findings.spec import FindingsSpec, Flag, Kind
 from reportgen.analysis.findings.wording import (
-    CAVEATS,
-    TEMPLATES,
-    capitalise,
+    ENGLISH,
+    Wording,
     difference_text,
     display_unit,
-    join_words,
-    verb,
 )
 from reportgen.analysis.peers import PeerGroup
 
@@ -162,25 +159,37 @@ def value_flags(panel: Prepared, old: BoolArray, r: int, j: int) -> tuple[Flag, 
 
 
 def value_caveats(
-    inputs: FindingInputs, panel: Prepared, spec: FindingsSpec, old: BoolArray, r: int, j: int
+    inputs: FindingInputs,
+    panel: Prepared,
+    spec: FindingsSpec,
+    old: BoolArray,
+    r: int,
+    j: int,
+    wording: Wording = ENGLISH,
 ) -> list[str]:
     """The caveats a statement about city row r's value on indicator column j must carry."""
     city = panel.city_names[panel.cities[r]]
     label = panel.labels[panel.ids[j]]
     out: list[str] = []
     if panel.imputed[r, j]:
-        out.append(CAVEATS["imputed"].format(label=label, city=city, how=inputs.imputation))
+        out.append(
+            wording.caveat("imputed").format(
+                label=label, city=city, how=wording.gettext(inputs.imputation)
+            )
+        )
     if panel.shared[r, j]:
         others = [s for s in str(panel.shared_with[r, j] or "").split(";") if s]
-        names = [panel.city_names.get(o, o) for o in others] or ["other cities"]
+        names = [panel.city_names.get(o, o) for o in others] or [wording.gettext("other cities")]
         out.append(
-            CAVEATS["shared"].format(label=label, city=city, cities=join_words([city, *names]))
+            wording.caveat("shared").format(
+                label=label, city=city, cities=wording.join_words([city, *names])
+            )
         )
     if panel.censored[r, j]:
-        out.append(CAVEATS["censored"].format(label=label, city=city))
+        out.append(wording.caveat("censored").format(label=label, city=city))
     if old[r, j]:
         out.append(
-            CAVEATS["old"].format(
+            wording.caveat("old").format(
                 label=label,
                 city=city,
                 year=int(panel.years[r, j]),
@@ -189,7 +198,7 @@ def value_caveats(
             )
         )
     if panel.perception[j]:
-        out.append(CAVEATS["perception"].format(label=label))
+        out.append(wording.caveat("perception").format(label=label))
     return out
 
 
@@ -200,6 +209,7 @@ def grouped_caveats(
     old: BoolArray,
     r: int,
     columns: Sequence[int],
+    wording: Wording = ENGLISH,
 ) -> list[str]:
     """The caveats of a statement resting on several indicators (a pillar, a stage): one line per
     kind of flag naming the indicators, and a line per shared value (it names its cities)."""
@@ -208,31 +218,40 @@ def grouped_caveats(
 
     def labels(mask: Sequence[bool], years: bool = False) -> str:
         named = [
-            panel.labels[panel.ids[j]] + (f" ({int(panel.years[r, j])})" if years else "")
+            panel.labels[panel.ids[j]]
+            + (wording.year_paren(int(panel.years[r, j])) if years else "")
             for j, hit in zip(columns, mask, strict=True)
             if hit
         ]
-        return join_words(named)
+        return wording.join_words(named)
 
     imputed = [bool(panel.imputed[r, j]) for j in columns]
     if any(imputed):
-        out.append(CAVEATS["group_imputed"].format(how=inputs.imputation, labels=labels(imputed)))
+        out.append(
+            wording.caveat("group_imputed").format(
+                how=wording.gettext(inputs.imputation), labels=labels(imputed)
+            )
+        )
     for j in columns:
         if panel.shared[r, j]:
             others = [s for s in str(panel.shared_with[r, j] or "").split(";") if s]
-            names = [panel.city_names.get(o, o) for o in others] or ["other cities"]
+            names = [panel.city_names.get(o, o) for o in others] or [
+                wording.gettext("other cities")
+            ]
             out.append(
-                CAVEATS["shared"].format(
-                    label=panel.labels[panel.ids[j]], city=city, cities=join_words([city, *names])
+                wording.caveat("shared").format(
+                    label=panel.labels[panel.ids[j]],
+                    city=city,
+                    cities=wording.join_words([city, *names]),
                 )
             )
     censored = [bool(panel.censored[r, j]) for j in columns]
     if any(censored):
-        out.append(CAVEATS["group_censored"].format(labels=labels(censored)))
+        out.append(wording.caveat("group_censored").format(labels=labels(censored)))
     aged = [bool(old[r, j]) for j in columns]
     if any(aged):
         out.append(
-            CAVEATS["group_old"].format(
+            wording.caveat("group_old").format(
                 age=spec.max_data_age,
                 reference=panel.reference_year,
                 labels=labels(aged, years=True),
@@ -240,7 +259,7 @@ def grouped_caveats(
         )
     surveyed = [bool(panel.perception[j]) for j in columns]
     if any(surveyed):
-        out.append(CAVEATS["group_perception"].format(labels=labels(surveyed)))
+        out.append(wording.caveat("group_perception").format(labels=labels(surveyed)))
     return out
 
 
@@ -250,6 +269,7 @@ def _indicator_sentence(
     kind: Kind,
     censored: bool,
     fill: dict[str, str],
+    wording: Wording = ENGLISH,
 ) -> tuple[str, str]:
     indicator_id = panel.ids[j]
     lower_better = panel.directions[j] < 0
@@ -270,8 +290,8 @@ def _indicator_sentence(
             template = "points_lower_better"
         clause = "clause_censored" if censored else "clause_points"
     return (
-        capitalise(TEMPLATES[template].format(**fill)),
-        TEMPLATES[clause].format(**fill),
+        wording.capitalise(wording.template(template).format(**fill)),
+        wording.template(clause).format(**fill),
     )
 
 
@@ -281,6 +301,7 @@ def indicator_findings(
     spec: FindingsSpec,
     groups: Mapping[str, PeerGroup],
     weights: pd.DataFrame,
+    wording: Wording = ENGLISH,
 ) -> list[Finding]:
     rows = member_rows_of(groups, panel.position)
     usable = ~np.isnan(panel.best)
@@ -359,6 +380,7 @@ def indicator_findings(
                 int(r),
                 int(j),
                 comparison,
+                wording,
             )
         )
     return out
@@ -375,6 +397,7 @@ def _indicator_finding(
     r: int,
     j: int,
     comparison: Comparison,
+    wording: Wording = ENGLISH,
 ) -> Finding:
     city_id, indicator_id = panel.cities[r], panel.ids[j]
     kind: Kind = "gap" if verdicts.kind[r, j] == 1 else "strength"
@@ -445,33 +468,38 @@ def _indicator_finding(
             )
         )
     texts = {
-        e.role: e.text for e in evidence if e.role in ("city", "peer_median", "ratio", "bound")
+        e.role: wording.text(e)
+        for e in evidence
+        if e.role in ("city", "peer_median", "ratio", "bound")
     }
     higher = value > peer
+    difference_printed = difference
+    if wording.chinese:
+        difference_printed = wording.text(next(e for e in evidence if e.role == "difference"))
     fill = {
         "label": label,
         "city": city,
-        "group": comparison.name,
+        "group": wording.group_name(comparison.name),
         "value": texts["city"],
         "peer": texts["peer_median"],
-        "year": f" ({year})" if year is not None else "",
-        "year_paren": f" ({year})" if year is not None else "",
+        "year": wording.year_paren(year),
+        "year_paren": wording.year_paren(year),
         "ratio": texts.get("ratio", ""),
-        "difference": difference,
+        "difference": difference_printed,
         "bound": texts.get("bound", texts["city"]),
-        "side": "higher" if higher else "lower",
+        "side": wording.gettext("higher") if higher else wording.gettext("lower"),
     }
-    if fill["ratio"] and year is not None:
-        fill["year"] = f" ({year})"
-    clause_fill = dict(fill, year=f", {year}" if year is not None else "")
-    sentence, _ = _indicator_sentence(panel, j, kind, censored, fill)
-    _, clause = _indicator_sentence(panel, j, kind, censored, clause_fill)
-    caveats = value_caveats(inputs, panel, spec, old, r, j)
+    clause_fill = dict(fill, year=wording.year_clause(year))
+    sentence, _ = _indicator_sentence(panel, j, kind, censored, fill, wording)
+    _, clause = _indicator_sentence(panel, j, kind, censored, clause_fill, wording)
+    caveats = value_caveats(inputs, panel, spec, old, r, j, wording)
     if stats.n_censored[r, j]:
         k = int(stats.n_censored[r, j])
-        caveats.append(CAVEATS["peer_censored"].format(k=k, n=int(stats.n[r, j]), verb=verb(k)))
+        caveats.append(
+            wording.caveat("peer_censored").format(k=k, n=int(stats.n[r, j]), verb=wording.verb(k))
+        )
     if not math.isnan(ymin) and ymin != ymax:
-        caveats.append(CAVEATS["peer_years"].format(first=int(ymin), last=int(ymax)))
+        caveats.append(wording.caveat("peer_years").format(first=int(ymin), last=int(ymax)))
     flags = value_flags(panel, old, r, j)
     return Finding(
         kind=kind,

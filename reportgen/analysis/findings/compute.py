@@ -20,11 +20,15 @@ from reportgen.analysis.findings.spec import FindingsSpec
 from reportgen.analysis.findings.stage import stage_findings
 from reportgen.analysis.findings.story import edition_story
 from reportgen.analysis.findings.themes import build_themes
+from reportgen.analysis.findings.wording import ENGLISH, Wording
 from reportgen.analysis.peers import PeerMedian
 
 
 def compute_findings(
-    inputs: FindingInputs, stages: pd.DataFrame, spec: FindingsSpec
+    inputs: FindingInputs,
+    stages: pd.DataFrame,
+    spec: FindingsSpec,
+    wording: Wording = ENGLISH,
 ) -> list[Finding]:
     """Every finding the data supports, for every city; `stages` is `assign_stages`' output.
 
@@ -34,20 +38,20 @@ def compute_findings(
     """
     panel = prepare(inputs, spec)
     weights = finding_weights(inputs)
-    stage = stage_findings(inputs, panel, stages, spec, weights)
+    stage = stage_findings(inputs, panel, stages, spec, weights, wording)
     compared: dict[str, list[Finding]] = {c: [] for c in panel.cities}
     for group_id in spec.computed_groups():
         groups = resolve_groups(group_id, inputs, stages, spec)
         batch: list[Finding] = []
         if "indicator" in spec.subjects:
-            batch += indicator_findings(inputs, panel, spec, groups, weights)
-        batch += score_findings(inputs, panel, spec, groups, weights, inputs.draws)
+            batch += indicator_findings(inputs, panel, spec, groups, weights, wording)
+        batch += score_findings(inputs, panel, spec, groups, weights, inputs.draws, wording)
         for finding in batch:
             compared[finding.city_id].append(finding)
     movers: dict[str, list[Finding]] = {c: [] for c in panel.cities}
-    for finding in mover_findings(inputs, panel, spec, weights):
+    for finding in mover_findings(inputs, panel, spec, weights, wording):
         movers[finding.city_id].append(finding)
-    data = data_findings(inputs, panel, spec)
+    data = data_findings(inputs, panel, spec, wording)
     out: list[Finding] = []
     for city_id in panel.cities:
         if city_id in stage:
@@ -121,9 +125,11 @@ def analyse(
     *,
     spotlight_city: str | None = None,
     findings: list[Finding] | None = None,
+    wording: Wording = ENGLISH,
 ) -> FindingsResult:
-    """Findings, themes, every brief's selection, the spotlight and the executive summary."""
-    findings = compute_findings(inputs, stages, spec) if findings is None else findings
+    """Findings, themes, every brief's selection, the spotlight and the executive summary,
+    worded in ``wording``'s language (the numbers and the selection are the same in all)."""
+    findings = compute_findings(inputs, stages, spec, wording) if findings is None else findings
     # Sentences name a city by its short form, as tables and charts do (a long name would
     # take over a brief's page).
     panel_names = {
@@ -131,7 +137,7 @@ def analyse(
         for c, n in (inputs.cities["name"].items() if "name" in inputs.cities.columns else [])
     }
     pillar_names = {str(p): code_name(inputs, str(p)) for p in inputs.pillars.index}
-    themes = build_themes(findings, spec, panel_names, pillar_names)
+    themes = build_themes(findings, spec, panel_names, pillar_names, wording)
     cities = [str(c) for c in inputs.scores.index]
     own: dict[str, list[Finding]] = {c: [] for c in cities}
     for f in findings:
@@ -153,14 +159,14 @@ def analyse(
         if spotlight_city is not None and spotlight_city in cities
         else None
     )
-    story = edition_story(inputs, stages, spec, findings, spotlight)
+    story = edition_story(inputs, stages, spec, findings, spotlight, wording)
     return FindingsResult(
         findings=tuple(findings),
         themes=tuple(themes),
         briefs=briefs,
         spotlight=spotlight,
         story=story,
-        salience_method=salience_method(spec),
+        salience_method=salience_method(spec, wording),
     )
 
 

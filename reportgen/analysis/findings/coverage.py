@@ -7,10 +7,12 @@ import numpy as np
 from reportgen.analysis.findings.inputs import FindingInputs, Prepared, old_mask
 from reportgen.analysis.findings.records import Evidence, Finding, Salience
 from reportgen.analysis.findings.spec import FindingsSpec
-from reportgen.analysis.findings.wording import TEMPLATES, join_words, verb
+from reportgen.analysis.findings.wording import ENGLISH, Wording
 
 
-def data_findings(inputs: FindingInputs, panel: Prepared, spec: FindingsSpec) -> dict[str, Finding]:
+def data_findings(
+    inputs: FindingInputs, panel: Prepared, spec: FindingsSpec, wording: Wording = ENGLISH
+) -> dict[str, Finding]:
     """City id -> its data finding, for cities with at least one flagged value.
 
     Perception surveys are a property of the indicator, said wherever a finding rests on one;
@@ -30,7 +32,7 @@ def data_findings(inputs: FindingInputs, panel: Prepared, spec: FindingsSpec) ->
     out: dict[str, Finding] = {}
     for r in np.flatnonzero(flagged.any(axis=1) & (totals > 0)):
         city_id = panel.cities[int(r)]
-        out[city_id] = _data_finding(panel, spec, city_id, int(r), int(totals[r]), masks)
+        out[city_id] = _data_finding(panel, spec, city_id, int(r), int(totals[r]), masks, wording)
     return out
 
 
@@ -41,6 +43,7 @@ def _data_finding(
     r: int,
     total: int,
     masks: dict[str, np.ndarray],
+    wording: Wording = ENGLISH,
 ) -> Finding:
     evidence = [Evidence(role="total", label="Indicator values", value=float(total), unit="count")]
     age = Evidence(
@@ -67,15 +70,17 @@ def _data_finding(
         if key == "old":
             evidence.append(age)
         parts.append(
-            TEMPLATES[f"data_{key}"].format(
-                count=record.text,
-                verb=verb(int(columns.size)),
-                names="; ".join(panel.labels[panel.ids[j]] for j in columns),
-                age=age.text,
+            wording.template(f"data_{key}").format(
+                count=wording.text(record),
+                verb=wording.verb(int(columns.size)),
+                names=wording.semicolon().join(panel.labels[panel.ids[j]] for j in columns),
+                age=wording.text(age),
             )
         )
-    sentence = TEMPLATES["data"].format(
-        city=panel.city_names[city_id], total=evidence[0].text, parts=join_words(parts)
+    sentence = wording.template("data").format(
+        city=panel.city_names[city_id],
+        total=wording.text(evidence[0]),
+        parts=wording.join_words(parts),
     )
     return Finding(
         kind="data",

@@ -19,14 +19,11 @@ from reportgen.analysis.findings.records import (
 )
 from reportgen.analysis.findings.spec import FindingsSpec, SubjectKind
 from reportgen.analysis.findings.wording import (
-    CAVEATS,
-    TEMPLATES,
+    ENGLISH,
+    Wording,
     as_printed,
-    capitalise,
     difference_text,
-    format_value,
     quantile_label,
-    rank_text,
     signed_points,
 )
 
@@ -98,7 +95,11 @@ def _replicated_ranks(draws: FloatArray) -> FloatArray:
 
 
 def mover_findings(
-    inputs: FindingInputs, panel: Prepared, spec: FindingsSpec, weights: pd.DataFrame
+    inputs: FindingInputs,
+    panel: Prepared,
+    spec: FindingsSpec,
+    weights: pd.DataFrame,
+    wording: Wording = ENGLISH,
 ) -> list[Finding]:
     """Every mover of every city, in (city, code) order."""
     if inputs.previous_ranks is None:
@@ -124,6 +125,7 @@ def mover_findings(
             then_ranks,
             tied_now,
             tied_then,
+            wording,
         ):
             by_city[finding.city_id].append(finding)
     return [f for c in cities for f in by_city[c]]
@@ -140,6 +142,7 @@ def _code_movers(
     then_ranks: pd.DataFrame,
     tied_now: dict[str, set[str]],
     tied_then: dict[str, set[str]],
+    wording: Wording = ENGLISH,
 ) -> list[Finding]:
     cities = panel.cities
     rank = _column(now_ranks, code, cities)
@@ -193,7 +196,7 @@ def _code_movers(
     )
     label = code_name(inputs, code)
     if subject_kind == "overall":
-        label = TEMPLATES["index_name"].format(name=label)
+        label = wording.template("index_name").format(name=label)
     interval = quantile_label(q_lo, q_hi)
     out = []
     for r in np.flatnonzero(moved):
@@ -210,9 +213,9 @@ def _code_movers(
             ),
             Evidence(role="score", label="Score", value=score[r], unit="score"),
         ]
-        text = {e.role: e.text for e in evidence}
-        previous_text = rank_text(previous[r], city_id in tied_then.get(code, ()))
-        current_text = rank_text(rank[r], city_id in tied_now.get(code, ()))
+        text = {e.role: wording.text(e) for e in evidence}
+        previous_text = wording.rank_text(previous[r], city_id in tied_then.get(code, ()))
+        current_text = wording.rank_text(rank[r], city_id in tied_now.get(code, ()))
         rank_moved = places[r] != 0 and not (by_score[r] and not by_rank[r])
         caveats: list[str] = []
         if outside[r]:
@@ -231,8 +234,8 @@ def _code_movers(
                 ),
             ]
             evidence.extend(records)
-            reason = TEMPLATES["mover_reason_interval"].format(
-                interval=interval, low=records[0].text, high=records[1].text
+            reason = wording.template("mover_reason_interval").format(
+                interval=interval, low=wording.text(records[0]), high=wording.text(records[1])
             )
         elif beyond_spread[r]:
             record = Evidence(
@@ -242,22 +245,22 @@ def _code_movers(
                 unit="points",
             )
             evidence.append(record)
-            reason = TEMPLATES["mover_reason_spread"].format(
+            reason = wording.template("mover_reason_spread").format(
                 score_change=difference_text(score[r], previous_score[r], "score"),
-                spread=record.text,
+                spread=wording.text(record),
             )
         elif same_rank[r]:
-            reason = TEMPLATES["mover_reason_same_rank"]
+            reason = wording.template("mover_reason_same_rank")
         else:
             record = Evidence(
                 role="places", label="Places moved", value=abs(places[r]), unit="places"
             )
             evidence.append(record)
-            reason = TEMPLATES["mover_reason_places"].format(places=record.text)
-        verb = "rose" if places[r] > 0 else "fell"
+            reason = wording.template("mover_reason_places").format(places=wording.text(record))
+        verb = wording.gettext("rose") if places[r] > 0 else wording.gettext("fell")
         has_scores = not math.isnan(change[r])
         if rank_moved and has_scores and change[r] == 0:
-            sentence = TEMPLATES["mover_unchanged"].format(
+            sentence = wording.template("mover_unchanged").format(
                 city=city,
                 verb=verb,
                 previous=previous_text,
@@ -267,7 +270,7 @@ def _code_movers(
             )
         elif rank_moved:
             template = "mover_rank" if has_scores else "mover_rank_no_scores"
-            sentence = TEMPLATES[template].format(
+            sentence = wording.template(template).format(
                 city=city,
                 verb=verb,
                 previous=previous_text,
@@ -285,20 +288,20 @@ def _code_movers(
                 unit="points",
             )
             evidence.append(record)
-            caveats.append(CAVEATS["score_scale"])
-            sentence = TEMPLATES["mover_score"].format(
+            caveats.append(wording.caveat("score_scale"))
+            sentence = wording.template("mover_score").format(
                 city=city,
                 label=label,
-                verb="rose" if change[r] > 0 else "fell",
+                verb=wording.gettext("rose") if change[r] > 0 else wording.gettext("fell"),
                 previous_score=text["previous_score"],
                 score=text["score"],
-                score_change=record.text,
+                score_change=wording.text(record),
                 current=current_text,
             )
         contributions: tuple[Contribution, ...] = ()
         if decomposition is not None and city_id in decomposition.row:
             contributions = _contributions(decomposition, panel, city_id)
-            sentence += _driver_sentence(contributions)
+            sentence += _driver_sentence(contributions, wording)
         magnitude = abs(places[r]) / spec.mover_min_rank_change
         if has_scores:
             magnitude = max(magnitude, abs(change[r]) / spec.mover_min_score_change)
@@ -312,7 +315,7 @@ def _code_movers(
                 magnitude=float(magnitude),
                 pillar=code if subject_kind == "pillar" else None,
                 evidence=tuple(evidence),
-                sentence=capitalise(sentence),
+                sentence=wording.capitalise(sentence),
                 caveats=tuple(caveats),
                 contributions=contributions,
                 salience=Salience(
@@ -413,7 +416,7 @@ def _maybe(value: object) -> float | None:
     return None if math.isnan(x) else x
 
 
-def _driver_sentence(contributions: tuple[Contribution, ...]) -> str:
+def _driver_sentence(contributions: tuple[Contribution, ...], wording: Wording = ENGLISH) -> str:
     """' Main driver: X, a to b (−10.0 points); ...' from the decomposition."""
     if not contributions:
         return ""
@@ -422,15 +425,15 @@ def _driver_sentence(contributions: tuple[Contribution, ...]) -> str:
     if abs(driver.own) < _NEGLIGIBLE:
         if abs(rescaling) < _NEGLIGIBLE:
             return ""
-        return TEMPLATES["mover_rescaled"].format(rescaling=signed_points(rescaling))
+        return wording.template("mover_rescaled").format(rescaling=signed_points(rescaling))
     fill = {
         "label": driver.label,
-        "previous_value": format_value(driver.previous_value, driver.unit),
-        "value": format_value(driver.value, driver.unit),
+        "previous_value": wording.format_value(driver.previous_value, driver.unit),
+        "value": wording.format_value(driver.value, driver.unit),
         "contribution": signed_points(driver.own),
         "rescaling": signed_points(rescaling),
     }
     # The rescaling is named beside the driver only where it is a sizeable part of the move.
     if abs(rescaling) >= max(_NEGLIGIBLE, 0.25 * abs(driver.own)):
-        return TEMPLATES["mover_driver_rescaled"].format(**fill)
-    return TEMPLATES["mover_driver"].format(**fill)
+        return wording.template("mover_driver_rescaled").format(**fill)
+    return wording.template("mover_driver").format(**fill)

@@ -20,7 +20,7 @@ from reportgen.analysis.findings.inputs import (
 from reportgen.analysis.findings.peerstats import peer_stats
 from reportgen.analysis.findings.records import Comparison, Evidence, Finding, Salience
 from reportgen.analysis.findings.spec import FindingsSpec, Flag, Kind, SubjectKind
-from reportgen.analysis.findings.wording import TEMPLATES, capitalise, difference_text
+from reportgen.analysis.findings.wording import ENGLISH, Wording, difference_text
 from reportgen.analysis.peers import PeerGroup
 
 FloatArray = npt.NDArray[np.float64]
@@ -125,6 +125,7 @@ def score_findings(
     groups: Mapping[str, PeerGroup],
     weights: pd.DataFrame,
     draws: ScoreDraws | None,
+    wording: Wording = ENGLISH,
 ) -> list[Finding]:
     codes = score_codes(inputs, spec)
     if not codes:
@@ -184,7 +185,7 @@ def score_findings(
             kept = peer_rows >= 0
             kept[kept] = ~np.isnan(values[peer_rows[kept], k])
             members = tuple(member_ids[city_id][kept])
-            caveats = grouped_caveats(inputs, panel, spec, old, int(r), indicator_columns)
+            caveats = grouped_caveats(inputs, panel, spec, old, int(r), indicator_columns, wording)
             flags: set[Flag] = set()
             for j in indicator_columns:
                 flags.update(value_flags(panel, old, int(r), j))
@@ -212,6 +213,7 @@ def score_findings(
                         quality=quality_r,
                     ),
                     spec,
+                    wording,
                 )
             )
     return out
@@ -232,6 +234,7 @@ def _score_finding(
     flags: tuple[Flag, ...],
     salience: Salience,
     spec: FindingsSpec,
+    wording: Wording = ENGLISH,
 ) -> Finding:
     city_id = panel.cities[r]
     city = panel.city_names[city_id]
@@ -248,15 +251,16 @@ def _score_finding(
             unit="points",
         ),
     )
-    named = f"the {label} pillar" if subject_kind == "pillar" else label
+    named = wording.gettext("the {label} pillar").format(label=label)
+    named = named if subject_kind == "pillar" else label
     fill = {
         "city": city,
         "label": named,
-        "value": evidence[0].text,
-        "peer": evidence[1].text,
-        "group": group.name,
+        "value": wording.text(evidence[0]),
+        "peer": wording.text(evidence[1]),
+        "group": wording.group_name(group.name),
         "difference": difference,
-        "side": "lower" if kind == "gap" else "higher",
+        "side": wording.gettext("lower") if kind == "gap" else wording.gettext("higher"),
     }
     return Finding(
         kind=kind,
@@ -268,9 +272,9 @@ def _score_finding(
         pillar=code if subject_kind == "pillar" else None,
         comparison=Comparison(group_id=group.id, name=group.name, members=members),
         evidence=evidence,
-        sentence=capitalise(TEMPLATES["score"].format(**fill)),
-        clause=TEMPLATES["clause_score"].format(
-            label=label, value=evidence[0].text, peer=evidence[1].text
+        sentence=wording.capitalise(wording.template("score").format(**fill)),
+        clause=wording.template("clause_score").format(
+            label=label, value=fill["value"], peer=fill["peer"]
         ),
         caveats=caveats,
         flags=flags,

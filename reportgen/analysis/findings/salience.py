@@ -7,7 +7,7 @@ import pandas as pd
 from reportgen.analysis.findings.decompose import effective_weights
 from reportgen.analysis.findings.inputs import FindingInputs, text
 from reportgen.analysis.findings.spec import FindingsSpec
-from reportgen.analysis.findings.wording import format_value, join_words
+from reportgen.analysis.findings.wording import ENGLISH, Wording
 
 
 def finding_weights(inputs: FindingInputs) -> pd.DataFrame:
@@ -53,31 +53,43 @@ def finding_weights(inputs: FindingInputs) -> pd.DataFrame:
     return pd.DataFrame([row] * len(cities), index=cities)
 
 
-def salience_method(spec: FindingsSpec) -> tuple[str, ...]:
+def salience_method(spec: FindingsSpec, wording: Wording = ENGLISH) -> tuple[str, ...]:
     """The salience formula and its parameters in plain words, for the methodology chapter."""
     s = spec.salience
+    _ = wording.gettext
+    discount = _("{value} {times}")
     discounts = [
-        f"{name} {format_value(getattr(s, key), 'x')}"
+        discount.format(value=name, times=wording.format_value(getattr(s, key), "x"))
         for key, name in (
-            ("shared", "a value shared by several cities"),
-            ("imputed", "an imputed value"),
-            ("bounded", "a value bounded by a published top-N list"),
-            ("old", f"a value more than {spec.max_data_age} years old"),
-            ("perception", "a perception survey"),
+            ("shared", _("a value shared by several cities")),
+            ("imputed", _("an imputed value")),
+            ("bounded", _("a value bounded by a published top-N list")),
+            ("old", _("a value more than {age} years old").format(age=spec.max_data_age)),
+            ("perception", _("a perception survey")),
         )
     ]
     return (
-        "Each finding is ranked by its salience: what it is worth to the city's overall score, "
-        "how robust it is, and how sound the data behind it are.",
-        "Worth: the effective weight of the indicator or pillar in the overall index times the "
-        "city's distance from the peer median on a 0-100 scale, i.e. the overall points at "
-        "stake.",
-        "Robustness: the share of Monte Carlo replications in which a pillar finding or a move "
-        "still holds; a finding on a value censored by a published list is made only where it "
-        "holds at both ends of the bound.",
-        f"Data quality: the worth is multiplied by {join_words(discounts)}; a pillar's discount "
-        "is the weighted mean of its indicators', and none applies where the finding holds on "
-        "the pillar's unflagged indicators alone.",
-        f"A stage held in fewer than {format_value(spec.borderline_probability, 'share')} of "
-        "replications is called borderline wherever it is mentioned.",
+        _(
+            "Each finding is ranked by its salience: what it is worth to the city's overall "
+            "score, how robust it is, and how sound the data behind it are."
+        ),
+        _(
+            "Worth: the effective weight of the indicator or pillar in the overall index times "
+            "the city's distance from the peer median on a 0-100 scale, i.e. the overall points "
+            "at stake."
+        ),
+        _(
+            "Robustness: the share of Monte Carlo replications in which a pillar finding or a "
+            "move still holds; a finding on a value censored by a published list is made only "
+            "where it holds at both ends of the bound."
+        ),
+        _(
+            "Data quality: the worth is multiplied by {discounts}; a pillar's discount is the "
+            "weighted mean of its indicators', and none applies where the finding holds on the "
+            "pillar's unflagged indicators alone."
+        ).format(discounts=wording.join_words(discounts)),
+        _(
+            "A stage held in fewer than {share} of replications is called borderline wherever "
+            "it is mentioned."
+        ).format(share=wording.format_value(spec.borderline_probability, "share")),
     )

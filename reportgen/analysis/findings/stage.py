@@ -13,7 +13,7 @@ from reportgen.analysis.findings.compare import grouped_caveats
 from reportgen.analysis.findings.inputs import FindingInputs, Prepared, code_name, old_mask
 from reportgen.analysis.findings.records import Comparison, Evidence, Finding, Salience
 from reportgen.analysis.findings.spec import FindingsSpec
-from reportgen.analysis.findings.wording import CAVEATS, TEMPLATES
+from reportgen.analysis.findings.wording import ENGLISH, Wording
 from reportgen.analysis.peers import indicator_points
 from reportgen.analysis.stages import AXIS_KEYS, UNASSIGNED, next_stage_levers
 
@@ -24,6 +24,7 @@ def stage_findings(
     stages: pd.DataFrame,
     spec: FindingsSpec,
     weights: pd.DataFrame,
+    wording: Wording = ENGLISH,
 ) -> dict[str, Finding]:
     """City id -> its stage finding (cities without a stage are left out)."""
     directions = dict(zip(panel.ids, panel.directions, strict=True))
@@ -53,7 +54,16 @@ def stage_findings(
         if city_id not in rows:
             continue
         finding = _stage_finding(
-            inputs, panel, rows[city_id], members_of, first_lever, spec, rests_on, old, city_id
+            inputs,
+            panel,
+            rows[city_id],
+            members_of,
+            first_lever,
+            spec,
+            rests_on,
+            old,
+            city_id,
+            wording,
         )
         if finding is not None:
             out[city_id] = finding
@@ -81,6 +91,7 @@ def _stage_finding(
     rests_on: np.ndarray,
     old: np.ndarray,
     city_id: str,
+    wording: Wording = ENGLISH,
 ) -> Finding | None:
     if row["stage_id"] == UNASSIGNED:
         return None
@@ -98,7 +109,7 @@ def _stage_finding(
                 unit="score",
             ),
         ]
-    text = {e.role: e.text for e in evidence}
+    text = {e.role: wording.text(e) for e in evidence}
     probability = _probability(inputs, city_id, str(row["stage_id"]))
     fill = {
         "city": city,
@@ -119,8 +130,8 @@ def _stage_finding(
             unit="share",
         )
         evidence.append(record)
-        fill["probability"] = record.text
-    sentence = TEMPLATES["stage_borderline" if borderline else "stage"].format(**fill)
+        fill["probability"] = wording.text(record)
+    sentence = wording.template("stage_borderline" if borderline else "stage").format(**fill)
     target = row["target_stage_id"]
     comparison = None
     caveats: list[str] = []
@@ -140,10 +151,12 @@ def _stage_finding(
                 unit="score",
             )
             evidence.append(record)
-            needs.append(TEMPLATES["stage_need"].format(need=record.text, dimension=dim))
+            needs.append(
+                wording.template("stage_need").format(need=wording.text(record), dimension=dim)
+            )
         if needs:
-            sentence += TEMPLATES["stage_target"].format(
-                target=target_name, needs=" and ".join(needs)
+            sentence += wording.template("stage_target").format(
+                target=target_name, needs=wording.gettext(" and ").join(needs)
             )
         if needs and city_id in levers.index:
             top = levers.loc[city_id]
@@ -170,22 +183,24 @@ def _stage_finding(
                 ]
                 evidence.extend(lever)
                 named = [panel.labels[i] for i in top["indicators"][:2] if i in panel.labels]
-                sentence += TEMPLATES["stage_lever"].format(
+                sentence += wording.template("stage_lever").format(
                     pillar=code_name(inputs, str(top["pillar"])),
-                    score=lever[0].text,
+                    score=wording.text(lever[0]),
                     target=target_name,
-                    peer=lever[1].text,
-                    gain=lever[2].text,
+                    peer=wording.text(lever[1]),
+                    gain=wording.text(lever[2]),
                     dimension=top["dimension"],
                     chiefly=(
-                        TEMPLATES["stage_lever_indicators"].format(names=" and ".join(named))
+                        wording.template("stage_lever_indicators").format(
+                            names=wording.gettext(" and ").join(named)
+                        )
                         if named
                         else ""
                     ),
                 )
-                caveats.append(CAVEATS["weights"])
+                caveats.append(wording.caveat("weights"))
         if needs:
-            sentence += "."
+            sentence += wording.sentence_end()
             members = members_of.get(str(target), ())
             comparison = Comparison(group_id="next_stage", name=target_name, members=members)
     # A stage held in most replications is stated plainly (its share stays in the evidence);
@@ -193,7 +208,9 @@ def _stage_finding(
     # A stage rests on both dimensions: every estimated value in the index says so.
     r = panel.position[city_id]
     imputed_columns = list(np.flatnonzero(rests_on[r]))
-    caveats += grouped_caveats(inputs, panel, spec, old, r, [int(j) for j in imputed_columns])
+    caveats += grouped_caveats(
+        inputs, panel, spec, old, r, [int(j) for j in imputed_columns], wording
+    )
     quality = spec.salience.discount(["imputed"]) if imputed_columns else 1.0
     return Finding(
         kind="stage",

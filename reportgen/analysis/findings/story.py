@@ -22,13 +22,9 @@ from reportgen.analysis.findings.records import (
 from reportgen.analysis.findings.salience import finding_weights
 from reportgen.analysis.findings.spec import FindingsSpec
 from reportgen.analysis.findings.wording import (
-    CAVEATS,
-    TEMPLATES,
-    capitalise,
+    ENGLISH,
+    Wording,
     difference_text,
-    format_value,
-    join_words,
-    rank_text,
 )
 
 MAX_MOVERS = 3
@@ -48,6 +44,7 @@ def edition_story(
     spec: FindingsSpec,
     findings: Sequence[Finding],
     spotlight: BriefFindings | None,
+    wording: Wording = ENGLISH,
 ) -> EditionStory:
     """The executive summary: at most one item per topic, each city in at most one item
     besides the spotlight city."""
@@ -55,23 +52,29 @@ def edition_story(
     used: set[str] = set()
     items: list[StoryItem] = []
     for build in (_leader, _dimensions, _stages):
-        item = build(inputs, stages, spec, names)
+        item = build(inputs, stages, spec, names, wording)
         if item is not None:
             items.append(item)
             used.update(item.city_ids)
     spotlight_city = spotlight.city_id if spotlight is not None else None
-    movers = _movers(inputs, findings, names, used - {spotlight_city or ""})
+    movers = _movers(inputs, findings, names, used - {spotlight_city or ""}, wording)
     if movers is not None:
         items.append(movers)
     if spotlight is not None:
-        item = _spotlight(spotlight, names, spec)
+        item = _spotlight(spotlight, names, spec, wording)
         if item is not None:
             items.append(item)
+    if wording.chinese:  # the printed form of every sentence (see Wording.capitalise)
+        items = [i.model_copy(update={"sentence": wording.capitalise(i.sentence)}) for i in items]
     return EditionStory(items=tuple(items))
 
 
 def _leader(
-    inputs: FindingInputs, stages: pd.DataFrame, spec: FindingsSpec, names: dict[str, str]
+    inputs: FindingInputs,
+    stages: pd.DataFrame,
+    spec: FindingsSpec,
+    names: dict[str, str],
+    wording: Wording = ENGLISH,
 ) -> StoryItem | None:
     code = inputs.top
     if code not in inputs.scores.columns:
@@ -91,10 +94,10 @@ def _leader(
         )
         return StoryItem(
             topic="leader",
-            sentence=TEMPLATES["story_joint_lead"].format(
-                cities=join_words([names.get(c, c) for c in leaders]),
+            sentence=wording.template("story_joint_lead").format(
+                cities=wording.join_words([names.get(c, c) for c in leaders]),
                 index=code_name(inputs, code),
-                score=record.text,
+                score=wording.text(record),
             ),
             city_ids=tuple(leaders),
             evidence=(record,),
@@ -130,19 +133,19 @@ def _leader(
         )
         evidence += [own, median]
         parts.append(
-            TEMPLATES["story_leader_pillar"].format(
-                pillar=code_name(inputs, p), value=own.text, median=median.text
+            wording.template("story_leader_pillar").format(
+                pillar=code_name(inputs, p), value=wording.text(own), median=wording.text(median)
             )
         )
-    sentence = TEMPLATES["story_leader"].format(
+    sentence = wording.template("story_leader").format(
         city=names.get(leader, leader),
         index=code_name(inputs, code),
-        score=top.text,
+        score=wording.text(top),
         difference=difference_text(top.value or 0.0, second.value or 0.0, "score"),
         runner=names.get(runner, runner),
-        runner_score=second.text,
+        runner_score=wording.text(second),
         n=len(scores),
-        standout=join_words(parts),
+        standout=wording.join_words(parts),
     )
     return StoryItem(
         topic="leader",
@@ -165,8 +168,31 @@ def _strength_words(r: float) -> str:
     return "a strong"
 
 
+def _relation(words: str, r: float, wording: Wording) -> str:
+    """'a weak positive relation': the strength words, the sign and the noun, in the language."""
+    if not wording.chinese:
+        direction = "" if words == "no clear" else (" positive" if r > 0 else " negative")
+        return f"{words}{direction} relation"
+    _ = wording.gettext
+    strength = {
+        "no clear": _("no clear"),
+        "a weak": _("a weak"),
+        "a moderate": _("a moderate"),
+        "a fairly strong": _("a fairly strong"),
+        "a strong": _("a strong"),
+    }[words]
+    if words == "no clear":
+        return _("{strength} relation").format(strength=strength)
+    sign = _("positive") if r > 0 else _("negative")
+    return _("{strength} {sign} relation").format(strength=strength, sign=sign)
+
+
 def _dimensions(
-    inputs: FindingInputs, stages: pd.DataFrame, spec: FindingsSpec, names: dict[str, str]
+    inputs: FindingInputs,
+    stages: pd.DataFrame,
+    spec: FindingsSpec,
+    names: dict[str, str],
+    wording: Wording = ENGLISH,
 ) -> StoryItem | None:
     if len(inputs.dimensions) < 2:
         return None
@@ -183,18 +209,17 @@ def _dimensions(
         role="correlation", label=f"Pearson correlation of {x} and {y}", value=r, unit=""
     )
     words = _strength_words(r)
-    direction = "" if words == "no clear" else (" positive" if r > 0 else " negative")
     if words in ("no clear", "a weak"):
-        meaning = TEMPLATES["story_dimensions_apart"]
+        meaning = wording.template("story_dimensions_apart")
     elif r > 0:
-        meaning = TEMPLATES["story_dimensions_together"]
+        meaning = wording.template("story_dimensions_together")
     else:
-        meaning = TEMPLATES["story_dimensions_against"]
-    sentence = TEMPLATES["story_dimensions"].format(
+        meaning = wording.template("story_dimensions_against")
+    sentence = wording.template("story_dimensions").format(
         n=len(both),
         tdp=code_name(inputs, x),
         ecc=code_name(inputs, y),
-        relation=f"{words}{direction} relation",
+        relation=_relation(words, r, wording),
         r=f"{r:.2f}".replace("-", "\u2212"),
         meaning=meaning,
     )
@@ -202,12 +227,16 @@ def _dimensions(
         topic="dimensions",
         sentence=sentence,
         evidence=(record,),
-        caveats=(TEMPLATES["story_dimensions_caveat"],),
+        caveats=(wording.template("story_dimensions_caveat"),),
     )
 
 
 def _stages(
-    inputs: FindingInputs, stages: pd.DataFrame, spec: FindingsSpec, names: dict[str, str]
+    inputs: FindingInputs,
+    stages: pd.DataFrame,
+    spec: FindingsSpec,
+    names: dict[str, str],
+    wording: Wording = ENGLISH,
 ) -> StoryItem | None:
     assigned = stages[stages["stage_id"].astype(str) != "unassigned"]
     if assigned.empty:
@@ -221,9 +250,13 @@ def _stages(
         Evidence(role=f"count_{s}", label=str(stage_names[s]), value=float(counts[s]), unit="count")
         for s in order
     ]
-    parts = [f"{stage_names[s]} ({e.text})" for s, e in zip(order, evidence, strict=True)]
-    sentence = TEMPLATES["story_stages"].format(
-        n=len(assigned), k=len(order), parts=join_words(list(parts))
+    part = wording.gettext("{stage} ({count})")
+    parts = [
+        part.format(stage=stage_names[s], count=wording.text(e))
+        for s, e in zip(order, evidence, strict=True)
+    ]
+    sentence = wording.template("story_stages").format(
+        n=len(assigned), k=len(order), parts=wording.join_words(list(parts))
     )
     borderline: list[str] = []
     probabilities = inputs.stage_probabilities
@@ -241,28 +274,33 @@ def _stages(
                     )
                     evidence.append(record)
                     borderline.append(
-                        TEMPLATES["story_borderline_city"].format(
+                        wording.template("story_borderline_city").format(
                             city=names.get(str(city_id), str(city_id)),
                             stage=row["stage_name"],
-                            probability=record.text,
+                            probability=wording.text(record),
                         )
                     )
     city_ids: tuple[str, ...] = ()
     if borderline:
-        threshold = format_value(spec.borderline_probability, "share")
-        sentence += TEMPLATES["story_borderline"].format(
-            who=(
+        threshold = wording.format_value(spec.borderline_probability, "share")
+        if wording.chinese:
+            who = wording.gettext("{n} cities hold their stage").format(n=len(borderline))
+        else:
+            who = (
                 "One city holds its stage"
                 if len(borderline) == 1
                 else f"{_count_words(len(borderline))} hold their stage"
-            ),
-            cities=join_words(borderline),
+            )
+        sentence += wording.template("story_borderline").format(
+            who=who,
+            cities=wording.join_words(borderline),
             threshold=threshold,
         )
+        opening = "（" if wording.chinese else " ("
         city_ids = tuple(
             str(c)
             for c in assigned.index
-            if any(f"{names.get(str(c), str(c))} (" in b for b in borderline)
+            if any(f"{names.get(str(c), str(c))}{opening}" in b for b in borderline)
         )
     return StoryItem(topic="stages", sentence=sentence, city_ids=city_ids, evidence=tuple(evidence))
 
@@ -286,33 +324,43 @@ def _count_words(n: int) -> str:
     return _COUNT_WORDS[n] if n < len(_COUNT_WORDS) else f"{n} cities"
 
 
-def _mover_clause(finding: Finding, names: dict[str, str]) -> str:
+def _mover_clause(finding: Finding, names: dict[str, str], wording: Wording = ENGLISH) -> str:
     rank, previous = finding.evidence_for("rank"), finding.evidence_for("previous_rank")
     assert rank is not None
     assert previous is not None
-    verb = "rose" if (previous.value or 0) > (rank.value or 0) else "fell"
-    clause = TEMPLATES["story_mover"].format(
+    _ = wording.gettext
+    verb = _("rose") if (previous.value or 0) > (rank.value or 0) else _("fell")
+    label = (
+        _("overall")
+        if finding.subject_kind == "overall"
+        else _("on {subject}").format(subject=finding.subject_name)
+    )
+    clause = wording.template("story_mover").format(
         city=names.get(finding.city_id, finding.city_id),
         verb=verb,
-        label="overall" if finding.subject_kind == "overall" else f"on {finding.subject_name}",
-        previous=rank_text(previous.value or 0, False),
-        current=rank_text(rank.value or 0, False),
+        label=label,
+        previous=wording.rank_text(previous.value or 0, False),
+        current=wording.rank_text(rank.value or 0, False),
     )
     own = [c for c in finding.contributions if abs(c.own) >= 0.05]
     if own:
         driver = max(own, key=lambda c: abs(c.own))
-        clause += TEMPLATES["story_mover_driver"].format(
+        clause += wording.template("story_mover_driver").format(
             label=driver.label,
-            previous_value=format_value(driver.previous_value, driver.unit),
-            value=format_value(driver.value, driver.unit),
+            previous_value=wording.format_value(driver.previous_value, driver.unit),
+            value=wording.format_value(driver.value, driver.unit),
         )
     elif finding.contributions:
-        clause += TEMPLATES["story_mover_others"]
+        clause += wording.template("story_mover_others")
     return clause
 
 
 def _movers(
-    inputs: FindingInputs, findings: Sequence[Finding], names: dict[str, str], used: set[str]
+    inputs: FindingInputs,
+    findings: Sequence[Finding],
+    names: dict[str, str],
+    used: set[str],
+    wording: Wording = ENGLISH,
 ) -> StoryItem | None:
     if inputs.previous_ranks is None:
         return None
@@ -341,11 +389,13 @@ def _movers(
         key=lambda f: (f.subject_kind != "overall", -round(f.salience.value, 12), f.city_id),
     )[:MAX_MOVERS]
     if not candidates:
-        return StoryItem(topic="movers", sentence=TEMPLATES["story_no_movers"])
-    clauses = [_mover_clause(f, names) for f in candidates]
+        return StoryItem(topic="movers", sentence=wording.template("story_no_movers"))
+    clauses = [_mover_clause(f, names, wording) for f in candidates]
     return StoryItem(
         topic="movers",
-        sentence=capitalise(TEMPLATES["story_movers"].format(clauses="; ".join(clauses))),
+        sentence=wording.capitalise(
+            wording.template("story_movers").format(clauses=wording.semicolon().join(clauses))
+        ),
         city_ids=tuple(f.city_id for f in candidates),
         evidence=tuple(e for f in candidates for e in f.evidence),
         caveats=tuple(dict.fromkeys(c for f in candidates for c in f.caveats)),
@@ -353,7 +403,10 @@ def _movers(
 
 
 def _spotlight(
-    spotlight: BriefFindings, names: dict[str, str], spec: FindingsSpec
+    spotlight: BriefFindings,
+    names: dict[str, str],
+    spec: FindingsSpec,
+    wording: Wording = ENGLISH,
 ) -> StoryItem | None:
     city = names.get(spotlight.city_id, spotlight.city_id)
     stage = spotlight.stage
@@ -366,16 +419,16 @@ def _spotlight(
         and probability.value < spec.borderline_probability
     )
     stage_phrase = (
-        TEMPLATES["story_spotlight_borderline"].format(
-            stage=stage.subject_name, probability=probability.text if probability else ""
+        wording.template("story_spotlight_borderline").format(
+            stage=stage.subject_name, probability=wording.text(probability) if probability else ""
         )
         if borderline
-        else TEMPLATES["story_spotlight_stage"].format(stage=stage.subject_name)
+        else wording.template("story_spotlight_stage").format(stage=stage.subject_name)
     )
     gaps = spotlight.gaps[:2]
     evidence = list(stage.evidence)
     # The stage's data caveats travel; its note on how levers are computed stays in the brief.
-    caveats = [c for c in stage.caveats if c != CAVEATS["weights"]]
+    caveats = [c for c in stage.caveats if c != wording.caveat("weights")]
     if gaps:
         details = []
         for theme in gaps:
@@ -387,25 +440,26 @@ def _spotlight(
             head = theme.findings[0] if theme.findings[0].subject_kind != "indicator" else None
             parts = [head.clause] if head is not None else []
             parts += [lead.clause] if lead is not None else []
+            with_ = wording.gettext(", with ")
             details.append(
-                TEMPLATES["story_spotlight_detail"].format(
-                    pillar=theme.pillar_name, parts=", with ".join(parts)
+                wording.template("story_spotlight_detail").format(
+                    pillar=theme.pillar_name, parts=with_.join(parts)
                 )
                 if head is None
-                else ", with ".join(parts)
+                else with_.join(parts)
             )
             for f in (head, lead):
                 evidence += list(f.evidence) if f is not None else []
             caveats += list(theme.caveats)
-        sentence = TEMPLATES["story_spotlight"].format(
+        sentence = wording.template("story_spotlight").format(
             city=city,
             stage=stage_phrase,
-            group=gaps[0].comparison.name,
-            pillars=join_words([t.pillar_name for t in gaps]),
-            details="; ".join(details),
+            group=wording.group_name(gaps[0].comparison.name),
+            pillars=wording.join_words([t.pillar_name for t in gaps]),
+            details=wording.semicolon().join(details),
         )
     else:
-        sentence = TEMPLATES["story_spotlight_no_gaps"].format(city=city, stage=stage_phrase)
+        sentence = wording.template("story_spotlight_no_gaps").format(city=city, stage=stage_phrase)
     return StoryItem(
         topic="spotlight",
         sentence=sentence,

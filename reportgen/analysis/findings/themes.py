@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 
 from reportgen.analysis.findings.records import Finding, Theme
 from reportgen.analysis.findings.spec import FindingsSpec
-from reportgen.analysis.findings.wording import TEMPLATES, capitalise
+from reportgen.analysis.findings.wording import ENGLISH, Wording
 
 MAX_CLAUSES = 2  # the theme's most salient indicators; the rest stay in its findings
 
@@ -21,6 +21,7 @@ def build_themes(
     spec: FindingsSpec,
     city_names: Mapping[str, str],
     pillar_names: Mapping[str, str],
+    wording: Wording = ENGLISH,
 ) -> list[Theme]:
     """Every gap and strength merged by (city, kind, peer group, pillar), most salient first
     within each (city, kind, peer group)."""
@@ -55,6 +56,7 @@ def build_themes(
                     ordered,
                     salience,
                     first=position == 0,
+                    wording=wording,
                 )
             )
     return themes
@@ -71,27 +73,30 @@ def _theme(
     salience: float,
     *,
     first: bool,
+    wording: Wording = ENGLISH,
 ) -> Theme:
     comparison = ordered[0].comparison
     assert comparison is not None
     head = ordered[0] if ordered[0].subject_kind != "indicator" else None
     indicators = [f for f in ordered if f.subject_kind == "indicator"][:MAX_CLAUSES]
     clauses = [f.clause for f in indicators]
+    semicolon = wording.semicolon()
+    kinds = {"gap": wording.gettext("gap"), "strength": wording.gettext("strength")}
     fill = {
         "pillar": pillar_names.get(pillar, pillar),
         "city": city_names.get(city_id, city_id),
-        "kind": kind,
-        "group": comparison.name,
-        "clauses": "; ".join(clauses),
-        "rest": "".join(f"; {c}" for c in clauses),
+        "kind": kinds.get(kind, kind),
+        "group": wording.group_name(comparison.name),
+        "clauses": semicolon.join(clauses),
+        "rest": "".join(f"{semicolon}{c}" for c in clauses),
     }
     if head is not None:
         city_value, peer_value = head.evidence_for("city"), head.evidence_for("peer_median")
-        fill["value"] = city_value.text if city_value else ""
-        fill["peer"] = peer_value.text if peer_value else ""
+        fill["value"] = wording.text(city_value) if city_value else ""
+        fill["peer"] = wording.text(peer_value) if peer_value else ""
     key = ("first" if first else "other") + ("_pillar" if head is not None else "_indicators")
-    sentence = TEMPLATES[f"theme_{key}"].format(**fill)
-    sentence = capitalise(sentence)
+    sentence = wording.template(f"theme_{key}").format(**fill)
+    sentence = wording.capitalise(sentence)
     caveats = [c for f in ordered for c in f.caveats]
     if kind == "gap" and pillar in spec.unmeasured:
         caveats.append(spec.unmeasured[pillar])

@@ -33,6 +33,7 @@ from reportgen.report.context.inputs import (
 # Labels live with the brief's inputs (planning reads them without loading the chart library).
 from reportgen.report.context.inputs import CityLabel as CityLabel
 from reportgen.report.context.inputs import city_labels as city_labels
+from reportgen.report.i18n import ENGLISH, Translator, edition_translation
 
 
 @dataclass(frozen=True)
@@ -116,30 +117,51 @@ class ChartBook:
 WHAT_IF_LABEL = "WHAT-IF"
 
 
-def what_if_sentence(changes: Sequence[str]) -> str:
+def what_if_label(tr: Translator = ENGLISH) -> str:
+    """WHAT_IF_LABEL in ``tr``'s language (a literal msgid, so extraction finds it)."""
+    return tr.gettext("WHAT-IF")
+
+
+def what_if_sentence(changes: Sequence[str], tr: Translator = ENGLISH) -> str:
     """The what-if banner: not the official edition, and which parameters differ from it."""
     if not changes:
         return ""
-    return (
-        f"{WHAT_IF_LABEL}: not the official edition. Built with {'; '.join(changes)} "
-        "instead of the edition file's method."
-    )
+    return tr.gettext(
+        "{label}: not the official edition. Built with {changes} instead of the edition "
+        "file's method."
+    ).format(label=what_if_label(tr), changes="; ".join(changes))
 
 
-def what_if_method(changes: Sequence[str], source: str) -> str:
+def what_if_method(changes: Sequence[str], source: str, tr: Translator = ENGLISH) -> str:
     """The methodology's statement of a what-if: what changed, and how to re-run it."""
     if not changes:
         return ""
     sets = " ".join(f"--set '{c}'" for c in changes)
-    return (
-        f"This is a what-if build, not the official edition: it departs from the method of "
-        f"{Path(source).name} in {'; '.join(changes)}. The steps below and the build printed "
-        f"at the end are the ones that ran. The command reportgen build {sets} re-runs it; "
-        "reportgen build alone makes the official edition."
-    )
+    return tr.gettext(
+        "This is a what-if build, not the official edition: it departs from the method of "
+        "{file} in {changes}. The steps below and the build printed at the end are the ones "
+        "that ran. The command reportgen build {sets} re-runs it; reportgen build alone makes "
+        "the official edition."
+    ).format(file=Path(source).name, changes="; ".join(changes), sets=sets)
 
 
-def meta_of(result: EditionResult, kind: str) -> Meta:
+def edition_texts(edition: Edition, tr: Translator = ENGLISH) -> dict[str, Any]:
+    """The edition's title, subtitle, publisher, author and keywords in ``tr``'s language."""
+    texts: dict[str, Any] = {
+        "title": edition.title,
+        "subtitle": edition.subtitle,
+        "publisher": edition.publisher,
+        "author": edition.author,
+        "keywords": tuple(edition.keywords),
+    }
+    if not tr.is_source:
+        found = edition_translation(edition, tr.tag)
+        texts.update({k: v for k, v in found.items() if k in texts and v})
+    return texts
+
+
+def meta_of(result: EditionResult, kind: str, tr: Translator = ENGLISH) -> Meta:
+    """The publication's metadata; ``kind`` ('Annual report') is already in ``tr``'s language."""
     framework = result.index.framework
     return edition_meta(
         result.edition,
@@ -151,7 +173,8 @@ def meta_of(result: EditionResult, kind: str) -> Meta:
         what_if=result.what_if,
         data_span=result.data_span,
         interval_label=result.interval_label,
-        screened_note=screened_note(result),
+        screened_note=screened_note(result, tr),
+        tr=tr,
     )
 
 
@@ -167,63 +190,89 @@ def edition_meta(
     data_span: tuple[int, int] | None = None,
     interval_label: str = "",
     screened_note: str = "",
+    tr: Translator = ENGLISH,
 ) -> Meta:
     """The document's metadata and running strings; a what-if says so in the running header and
     footer of every page and in the PDF metadata."""
-    mark = f" · {WHAT_IF_LABEL}" if what_if else ""
-    levels = edition_labels(edition)
-    subject = f"{kind} of the {edition.title} {year}: {n_cities} cities scored on " + " and ".join(
-        levels.name(d) for d in levels.dimensions
+    _ = tr.gettext
+    mark = f" · {what_if_label(tr)}" if what_if else ""
+    levels = tr.labels(edition_labels(edition))
+    texts = edition_texts(edition, tr)
+    title = texts["title"]
+    subject = _("{kind} of the {title} {year}: {n} cities scored on {dimensions}").format(
+        kind=kind,
+        title=title,
+        year=year,
+        n=n_cities,
+        dimensions=_(" and ").join(levels.name(d) for d in levels.dimensions),
     )
-    keywords = tuple(edition.keywords) + (("what-if",) if what_if else ())
+    keywords = tuple(texts["keywords"]) + (("what-if",) if what_if else ())
     return Meta(
-        title=edition.title,
-        subtitle=edition.subtitle,
-        running_title=f"{edition.title} {year}{mark}",
+        title=title,
+        subtitle=texts["subtitle"],
+        running_title=_("{title} {year}").format(title=title, year=year) + mark,
         edition=str(year),
-        edition_line=f"{edition.title} · {year} edition{mark}",
-        publisher=edition.publisher,
-        author=edition.author,
-        subject=f"{subject}; what-if build ({'; '.join(what_if)})" if what_if else subject,
+        edition_line=_("{title} · {year} edition").format(title=title, year=year) + mark,
+        publisher=texts["publisher"],
+        author=texts["author"],
+        subject=_("{subject}; what-if build ({changes})").format(
+            subject=subject, changes="; ".join(what_if)
+        )
+        if what_if
+        else subject,
         keywords=", ".join(keywords),
         keyword_list=keywords,
-        language=edition.language,
+        language=edition.language if tr.is_source else tr.tag,
         date=_edition_date(year),
-        scope_line=f"{n_cities} cities · {n_indicators} scored indicators · "
-        f"{n_pillars} pillars · {data_years_text(data_span, year)}",
-        document_title=f"{edition.title} (what-if)" if what_if else edition.title,
-        what_if=what_if_sentence(what_if),
-        what_if_method=what_if_method(what_if, edition.source),
+        scope_line=_(
+            "{n} cities · {indicators} scored indicators · {pillars} pillars · {years}"
+        ).format(
+            n=n_cities,
+            indicators=n_indicators,
+            pillars=n_pillars,
+            years=data_years_text(data_span, year, tr),
+        ),
+        document_title=_("{title} (what-if)").format(title=title) if what_if else title,
+        what_if=what_if_sentence(what_if, tr),
+        what_if_method=what_if_method(what_if, edition.source, tr),
         interval_label=interval_label,
         screened_note=screened_note,
     )
 
 
-def screened_note(result: EditionResult) -> str:
+def screened_note(result: EditionResult, tr: Translator = ENGLISH) -> str:
     """'The coverage screen left out 1 city of the data: Kuala Lumpur (7 of 21 scored
     indicators; 11 needed).' Empty when every city with data is ranked."""
+    _ = tr.gettext
     gone = result.screened_out
     if not gone:
         return ""
-    listed = "; ".join(
-        f"{s.name} ({s.reported} of {s.scored} scored indicators, {s.needed} needed)"
+    coverage = _("{city} ({reported} of {scored} scored indicators, {needed} needed)")
+    other = _("{city} ({why})")
+    listed = _("; ").join(
+        coverage.format(city=s.name, reported=s.reported, scored=s.scored, needed=s.needed)
         if s.reason == "coverage"
-        else f"{s.name} ({s.why()})"
+        else other.format(city=s.name, why=s.why())
         for s in gone
     )
-    cities = "city" if len(gone) == 1 else "cities"
-    return (
-        f"The coverage screen left out {len(gone)} {cities} of the data, which this report "
-        f"neither ranks nor counts: {listed}."
-    )
+    return tr.ngettext(
+        "The coverage screen left out {n} city of the data, which this report neither ranks "
+        "nor counts: {listed}.",
+        "The coverage screen left out {n} cities of the data, which this report neither ranks "
+        "nor counts: {listed}.",
+        len(gone),
+    ).format(n=len(gone), listed=listed)
 
 
-def data_years_text(span: tuple[int, int] | None, year: int) -> str:
+def data_years_text(span: tuple[int, int] | None, year: int, tr: Translator = ENGLISH) -> str:
     """'data 2016–2025': the years the scored values actually come from, not the edition's."""
+    _ = tr.gettext
     if span is None:
-        return f"{year} edition"
+        return _("{year} edition").format(year=year)
     first, last = span
-    return f"data {first}" if first == last else f"data {first}–{last}"
+    if first == last:
+        return _("data {year}").format(year=first)
+    return _("data {first}–{last}").format(first=first, last=last)
 
 
 def _edition_date(year: int) -> str:
@@ -282,11 +331,25 @@ def stage_classes_of(edition: Edition) -> dict[str, str]:
     return {s.id: f"stage-{i + 1}" for i, s in enumerate(edition.stages.stages)}
 
 
-def stage_regions(result: EditionResult) -> list[charts.StageRegion]:
-    return stage_regions_of(result.stages, result.edition)
+def stage_name(result: EditionResult, stage_id: str, tr: Translator = ENGLISH) -> str:
+    """A stage's printed name in ``tr``'s language (the edition's name for its id)."""
+    return stage_name_of(result.edition, stage_id, tr)
 
 
-def stage_regions_of(stages: pd.DataFrame, edition: Edition) -> list[charts.StageRegion]:
+def stage_name_of(edition: Edition, stage_id: str, tr: Translator = ENGLISH) -> str:
+    names = edition.stages.names
+    if stage_id not in names:
+        return tr.gettext("Unassigned")
+    return tr.name(stage_id, names[stage_id])
+
+
+def stage_regions(result: EditionResult, tr: Translator = ENGLISH) -> list[charts.StageRegion]:
+    return stage_regions_of(result.stages, result.edition, tr)
+
+
+def stage_regions_of(
+    stages: pd.DataFrame, edition: Edition, tr: Translator = ENGLISH
+) -> list[charts.StageRegion]:
     """Rectangles of the plane per stage, from the rules and the thresholds in force."""
     first = stages.iloc[0]
     x_cut, y_cut = float(first["tdp_threshold"]), float(first["ecc_threshold"])
@@ -295,7 +358,9 @@ def stage_regions_of(stages: pd.DataFrame, edition: Edition) -> list[charts.Stag
         x_low, x_high = _band(stage.rule.tdp, x_cut)
         y_low, y_high = _band(stage.rule.ecc, y_cut)
         regions.append(
-            charts.StageRegion(stage.name, theme.stage_colour(i), x_low, x_high, y_low, y_high)
+            charts.StageRegion(
+                tr.name(stage.id, stage.name), theme.stage_colour(i), x_low, x_high, y_low, y_high
+            )
         )
     return regions
 
@@ -311,12 +376,17 @@ def _band(band: Any, threshold: float) -> tuple[float, float]:
     return (0.0 if lo is None else float(lo)), (100.0 if hi is None else float(hi))
 
 
-def plane_points(result: EditionResult, labels: Mapping[str, CityLabel]) -> pd.DataFrame:
-    return plane_points_of(result.stages, result.edition, labels)
+def plane_points(
+    result: EditionResult, labels: Mapping[str, CityLabel], tr: Translator = ENGLISH
+) -> pd.DataFrame:
+    return plane_points_of(result.stages, result.edition, labels, tr)
 
 
 def plane_points_of(
-    stages: pd.DataFrame, edition: Edition, labels: Mapping[str, CityLabel]
+    stages: pd.DataFrame,
+    edition: Edition,
+    labels: Mapping[str, CityLabel],
+    tr: Translator = ENGLISH,
 ) -> pd.DataFrame:
     """One row per city: its label, its two axis scores as x and y, and its stage."""
     levels = edition_labels(edition)
@@ -326,7 +396,9 @@ def plane_points_of(
             "label": [labels[c].short_name for c in stages.index],
             "x": stages[levels.x].to_numpy(float),
             "y": stages[levels.y].to_numpy(float),
-            "stage": stages["stage_name"].astype(str).to_numpy(),
+            "stage": stages["stage_name"].astype(str).to_numpy()
+            if tr.is_source
+            else [stage_name_of(edition, str(s), tr) for s in stages["stage_id"]],
         }
     )
 
@@ -342,6 +414,7 @@ def plane_figure(
     title: str = "",
     label_all: bool = True,
     css_class: str = "",
+    tr: Translator = ENGLISH,
 ) -> FigureView:
     return plane_figure_of(
         book,
@@ -355,6 +428,7 @@ def plane_figure(
         title=title,
         label_all=label_all,
         css_class=css_class,
+        tr=tr,
     )
 
 
@@ -371,47 +445,62 @@ def plane_figure_of(
     title: str = "",
     label_all: bool = True,
     css_class: str = "",
+    tr: Translator = ENGLISH,
 ) -> FigureView:
-    levels = edition_labels(edition)
+    _ = tr.gettext
+    levels = tr.labels(edition_labels(edition))
     x, y = levels.x, levels.y
     first = stages.iloc[0]
     x_cut, y_cut = float(first["tdp_threshold"]), float(first["ecc_threshold"])
+    axis_title = _("{name} ({code} score, 0-100)")
     chart = charts.plane_chart(
-        plane_points_of(stages, edition, labels),
+        plane_points_of(stages, edition, labels, tr),
         x_threshold=x_cut,
         y_threshold=y_cut,
-        x_title=f"{levels.name(x)} ({x} score, 0-100)",
-        y_title=f"{levels.name(y)} ({y} score, 0-100)",
-        regions=stage_regions_of(stages, edition),
-        title=title or f"Cities on the {levels.plane} plane",
-        subtitle=f"Dashed lines: stage thresholds ({x} {x_cut:.1f}, {y} {y_cut:.1f})",
-        source=source_line_of(edition, year),
+        x_title=axis_title.format(name=levels.name(x), code=x),
+        y_title=axis_title.format(name=levels.name(y), code=y),
+        regions=stage_regions_of(stages, edition, tr),
+        title=title or _("Cities on the {plane} plane").format(plane=levels.plane),
+        subtitle=_("Dashed lines: stage thresholds ({x} {x_cut}, {y} {y_cut})").format(
+            x=x, x_cut=f"{x_cut:.1f}", y=y, y_cut=f"{y_cut:.1f}"
+        ),
+        source=source_line_of(edition, year, tr),
         highlight=highlight,
         width=width,
         height=height,
         label_all=label_all,
+        tr=tr,
     )
-    city = labels[highlight].short_name if highlight else ""
-    alt = (
-        f"Scatter plot of {len(stages)} cities by {x} score (horizontal) and {y} score "
-        f"(vertical), divided into {len(edition.stages.stages)} stage regions"
-        + (
-            f"; {city} highlighted at {x} {stages.at[highlight, x]:.1f}, "
-            f"{y} {stages.at[highlight, y]:.1f}"
-            if highlight
-            else ""
+    alt = _(
+        "Scatter plot of {n} cities by {x} score (horizontal) and {y} score (vertical), "
+        "divided into {stages} stage regions."
+    )
+    if highlight:
+        alt = _(
+            "Scatter plot of {n} cities by {x} score (horizontal) and {y} score (vertical), "
+            "divided into {stages} stage regions; {city} highlighted at {x} {x_score}, "
+            "{y} {y_score}."
         )
-        + "."
+    alt = alt.format(
+        n=len(stages),
+        x=x,
+        y=y,
+        stages=len(edition.stages.stages),
+        city=labels[highlight].short_name if highlight else "",
+        x_score=f"{stages.at[highlight, x]:.1f}" if highlight else "",
+        y_score=f"{stages.at[highlight, y]:.1f}" if highlight else "",
     )
     return book.add(chart, alt, css_class=css_class)
 
 
-def source_line(result: EditionResult) -> str:
-    return source_line_of(result.edition, result.year)
+def source_line(result: EditionResult, tr: Translator = ENGLISH) -> str:
+    return source_line_of(result.edition, result.year, tr)
 
 
-def source_line_of(edition: Edition, year: int) -> str:
-    return f"{edition.title} {year}, reportgen; indicator sources in the annex"
+def source_line_of(edition: Edition, year: int, tr: Translator = ENGLISH) -> str:
+    return tr.gettext("{title} {year}, reportgen; indicator sources in the annex").format(
+        title=edition_texts(edition, tr)["title"], year=year
+    )
 
 
 def indicator_unit(indicators: pd.DataFrame, indicator_id: str) -> str:
@@ -427,12 +516,14 @@ def interval_text(result: EditionResult, code: str, city_id: str) -> str:
     return f"{round(low)}–{round(high)}"
 
 
-def rank_change_text(result: EditionResult, code: str, city_id: str) -> str:
+def rank_change_text(
+    result: EditionResult, code: str, city_id: str, tr: Translator = ENGLISH
+) -> str:
     if result.previous is None:
         return ""
     before = result.previous.index.ranks
     if city_id not in before.index:
-        return "new"
+        return tr.gettext("new")
     change = int(before.at[city_id, code]) - int(result.ranks.at[city_id, code])
     if change == 0:
         return "="
@@ -456,8 +547,11 @@ class SourceRegistry:
     default wording (publisher plus indicator names).
     """
 
-    def __init__(self, indicators: pd.DataFrame, label: SourceLabel | None = None) -> None:
+    def __init__(
+        self, indicators: pd.DataFrame, label: SourceLabel | None = None, tr: Translator = ENGLISH
+    ) -> None:
         self._indicators = indicators
+        self._tr = tr
         self._label = label or self.default_label
         # The source each indicator declares, by its URL (observations may cite other URLs).
         self._declared: dict[str, str] = {}
@@ -491,13 +585,20 @@ class SourceRegistry:
         """The original publisher and publication first, then who republished the page, then
         the indicators read from it: 'PitchBook, Global VC Ecosystem Rankings 2024, as
         republished by Becker's Hospital Review: VC raised, VC deals'."""
-        table = self._indicators
+        table, tr = self._indicators, self._tr
         known = [i for i in cited_by if i in table.index]
-        names = ", ".join(
-            formatting.abbreviate(str(table.at[i, "short_name"] or table.at[i, "name"]), 44)
-            if i in known
-            else i
-            for i in cited_by
+        names = tr.join(
+            [
+                formatting.abbreviate(
+                    str(table.at[i, "short_name"] or table.at[i, "name"])
+                    if tr.is_source
+                    else tr.indicator(i, table.loc[i]).short_name,
+                    44,
+                )
+                if i in known
+                else i
+                for i in cited_by
+            ]
         )
         if not known:
             return names
@@ -506,9 +607,15 @@ class SourceRegistry:
         # several sources reach us through must not credit one of them with all the values.
         if len(cites) != 1 or len(known) != len(cited_by):
             return names
+        # Publishers and titles are cited as published (in their own language).
         publisher, title, republished_by = cites.pop()
-        via = f", as republished by {republished_by}" if republished_by else ""
-        return f"{publisher}, {title}{via}: {names}"
+        if republished_by:
+            return tr.gettext("{publisher}, {title}, as republished by {via}: {names}").format(
+                publisher=publisher, title=title, via=republished_by, names=names
+            )
+        return tr.gettext("{publisher}, {title}: {names}").format(
+            publisher=publisher, title=title, names=names
+        )
 
     def _citations(self, url: str, indicator_ids: list[str]) -> list[Citation]:
         return [citation(self._indicators.loc[i], url) for i in indicator_ids]
@@ -557,11 +664,48 @@ FLAG_NOTE = (
 )
 
 
+def flag_words(tr: Translator = ENGLISH) -> dict[str, str]:
+    """Each flag (as the facts record it) as printed in ``tr``'s language."""
+    _ = tr.gettext
+    # Literal msgids (extraction cannot read constants); each equals its constant.
+    return {
+        "": "",
+        IMPUTED_FLAG: _("imp."),
+        BOUNDED_FLAG: _("≤ list"),
+        OLD_FLAG: _("old"),
+        SHARED_FLAG: _("shared"),
+        SPLIT_FLAG: _("est. share"),
+    }
+
+
+def flag_note(age: int, tr: Translator = ENGLISH) -> str:
+    """What the flags mean (and, in a translation, what † marks)."""
+    if tr.is_source:
+        return FLAG_NOTE.format(age=age)
+    words = flag_words(tr)
+    note = tr.gettext(
+        "{imputed} = missing, estimated for the index (the value shown is the estimate); "
+        "{bounded} = below a published top-N ranking, shown as its last rank, a true bound; "
+        "{split} = a multi-city unit's total (e.g. one WIPO cluster for several cities) split "
+        "by population share, an estimate; {shared} = the unit's whole total; {old} = older "
+        "than {age} years. Ranks are among cities with a value (1 = best)."
+    ).format(
+        imputed=words[IMPUTED_FLAG],
+        bounded=words[BOUNDED_FLAG],
+        split=words[SPLIT_FLAG],
+        shared=words[SHARED_FLAG],
+        old=words[OLD_FLAG],
+        age=age,
+    )
+    return note + tr.gettext(" † = no translated name; the original name is shown.")
+
+
 def indicator_rows(
     result: EditionResult,
     city_id: str,
     peers: Sequence[str],
     sources: SourceRegistry | None,
+    tr: Translator = ENGLISH,
 ) -> list[IndicatorRow]:
     """One city's indicator table against any peer group (the annual report's spotlight)."""
     facts = indicator_facts(result)
@@ -577,8 +721,9 @@ def indicator_rows(
             float
         ),
     )
-    pillar_names = {p.id: p.name for p in result.edition.framework.pillars}
-    return format_indicator_rows(result.panel.indicators.reindex(order), row, pillar_names, sources)
+    pillar_names = {p.id: tr.name(p.id, p.name) for p in result.edition.framework.pillars}
+    indicators = result.panel.indicators.reindex(order)
+    return format_indicator_rows(indicators, row, pillar_names, sources, tr)
 
 
 def _peer_median(observed: pd.DataFrame, peers: Sequence[str]) -> pd.Series:
@@ -591,30 +736,41 @@ def format_indicator_rows(
     facts: CityFacts,
     pillar_names: Mapping[str, str],
     sources: SourceRegistry | None,
+    tr: Translator = ENGLISH,
 ) -> list[IndicatorRow]:
-    """Indicator rows as printed, from indicator metadata and one city's facts (same order)."""
+    """Indicator rows as printed, from indicator metadata and one city's facts (same order), in
+    ``tr``'s language (names, units and flags; USD bn printed as 億美元 with values scaled)."""
+    _ = tr.gettext
+    words = flag_words(tr)
     rows = []
     for i, (indicator_id, meta) in enumerate(indicators.iterrows()):
         if meta["role"] != "index" and pd.isna(facts.shown[i]):
             continue  # a context indicator the city has no value for says nothing about it
+        printed = tr.indicator(str(indicator_id), meta)
         footnote = ""
         if sources is not None and facts.source[i]:
             footnote = str(
                 sources.number(facts.source[i], str(meta["name"]), indicator_id=str(indicator_id))
             )
-        rank = "" if np.isnan(facts.rank[i]) else f"{int(facts.rank[i])} of {int(facts.ranked[i])}"
+        rank = (
+            ""
+            if np.isnan(facts.rank[i])
+            else _("{rank} of {n}").format(rank=int(facts.rank[i]), n=int(facts.ranked[i]))
+        )
         median = facts.peer_median[i]
+        short_name = str(meta["short_name"] or meta["name"]) if tr.is_source else printed.short_name
+        unit = indicator_unit(indicators, str(indicator_id)) if tr.is_source else printed.unit
         rows.append(
             IndicatorRow(
                 pillar=pillar_names.get(str(meta["pillar"]), ""),
-                name=formatting.abbreviate(str(meta["short_name"] or meta["name"]), 44)
-                + ("" if meta["role"] == "index" else " (context)"),
-                value=formatting.number(float(facts.shown[i])),
-                flag=facts.flag[i],
-                unit=_short_unit(indicator_unit(indicators, str(indicator_id))),
+                name=formatting.abbreviate(short_name, 44)
+                + ("" if meta["role"] == "index" else _(" (context)")),
+                value=tr.number(float(facts.shown[i]) * printed.scale),
+                flag=words.get(facts.flag[i], facts.flag[i]),
+                unit=_short_unit(unit),
                 year="" if np.isnan(facts.year[i]) else str(int(facts.year[i])),
                 rank=rank,
-                peer_median="–" if np.isnan(median) else formatting.number(float(median)),
+                peer_median="–" if np.isnan(median) else tr.number(float(median) * printed.scale),
                 footnote=footnote,
                 value_class="estimate" if facts.flag[i] in ESTIMATE_FLAGS else "",
             )
@@ -626,11 +782,31 @@ def _short_unit(unit: str) -> str:
     return unit if len(unit) <= 38 else unit[:36].rstrip() + "…"
 
 
-def peer_members(result: EditionResult, city_id: str) -> tuple[str, list[str]]:
+def peer_members(
+    result: EditionResult, city_id: str, tr: Translator = ENGLISH
+) -> tuple[str, list[str]]:
     """The brief's peer group: the city's own stage (excluding the city itself), or the top ten
     cities when the stage has fewer than three others."""
     name, members = peer_groups(result)[city_id]
+    if not tr.is_source:
+        name = peer_group_name(result.edition, result.stages, city_id, members, tr)
     return name, list(members)
+
+
+def peer_group_name(
+    edition: Edition,
+    stages: pd.DataFrame,
+    city_id: str,
+    members: Sequence[str],
+    tr: Translator = ENGLISH,
+) -> str:
+    """A city's peer group named in ``tr``'s language: its stage's peers when the members are
+    the rest of its stage, the top ten cities otherwise (inputs.peer_groups' two cases)."""
+    stage_id = str(stages.at[city_id, "stage_id"])
+    same_stage = {str(c) for c in stages.index[stages["stage_id"].astype(str) == stage_id]}
+    if set(members) == same_stage - {city_id}:
+        return tr.gettext("{stage} peers").format(stage=stage_name_of(edition, stage_id, tr))
+    return tr.gettext("top-10 cities")
 
 
 def select_findings(

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from reportgen import formatting
+from reportgen.report.i18n import ENGLISH, SOURCE_LANGUAGE, Translator
 
 if TYPE_CHECKING:
     from reportgen.analysis.findings import BriefFindings
@@ -44,29 +45,40 @@ class CityLabel:
     population: str
 
 
-def city_labels(result: EditionResult, with_chinese: bool) -> dict[str, CityLabel]:
+def city_labels(
+    result: EditionResult, with_chinese: bool, tr: Translator = ENGLISH
+) -> dict[str, CityLabel]:
+    """Every city's printed names. In Chinese the Chinese name is the name (the name catalogue's,
+    else cities.csv's name_zh, else the English one) and no second name is printed."""
     labels = {}
+    countries = tr.catalogue.get("countries", {})
+    regions = tr.catalogue.get("regions", {})
     for city_id, row in result.panel.cities.iterrows():
         population = row.get("population")
+        name = str(row["name"])
+        name_zh = str(row["name_zh"]) if isinstance(row.get("name_zh"), str) else ""
+        if not tr.is_source:
+            name = tr.city_name(str(city_id), name_zh or name)
         labels[str(city_id)] = CityLabel(
             city_id=str(city_id),
-            name=str(row["name"]),
-            short_name=formatting.abbreviate(str(row["name"])),
-            heading_name=formatting.abbreviate(str(row["name"]), 80),
-            name_zh=str(row["name_zh"])
-            if with_chinese and isinstance(row.get("name_zh"), str)
-            else "",
-            country=str(row["country"]),
-            region=str(row["region"]),
-            population=_population(population),
+            name=name,
+            short_name=formatting.abbreviate(name),
+            heading_name=formatting.abbreviate(name, 80),
+            name_zh=name_zh if with_chinese and tr.is_source else "",
+            country=str(countries.get(str(row["country"]), row["country"])),
+            region=str(regions.get(str(row["region"]), row["region"])),
+            population=_population(population, tr),
         )
     return labels
 
 
-def _population(value: Any) -> str:
+def _population(value: Any, tr: Translator = ENGLISH) -> str:
     if formatting.is_missing(value) or value == "" or pd.isna(value):
         return ""
     x = float(value)
+    if not tr.is_source:
+        # Chinese counts in 萬 (10^4): 7,490,000 is 749 萬.
+        return tr.gettext("{n} ten-thousand").format(n=tr.number(round(x / 1e4)))
     return f"{x / 1e6:.1f} million" if x >= 1e6 else f"{x:,.0f}"
 
 
@@ -253,6 +265,7 @@ class BriefShared:
     indicators: pd.DataFrame
     what_if: tuple[str, ...] = ()  # the --set overrides of a what-if build, empty otherwise
     data_span: tuple[int, int] | None = None  # oldest and newest year of the scored values
+    lang: str = SOURCE_LANGUAGE  # the language the briefs print in
 
     @property
     def scorecard(self) -> tuple[str, ...]:
@@ -294,7 +307,9 @@ class BriefInputs:
     city: BriefCity
 
 
-def brief_shared(result: EditionResult, labels: Mapping[str, CityLabel]) -> BriefShared:
+def brief_shared(
+    result: EditionResult, labels: Mapping[str, CityLabel], lang: str = SOURCE_LANGUAGE
+) -> BriefShared:
     framework = result.index.framework
     order = indicator_order(result)
     return BriefShared(
@@ -309,6 +324,7 @@ def brief_shared(result: EditionResult, labels: Mapping[str, CityLabel]) -> Brie
         indicators=result.panel.indicators.reindex(order),
         what_if=result.what_if,
         data_span=result.data_span,
+        lang=lang,
     )
 
 
@@ -400,9 +416,12 @@ def _previous_table(
 
 
 def brief_inputs(
-    result: EditionResult, cities: Iterable[str], labels: Mapping[str, CityLabel]
+    result: EditionResult,
+    cities: Iterable[str],
+    labels: Mapping[str, CityLabel],
+    lang: str = SOURCE_LANGUAGE,
 ) -> dict[str, BriefInputs]:
     """Each requested city's declared brief inputs (see the module docstring)."""
-    shared = brief_shared(result, labels)
+    shared = brief_shared(result, labels, lang)
     parts = brief_cities(result, cities, shared)
     return {city_id: BriefInputs(shared, part) for city_id, part in parts.items()}

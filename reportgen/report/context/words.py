@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from reportgen.formatting import ordinal
 from reportgen.index.uncertainty import UncertaintySpec
+from reportgen.report.i18n import ENGLISH, Translator
 
 
 def quantiles(spec: UncertaintySpec) -> tuple[float, float]:
@@ -17,7 +18,11 @@ def interval_label(spec: UncertaintySpec) -> str:
     return spec.interval_label.replace("-", "–")
 
 
-def interval_words(spec: UncertaintySpec) -> str:
+def interval_words(spec: UncertaintySpec, tr: Translator = ENGLISH) -> str:
     """'5th to 95th percentile': the interval's quantiles in running text."""
     low, high = quantiles(spec)
+    if not tr.is_source:
+        return tr.gettext("{low}th to {high}th percentile").format(
+            low=f"{low * 100:g}", high=f"{high * 100:g}"
+        )
     return f"{ordinal(low * 100)} to {ordinal(high * 100)} percentile"

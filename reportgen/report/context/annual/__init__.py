@@ -24,6 +24,7 @@ from reportgen.report.context.annual.spotlight import spotlight_chapter, spotlig
 from reportgen.report.context.annual.stages import stages_chapter
 from reportgen.report.context.annual.summary import summary_chapter
 from reportgen.report.context.common import ChartBook, Meta, city_labels, meta_of
+from reportgen.report.i18n import translated_edition, translator
 
 
 @dataclass(frozen=True)
@@ -46,24 +47,28 @@ class AnnualContext:
     charts: dict[str, Any]
 
 
-def build_annual_context(result: EditionResult, *, with_chinese: bool = True) -> AnnualContext:
-    """Everything the annual report prints, in reading order."""
-    labels = city_labels(result, with_chinese)
+def build_annual_context(
+    result: EditionResult, *, with_chinese: bool = True, lang: str = "en"
+) -> AnnualContext:
+    """Everything the annual report prints, in reading order, in one language (``lang``)."""
+    tr = translator(result.edition, lang)
+    result = translated_edition(result, lang)
+    labels = city_labels(result, with_chinese, tr)
     book = ChartBook()
-    levels = result.labels
+    levels = tr.labels(result.labels)
     builders: list[Callable[[int], Chapter | None]] = [
-        lambda n: summary_chapter(result, labels, book, n),
-        lambda n: rankings_chapter(result, labels, book, n),
+        lambda n: summary_chapter(result, labels, book, n, tr),
+        lambda n: rankings_chapter(result, labels, book, n, tr),
         *(
-            (lambda n, d=dimension: dimension_chapter(result, d, labels, book, n))
+            (lambda n, d=dimension: dimension_chapter(result, d, labels, book, n, tr))
             for dimension in levels.dimensions
         ),
-        lambda n: stages_chapter(result, labels, book, n),
-        lambda n: spotlight_chapter(result, labels, book, n),
-        lambda n: changes_chapter(result, labels, n),
-        lambda n: robustness_chapter(result, labels, book, n),
-        lambda n: methodology_chapter(result, n),
-        lambda n: annex_chapter(result, n),
+        lambda n: stages_chapter(result, labels, book, n, tr),
+        lambda n: spotlight_chapter(result, labels, book, n, tr),
+        lambda n: changes_chapter(result, labels, n, tr),
+        lambda n: robustness_chapter(result, labels, book, n, tr),
+        lambda n: methodology_chapter(result, n, tr),
+        lambda n: annex_chapter(result, n, tr),
     ]
     chapters: list[Chapter] = []
     for builder in builders:
@@ -78,11 +83,11 @@ def build_annual_context(result: EditionResult, *, with_chinese: bool = True) ->
             for suffix, title in chapter.sections
         )
     return AnnualContext(
-        meta=meta_of(result, "Annual report"),
+        meta=meta_of(result, tr.gettext("Annual report"), tr),
         contents=tuple(contents),
         chapters=tuple(chapters),
-        ranking=ranking_rows(result, labels),
-        ranking_header=ranking_header(result),
+        ranking=ranking_rows(result, labels, tr),
+        ranking_header=ranking_header(result, tr),
         dimension_names=tuple((d, levels.name(d)) for d in levels.dimensions),
         has_intervals=result.uncertainty is not None,
         has_previous=result.previous is not None,

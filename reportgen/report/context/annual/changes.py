@@ -10,6 +10,7 @@ from reportgen.analysis.findings import select_movers
 from reportgen.pipeline import EditionResult
 from reportgen.report.context.annual.base import Chapter, short_names
 from reportgen.report.context.common import CityLabel, FindingView, finding_view
+from reportgen.report.i18n import ENGLISH, Translator
 
 MOVERS_PRINTED = 8
 
@@ -45,8 +46,9 @@ class ChangesChapter(Chapter):
 
 
 def changes_chapter(
-    result: EditionResult, labels: Mapping[str, CityLabel], number: int
+    result: EditionResult, labels: Mapping[str, CityLabel], number: int, tr: Translator = ENGLISH
 ) -> ChangesChapter | None:
+    _ = tr.gettext
     if result.previous is None:
         return None
     levels = result.labels
@@ -72,23 +74,29 @@ def changes_chapter(
         finding_view(f, names, True) for f in select_movers(result.findings, n=MOVERS_PRINTED)
     )
     intro = (
-        f"The {result.previous.year} edition is recomputed with the same build on the data "
-        "available then (each series' previous release). Scores run from 0 to 100 within each "
-        "edition's set of cities, so the scale is re-anchored every edition: a city's score can "
-        "fall because other cities' values rose, and a change in rank is the clearer signal.",
+        _(
+            "The {year} edition is recomputed with the same build on the data available then "
+            "(each series' previous release). Scores run from 0 to 100 within each edition's set "
+            "of cities, so the scale is re-anchored every edition: a city's score can fall "
+            "because other cities' values rose, and a change in rank is the clearer signal."
+        ).format(year=result.previous.year),
+    )
+    table_title = _("Ranks in {before} and {now}").format(
+        before=result.previous.year, now=result.year
     )
     return ChangesChapter(
         template="changes.html",
         anchor="changes",
-        title=f"{number}. Changes since {result.previous.year}",
-        sections=((("movers", "Movers"),) if movers else ())
-        + (("table", f"Ranks in {result.previous.year} and {result.year}"),),
+        title=_("{number}. Changes since {year}").format(number=number, year=result.previous.year),
+        sections=((("movers", _("Movers")),) if movers else ()) + (("table", table_title),),
         intro=intro,
         findings=movers,
         rows=rows,
-        header=ChangesHeader(index, x, y),
+        header=ChangesHeader(tr.name(index, index), x, y),
         previous_year=result.previous.year,
         year=result.year,
-        note="Rank change: places gained (+) or lost (−). Score changes are in points "
-        "of the 0-100 scale, which is re-anchored each edition.",
+        note=_(
+            "Rank change: places gained (+) or lost (−). Score changes are in points of the "
+            "0-100 scale, which is re-anchored each edition."
+        ),
     )

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from reportgen import formatting
 from reportgen.pipeline import EditionResult
+from reportgen.report.i18n import ENGLISH, Translator
 
 
 @dataclass(frozen=True)
@@ -38,51 +38,83 @@ SHARED_MODE_TEXT = {
 }
 
 
-def _names(result: EditionResult, city_ids: list[str]) -> str:
-    names = [
-        str(result.panel.cities.at[c, "name"]) for c in city_ids if c in result.panel.cities.index
-    ]
-    return formatting.join_words(names)
+def shared_mode_text(tr: Translator = ENGLISH) -> dict[str, str]:
+    """SHARED_MODE_TEXT in ``tr``'s language (literal msgids, so extraction finds them)."""
+    _ = tr.gettext
+    return {
+        "split": _(
+            "splits each total among the cities by their share of the unit's population (UN "
+            "World Urbanization Prospects): an estimate, printed in italics and marked 'est. "
+            "share'"
+        ),
+        "whole": _(
+            "gives each city the unit's whole total, marked 'shared' wherever it is printed: the "
+            "unit is then counted once per city"
+        ),
+        "drop": _("treats the values as missing and estimates them like any other gap"),
+    }
 
 
-def shared_values_text(result: EditionResult) -> ChoiceText | None:
+def _city_name(result: EditionResult, city_id: str, tr: Translator) -> str:
+    cities = result.panel.cities
+    if city_id not in cities.index:
+        return city_id
+    name = str(cities.at[city_id, "name"])
+    if tr.is_source:
+        return name
+    name_zh = cities.at[city_id, "name_zh"] if "name_zh" in cities.columns else None
+    return tr.city_name(city_id, name_zh if isinstance(name_zh, str) and name_zh else name)
+
+
+def _names(result: EditionResult, city_ids: list[str], tr: Translator = ENGLISH) -> str:
+    names = [_city_name(result, c, tr) for c in city_ids if c in result.panel.cities.index]
+    return tr.join_words(names)
+
+
+def _short_names(result: EditionResult, ids: list[str], tr: Translator, lower: bool) -> list[str]:
+    table = result.panel.indicators
+    if tr.is_source:
+        names = [str(table.at[i, "short_name"] or table.at[i, "name"]) for i in ids]
+        return [n.lower() for n in names] if lower else names
+    return [tr.indicator(i, table.loc[i]).short_name for i in ids]
+
+
+def shared_values_text(result: EditionResult, tr: Translator = ENGLISH) -> ChoiceText | None:
+    _ = tr.gettext
     panel = result.panel
     shared = panel.shared
     if not shared.to_numpy().any():
         return None
     cities = [str(c) for c in shared.index[shared.any(axis=1)]]
     indicators = [str(i) for i in shared.columns[shared.any(axis=0)]]
-    indicator_names = formatting.join_words(
-        [
-            str(panel.indicators.at[i, "short_name"] or panel.indicators.at[i, "name"]).lower()
-            for i in indicators
-        ]
-    )
-    text = (
-        f"Some sources publish one figure for a unit that spans several cities: {indicator_names} "
-        f"come from one WIPO science and technology cluster covering {_names(result, cities)}. "
-        f"Counting the unit's total for each of them would count it "
-        f"{formatting.times(len(cities))}. This "
-        f"edition {SHARED_MODE_TEXT[panel.shared_mode]}."
+    indicator_names = tr.join_words(_short_names(result, indicators, tr, lower=True))
+    text = _(
+        "Some sources publish one figure for a unit that spans several cities: {indicators} "
+        "come from one WIPO science and technology cluster covering {cities}. Counting the "
+        "unit's total for each of them would count it {times}. This edition {mode}."
+    ).format(
+        indicators=indicator_names,
+        cities=_names(result, cities, tr),
+        times=tr.times(len(cities)),
+        mode=shared_mode_text(tr)[panel.shared_mode],
     )
     ranks = result.shared_ranks
     spotlight = result.edition.spotlight_city
     if ranks is not None and spotlight in ranks.index:
-        name = (
-            str(panel.cities.at[spotlight, "name"])
-            if spotlight in panel.cities.index
-            else spotlight
-        )
         row = ranks.loc[spotlight]
-        text += (
-            f" The choice matters: {name} ranks {formatting.ordinal(row['split'])} overall with "
-            f"the split, {formatting.ordinal(row['whole'])} if each city kept the whole total and "
-            f"{formatting.ordinal(row['drop'])} if the values were dropped and estimated."
+        text += _(
+            " The choice matters: {city} ranks {split} overall with the split, {whole} if each "
+            "city kept the whole total and {drop} if the values were dropped and estimated."
+        ).format(
+            city=_city_name(result, str(spotlight), tr),
+            split=tr.ordinal(row["split"]),
+            whole=tr.ordinal(row["whole"]),
+            drop=tr.ordinal(row["drop"]),
         )
-    return ChoiceText("Values shared by several cities", text)
+    return ChoiceText(_("Values shared by several cities"), text)
 
 
-def estimates_text(result: EditionResult) -> ChoiceText:
+def estimates_text(result: EditionResult, tr: Translator = ENGLISH) -> ChoiceText:
     index = result.index
     scored = list(index.framework.indicators)
     mask = index.imputed_mask.reindex(columns=scored, fill_value=False)
@@ -90,19 +122,35 @@ def estimates_text(result: EditionResult) -> ChoiceText:
     n_missing, n_cells = int(mask.to_numpy().sum()), mask.size
     worst = mask.sum(axis=0).sort_values(ascending=False)
     worst = worst[worst > 0].head(3)
-    names = result.panel.indicators["short_name"]
-    most = formatting.join_words([f"{names.get(i, i)} ({n} cities)" for i, n in worst.items()])
-    text = (
-        f"{n_missing} of the {n_cells:,} scored values ({n_missing / n_cells:.0%}) are missing and "
-        "estimated as the build's imputation step says (see below)"
-        + (f"; most of them in {most}" if most else "")
-        + ". An estimate is never printed as an observed value: tables show it in italics with "
+    _ = tr.gettext
+    short = _short_names(result, [str(i) for i in worst.index], tr, False)
+    names = dict(zip(worst.index, short, strict=True))
+    most = tr.join_words(
+        [_("{name} ({n} cities)").format(name=names[i], n=n) for i, n in worst.items()]
+    )
+    counts = {
+        "n": n_missing,
+        "cells": tr.integer(n_cells),
+        "share": tr.percent(n_missing / n_cells),
+    }
+    if most:
+        text = _(
+            "{n} of the {cells} scored values ({share}) are missing and estimated as the build's "
+            "imputation step says (see below); most of them in {most}."
+        ).format(most=most, **counts)
+    else:
+        text = _(
+            "{n} of the {cells} scored values ({share}) are missing and estimated as the build's "
+            "imputation step says (see below)."
+        ).format(**counts)
+    text += _(
+        " An estimate is never printed as an observed value: tables show it in italics with "
         "'imp.', and a finding that rests on one says so and weighs less in the selection."
     )
-    return ChoiceText("Estimates for missing values", text)
+    return ChoiceText(_("Estimates for missing values"), text)
 
 
-def lists_text(result: EditionResult) -> ChoiceText | None:
+def lists_text(result: EditionResult, tr: Translator = ENGLISH) -> ChoiceText | None:
     indicators = result.panel.indicators
     scored = indicators[indicators["role"] == "index"]
     bounded = scored[pd.to_numeric(scored["list_threshold"], errors="coerce").notna()]
@@ -110,29 +158,38 @@ def lists_text(result: EditionResult) -> ChoiceText | None:
     noted = noted[~noted.index.isin(bounded.index)]
     if bounded.empty and noted.empty:
         return None
+    _ = tr.gettext
     parts = []
     if not bounded.empty:
         parts.append(
-            "A city outside a published top-N ranking is known to rank below its last place, "
-            "a true bound, used as one for "
-            + formatting.join_words([str(n) for n in bounded["short_name"]])
-            + "."
+            _(
+                "A city outside a published top-N ranking is known to rank below its last "
+                "place, a true bound, used as one for {names}."
+            ).format(
+                names=tr.join_words(
+                    _short_names(result, [str(i) for i in bounded.index], tr, False)
+                )
+            )
         )
     if not noted.empty:
         parts.append(
-            "Lists ordered by something else bound nothing: absence from the WIPO cluster table "
-            "(ranked on a combined score) or from PitchBook's top 20 (ranked by its ecosystem "
-            "ranking, not by capital) says nothing about the value, which is treated as missing "
-            "for " + formatting.join_words([str(n) for n in noted["short_name"]]) + "."
+            _(
+                "Lists ordered by something else bound nothing: absence from the WIPO cluster "
+                "table (ranked on a combined score) or from PitchBook's top 20 (ranked by its "
+                "ecosystem ranking, not by capital) says nothing about the value, which is "
+                "treated as missing for {names}."
+            ).format(
+                names=tr.join_words(_short_names(result, [str(i) for i in noted.index], tr, False))
+            )
         )
-    return ChoiceText("Top-N lists", " ".join(parts))
+    return ChoiceText(_("Top-N lists"), tr.sentences(parts))
 
 
-def data_year_rows(result: EditionResult) -> tuple[DataYearRow, ...]:
+def data_year_rows(result: EditionResult, tr: Translator = ENGLISH) -> tuple[DataYearRow, ...]:
     table = result.data_years
     if table is None:
         return ()
-    levels = result.labels
+    levels = tr.labels(result.labels)
     rows = []
     for pillar, row in table.iterrows():
         first, last = row["first_year"], row["last_year"]
@@ -142,31 +199,39 @@ def data_year_rows(result: EditionResult) -> tuple[DataYearRow, ...]:
                 levels.name(str(pillar)),
                 str(row["dimension"]),
                 years,
-                "–" if pd.isna(row["max_age"]) else f"{int(row['max_age'])} years",
+                "–"
+                if pd.isna(row["max_age"])
+                else tr.gettext("{n} years").format(n=int(row["max_age"])),
             )
         )
     return tuple(rows)
 
 
-def recency_text(result: EditionResult) -> ChoiceText:
+def recency_text(result: EditionResult, tr: Translator = ENGLISH) -> ChoiceText:
+    _ = tr.gettext
     span = result.data_span
-    when = f"from {span[0]} to {span[1]}" if span else "of various years"
+    when = (
+        _("from {first} to {last}").format(first=span[0], last=span[1])
+        if span
+        else _("of various years")
+    )
     return ChoiceText(
-        "Age of the data",
-        f"This is the {result.year} edition; its scored values date {when}, pillar by pillar as "
-        "the table shows. Each indicator has a maximum age: an older value is not used, and "
-        f"values older than {result.edition.findings.max_data_age} years are marked 'old'. "
-        "Newer figures that use another price "
-        "basis (OECD metropolitan GDP, World Bank GDP for the city-states) are shown as context "
-        "indicators rather than spliced into an older series.",
+        _("Age of the data"),
+        _(
+            "This is the {year} edition; its scored values date {when}, pillar by pillar as the "
+            "table shows. Each indicator has a maximum age: an older value is not used, and "
+            "values older than {age} years are marked 'old'. Newer figures that use another "
+            "price basis (OECD metropolitan GDP, World Bank GDP for the city-states) are shown "
+            "as context indicators rather than spliced into an older series."
+        ).format(year=result.year, when=when, age=result.edition.findings.max_data_age),
     )
 
 
-def data_choices(result: EditionResult) -> tuple[ChoiceText, ...]:
+def data_choices(result: EditionResult, tr: Translator = ENGLISH) -> tuple[ChoiceText, ...]:
     found = (
-        shared_values_text(result),
-        estimates_text(result),
-        lists_text(result),
-        recency_text(result),
+        shared_values_text(result, tr),
+        estimates_text(result, tr),
+        lists_text(result, tr),
+        recency_text(result, tr),
     )
     return tuple(c for c in found if c is not None)

@@ -10,6 +10,7 @@ from reportgen.pipeline import EditionResult
 from reportgen.report import charts
 from reportgen.report.context.annual.base import Chapter, short_names
 from reportgen.report.context.common import ChartBook, CityLabel, FigureView, source_line
+from reportgen.report.i18n import ENGLISH, Translator
 
 
 @dataclass(frozen=True)
@@ -37,14 +38,16 @@ def dimension_chapter(
     labels: Mapping[str, CityLabel],
     book: ChartBook,
     number: int,
+    tr: Translator = ENGLISH,
 ) -> DimensionChapter:
-    levels = result.labels
+    _ = tr.gettext
+    levels = tr.labels(result.labels)
     framework = result.index.framework
     pillars = [p for p in levels.pillars_of(dimension) if p in framework.codes_at(2)]
     weights = {p.id: p.weight for p in result.edition.framework.pillars}
     names = short_names(labels)
     scores = result.scores
-    indicator_names = result.panel.indicators["short_name"]
+    indicators = result.panel.indicators
     rows = []
     for pillar in pillars:
         top = scores[pillar].sort_values(ascending=False).head(3)
@@ -54,7 +57,10 @@ def dimension_chapter(
                 description=levels.descriptions.get(pillar, ""),
                 weight=f"{weights[pillar]:g}",
                 indicators=tuple(
-                    str(indicator_names.get(i, i)) for i in framework.children(pillar)
+                    tr.indicator(i, indicators.loc[i]).short_name
+                    if i in indicators.index
+                    else str(i)
+                    for i in framework.children(pillar)
                 ),
                 leaders=tuple(f"{names[c]} ({v:.0f})" for c, v in top.items()),
                 median=formatting.score(scores[pillar].median()),
@@ -66,28 +72,38 @@ def dimension_chapter(
     matrix.columns = [levels.name(p) for p in pillars] + [dimension]
     heat = charts.heatmap_chart(
         matrix,
-        title=f"{dimension} pillar scores by city",
-        source=source_line(result),
-        value_title="Score (0-100)",
+        title=_("{dimension} pillar scores by city").format(dimension=dimension),
+        source=source_line(result, tr),
+        value_title=_("Score (0-100)"),
         cell_height=12,
+        tr=tr,
     )
     fig = book.add(
         heat,
-        f"Heatmap of {len(pillars)} {dimension} pillar scores and the {dimension} "
-        f"score for {len(order)} cities, sorted by {dimension}.",
+        _(
+            "Heatmap of {n} {dimension} pillar scores and the {dimension} score for {cities} "
+            "cities, sorted by {dimension}."
+        ).format(n=len(pillars), dimension=dimension, cities=len(order)),
     )
     leader = scores[dimension].idxmax()
     intro = (
         levels.descriptions.get(dimension, ""),
-        f"{names[leader]} leads {dimension} with {scores.at[leader, dimension]:.1f}; the median "
-        f"city scores {scores[dimension].median():.1f}. The dimension combines "
-        f"{len(pillars)} pillars with the weights below.",
+        _(
+            "{leader} leads {dimension} with {score}; the median city scores {median}. The "
+            "dimension combines {n} pillars with the weights below."
+        ).format(
+            leader=names[leader],
+            dimension=dimension,
+            score=f"{scores.at[leader, dimension]:.1f}",
+            median=f"{scores[dimension].median():.1f}",
+            n=len(pillars),
+        ),
     )
     return DimensionChapter(
         template="dimension.html",
         anchor=dimension.lower(),
-        title=f"{number}. {levels.name(dimension)}",
-        sections=(("pillars", "Pillars and leaders"), ("heatmap", "Pillar scores by city")),
+        title=_("{number}. {name}").format(number=number, name=levels.name(dimension)),
+        sections=(("pillars", _("Pillars and leaders")), ("heatmap", _("Pillar scores by city"))),
         intro=intro,
         pillars=tuple(rows),
         heatmap=fig,

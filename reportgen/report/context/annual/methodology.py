@@ -16,6 +16,7 @@ from reportgen.report.context.annual.data_choices import (
     data_year_rows,
 )
 from reportgen.report.context.annual.robustness import code_names
+from reportgen.report.i18n import ENGLISH, Translator
 from reportgen.report.methodology import StepText, build_rows, describe_build
 
 
@@ -58,8 +59,9 @@ class MethodologyChapter(Chapter):
     salience: tuple[str, ...]
 
 
-def _framework_rows(result: EditionResult) -> tuple[FrameworkRow, ...]:
-    levels = result.labels
+def _framework_rows(result: EditionResult, tr: Translator) -> tuple[FrameworkRow, ...]:
+    _ = tr.gettext
+    levels = tr.labels(result.labels)
     indicators = result.panel.indicators
     pillar_order = list(levels.pillars)
     ordered = sorted(
@@ -81,28 +83,29 @@ def _framework_rows(result: EditionResult) -> tuple[FrameworkRow, ...]:
             FrameworkRow(
                 dimension=str(row["dimension"]),
                 pillar=levels.name(pillar) if pillar in pillar_order else "",
-                indicator=str(row["name"]),
+                indicator=tr.indicator(str(indicator_id), row).name,
                 direction="+" if float(row["direction"]) > 0 else "−",
                 weight=f"{float(row['weight']):g}" if scored else "–",
-                role="scored" if scored else "context only",
+                role=_("scored") if scored else _("context only"),
             )
         )
     return tuple(rows)
 
 
-def _treated_rows(result: EditionResult) -> tuple[TreatedRow, ...]:
+def _treated_rows(result: EditionResult, tr: Translator) -> tuple[TreatedRow, ...]:
+    _ = tr.gettext
     log = result.index.treatment_log
     if "treatment" not in log.columns:
         return ()
-    names = code_names(result)
+    names = code_names(result, tr)
     rows = []
-    for _, row in log[log["treatment"].fillna("none") != "none"].iterrows():
+    for _row_id, row in log[log["treatment"].fillna("none") != "none"].iterrows():
         code = str(row["iCode"])
         treatment = str(row["treatment"])
         if treatment == "winsorise":
-            treatment = f"winsorised ({int(row['winsorise.nwin'])} points)"
+            treatment = _("winsorised ({n} points)").format(n=int(row["winsorise.nwin"]))
         elif treatment == "log_ct":
-            treatment = "log transform"
+            treatment = _("log transform")
         skew1 = row.get("check_SkewKurt1.Skew")
         kurt1 = row.get("check_SkewKurt1.Kurt")
         if "check_SkewKurt2.Skew" in log.columns and not pd.isna(row.get("check_SkewKurt2.Skew")):
@@ -120,33 +123,44 @@ def _treated_rows(result: EditionResult) -> tuple[TreatedRow, ...]:
     return tuple(rows)
 
 
-def methodology_chapter(result: EditionResult, number: int) -> MethodologyChapter:
-    levels = result.labels
-    weights = "; ".join(f"{d.id} weight {d.weight:g}" for d in result.edition.framework.dimensions)
+def methodology_chapter(
+    result: EditionResult, number: int, tr: Translator = ENGLISH
+) -> MethodologyChapter:
+    _ = tr.gettext
+    levels = tr.labels(result.labels)
+    weight = _("{dimension} weight {weight}")
+    weights = _("; ").join(
+        weight.format(dimension=d.id, weight=f"{d.weight:g}")
+        for d in result.edition.framework.dimensions
+    )
     intro = (
-        "The index follows the OECD/JRC Handbook on Constructing Composite Indicators, and its "
-        "engine reproduces the COINr reference implementation to within 10⁻⁹ on COINr's own "
-        "example. Indicators are grouped into pillars, pillars into the two dimensions, and the "
-        f"dimensions into the {levels.index.lower()} score ({weights}).",
-        "Context indicators are printed in the briefs and the annex but do not enter the scores: "
-        "their coverage is too low, or they overlap with a scored indicator.",
+        _(
+            "The index follows the OECD/JRC Handbook on Constructing Composite Indicators, and "
+            "its engine reproduces the COINr reference implementation to within 10⁻⁹ on COINr's "
+            "own example. Indicators are grouped into pillars, pillars into the two dimensions, "
+            "and the dimensions into the {index} score ({weights})."
+        ).format(index=levels.name(levels.index).lower(), weights=weights),
+        _(
+            "Context indicators are printed in the briefs and the annex but do not enter the "
+            "scores: their coverage is too low, or they overlap with a scored indicator."
+        ),
     )
     return MethodologyChapter(
         template="methodology.html",
         anchor="methodology",
-        title=f"{number}. Methodology",
+        title=_("{number}. Methodology").format(number=number),
         sections=(
-            ("framework", "Framework and weights"),
-            ("data", "Data choices"),
-            ("steps", "How the index is built"),
-            ("findings", "How findings are chosen"),
+            ("framework", _("Framework and weights")),
+            ("data", _("Data choices")),
+            ("steps", _("How the index is built")),
+            ("findings", _("How findings are chosen")),
         ),
         intro=intro,
-        framework_rows=_framework_rows(result),
-        steps=tuple(describe_build(result.build)),
-        treated_rows=_treated_rows(result),
+        framework_rows=_framework_rows(result, tr),
+        steps=tuple(describe_build(result.build, tr)),
+        treated_rows=_treated_rows(result, tr),
         build_rows=tuple(BuildRow(*row) for row in build_rows(result.build)),
-        choices=data_choices(result),
-        data_years=data_year_rows(result),
+        choices=data_choices(result, tr),
+        data_years=data_year_rows(result, tr),
         salience=tuple(result.analysis.salience_method) if result.analysis is not None else (),
     )

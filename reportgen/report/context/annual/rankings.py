@@ -19,8 +19,10 @@ from reportgen.report.context.common import (
     rank_change_text,
     source_line,
     stage_classes,
+    stage_name,
 )
 from reportgen.report.context.words import interval_label, interval_words
+from reportgen.report.i18n import ENGLISH, Translator
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,9 @@ class RankingsChapter(Chapter):
     chart: FigureView
 
 
-def ranking_rows(result: EditionResult, labels: Mapping[str, CityLabel]) -> tuple[RankRow, ...]:
+def ranking_rows(
+    result: EditionResult, labels: Mapping[str, CityLabel], tr: Translator = ENGLISH
+) -> tuple[RankRow, ...]:
     levels = result.labels
     index, x, y = levels.index, levels.x, levels.y
     scores, ranks, stages = result.scores, result.ranks, result.stages
@@ -71,7 +75,7 @@ def ranking_rows(result: EditionResult, labels: Mapping[str, CityLabel]) -> tupl
         RankRow(
             rank=formatting.rank(ranks.at[city_id, index]),
             city=labels[city_id],
-            stage=str(stages.at[city_id, "stage_name"]),
+            stage=stage_name(result, str(stages.at[city_id, "stage_id"]), tr),
             stage_class=classes.get(str(stages.at[city_id, "stage_id"]), "stage-6"),
             overall=formatting.score(scores.at[city_id, index]),
             interval=interval_text(result, index, city_id),
@@ -79,25 +83,31 @@ def ranking_rows(result: EditionResult, labels: Mapping[str, CityLabel]) -> tupl
             tdp_rank=formatting.rank(ranks.at[city_id, x]),
             ecc=formatting.score(scores.at[city_id, y]),
             ecc_rank=formatting.rank(ranks.at[city_id, y]),
-            change=rank_change_text(result, index, city_id),
+            change=rank_change_text(result, index, city_id, tr),
             is_spotlight=city_id == spotlight,
         )
         for city_id in order
     )
 
 
-def ranking_header(result: EditionResult) -> RankingHeader:
+def ranking_header(result: EditionResult, tr: Translator = ENGLISH) -> RankingHeader:
     levels = result.labels
     interval = ""
     if result.uncertainty is not None:
         interval = interval_label(result.uncertainty.spec)
-    return RankingHeader(levels.index, levels.x, levels.y, interval)
+    return RankingHeader(tr.name(levels.index, levels.index), levels.x, levels.y, interval)
 
 
 def rankings_chapter(
-    result: EditionResult, labels: Mapping[str, CityLabel], book: ChartBook, number: int
+    result: EditionResult,
+    labels: Mapping[str, CityLabel],
+    book: ChartBook,
+    number: int,
+    tr: Translator = ENGLISH,
 ) -> RankingsChapter:
+    _ = tr.gettext
     levels = result.labels
+    index_name = tr.name(levels.index, levels.index)
     scores = result.scores
     frame = pd.DataFrame(
         {
@@ -111,33 +121,40 @@ def rankings_chapter(
     chart = charts.ranking_chart(
         frame,
         dimensions=(levels.x, levels.y),
-        title=f"{levels.index} score and its two dimensions",
-        source=source_line(result),
+        title=_("{index} score and its two dimensions").format(index=index_name),
+        source=source_line(result, tr),
         highlight=result.edition.spotlight_city,
+        tr=tr,
     )
     fig = book.add(
         chart,
-        f"Bar chart of the {levels.index.lower()} score of every city, best first, with its "
-        f"{levels.x} and {levels.y} scores as dots.",
+        _(
+            "Bar chart of the {index} score of every city, best first, with its {x} and {y} "
+            "scores as dots."
+        ).format(index=index_name.lower(), x=levels.x, y=levels.y),
     )
     intro = (
-        f"Cities are ranked by the {levels.index.lower()} score, the weighted mean of the "
-        "two dimensions. Ranks are competition ranks: tied cities share the better rank.",
+        _(
+            "Cities are ranked by the {index} score, the weighted mean of the two dimensions. "
+            "Ranks are competition ranks: tied cities share the better rank."
+        ).format(index=index_name.lower()),
     )
-    note = "Scores run from 0 to 100 within this edition's set of cities."
+    note = _("Scores run from 0 to 100 within this edition's set of cities.")
     if result.uncertainty is not None:
         spec = result.uncertainty.spec
-        note += (
-            f" The rank range is the {interval_words(spec)} of the city's rank over "
-            f"{spec.n:,} Monte Carlo replications of the modelling choices (see Robustness)."
-        )
+        note += _(
+            " The rank range is the {interval} of the city's rank over {n} Monte Carlo "
+            "replications of the modelling choices (see Robustness)."
+        ).format(interval=interval_words(spec, tr), n=tr.integer(spec.n))
     if result.previous is not None:
-        note += f" Change: places gained (▲) or lost (▼) since the {result.previous.year} edition."
+        note += _(" Change: places gained (▲) or lost (▼) since the {year} edition.").format(
+            year=result.previous.year
+        )
     return RankingsChapter(
         template="rankings.html",
         anchor="rankings",
-        title=f"{number}. Rankings",
-        sections=(("table", "Ranking table"), ("chart", "Scores at a glance")),
+        title=_("{number}. Rankings").format(number=number),
+        sections=(("table", _("Ranking table")), ("chart", _("Scores at a glance"))),
         intro=intro,
         table_note=note,
         chart=fig,

@@ -15,6 +15,7 @@ from reportgen.report import charts, theme
 from reportgen.report.context.annual.base import Chapter, short_names
 from reportgen.report.context.common import ChartBook, CityLabel, FigureView, source_line
 from reportgen.report.context.words import interval_label, interval_words
+from reportgen.report.i18n import ENGLISH, Translator
 
 
 @dataclass(frozen=True)
@@ -64,46 +65,86 @@ FACTOR_LABELS = {
 }
 
 
-def _alternatives_text(spec: UncertaintySpec, factor: str) -> str:
+def factor_labels(tr: Translator = ENGLISH) -> dict[str, str]:
+    """FACTOR_LABELS in ``tr``'s language (each a literal msgid, so extraction finds it)."""
+    _ = tr.gettext
+    return {
+        "imputation": _("Imputation method"),
+        "winsorisation": _("Winsorisation limit"),
+        "normalisation": _("Normalisation method"),
+        "weights": _("Weights (random noise)"),
+        "aggregation": _("Aggregation method"),
+        "drop_indicator": _("Dropping one indicator"),
+    }
+
+
+def _alternatives_text(spec: UncertaintySpec, factor: str, tr: Translator = ENGLISH) -> str:
     value = getattr(spec, factor)
     if factor == "weights" and value is not None:
-        return f"±{value.noise:.0%} uniform at levels {', '.join(str(x) for x in value.levels)}"
+        return tr.gettext("±{noise} uniform at levels {levels}").format(
+            noise=tr.percent(value.noise), levels=", ".join(str(x) for x in value.levels)
+        )
     if factor == "drop_indicator":
-        return "each scored indicator in turn"
+        return tr.gettext("each scored indicator in turn")
     if factor == "winsorisation":
         return ", ".join(str(v) for v in value)
     return "; ".join(", ".join(f"{k}={v}" for k, v in alt.items()) for alt in value)
 
 
-def code_names(result: EditionResult) -> dict[str, str]:
+def code_names(result: EditionResult, tr: Translator = ENGLISH) -> dict[str, str]:
     """Printed names of indicators (short), pillars, dimensions (their codes) and the index."""
-    levels = result.labels
-    names = {str(k): str(v) for k, v in result.panel.indicators["short_name"].items()}
+    levels = tr.labels(result.labels)
+    indicators = result.panel.indicators
+    if tr.is_source:
+        names = {str(k): str(v) for k, v in indicators["short_name"].items()}
+    else:
+        names = {str(k): tr.indicator(str(k), row).short_name for k, row in indicators.iterrows()}
     names.update({p: levels.name(p) for p in levels.pillars})
     names.update({d: d for d in levels.dimensions})
-    names[levels.index] = levels.index
+    names[levels.index] = levels.name(levels.index)
     return names
 
 
-def _list(names: Mapping[str, str], codes: Iterable[Any]) -> str:
-    return ", ".join(names.get(str(c), str(c)) for c in codes)
+def _list(names: Mapping[str, str], codes: Iterable[Any], tr: Translator = ENGLISH) -> str:
+    return tr.join([names.get(str(c), str(c)) for c in codes])
 
 
-def _count_sentence(count: int, what: str, names: str) -> str:
+def _weak_sentence(count: int, names: str, tr: Translator) -> str:
     # "No indicator ...", never "0 indicators ...: none".
+    _ = tr.gettext
     if count == 0:
-        return f"No indicator {what}."
+        return _("No indicator correlates weakly with its pillar (r < 0.3).")
     if count == 1:
-        return f"One indicator {what}: {names}."
-    return f"{count} indicators {what}: {names}."
+        return _("One indicator correlates weakly with its pillar (r < 0.3): {names}.").format(
+            names=names
+        )
+    # The English keeps its printed wording (a test holds English output byte-identical).
+    return _("{n} indicators correlates weakly with its pillar (r < 0.3): {names}.").format(
+        n=count, names=names
+    )
+
+
+def _redundant_sentence(count: int, names: str, tr: Translator) -> str:
+    _ = tr.gettext
+    if count == 0:
+        return _("No indicator is nearly redundant with its pillar (r > 0.92).")
+    if count == 1:
+        return _("One indicator is nearly redundant with its pillar (r > 0.92): {names}.").format(
+            names=names
+        )
+    return _("{n} indicators is nearly redundant with its pillar (r > 0.92): {names}.").format(
+        n=count, names=names
+    )
 
 
 def _interval_figure(
-    result: EditionResult, labels: Mapping[str, CityLabel], book: ChartBook
+    result: EditionResult, labels: Mapping[str, CityLabel], book: ChartBook, tr: Translator
 ) -> tuple[FigureView, str]:
+    _ = tr.gettext
     mc = result.uncertainty
     assert mc is not None
     levels = result.labels
+    index_name = tr.name(levels.index, levels.index)
     names = short_names(labels)
     spec = mc.spec
     summary = mc.rank_summary(levels.index)
@@ -119,86 +160,111 @@ def _interval_figure(
         }
     )
     widths = frame["high"] - frame["low"]
-    factors = ", ".join(FACTOR_LABELS[f].lower() for f in spec.factors())
-    text = (
-        f"A rank depends on choices that reasonable analysts could make differently. The "
-        f"index was rebuilt {spec.n:,} times (seed {spec.seed}), each time drawing at random "
-        f"among the alternatives for: {factors}. The median city's {interval_label(spec)} rank "
-        f"range spans {widths.median():.0f} places; the widest spans {widths.max():.0f} "
-        f"({names[frame.loc[widths.idxmax(), 'city_id']]})."
+    labels_ = factor_labels(tr)
+    factors = tr.join([labels_[f].lower() for f in spec.factors()])
+    text = _(
+        "A rank depends on choices that reasonable analysts could make differently. The index "
+        "was rebuilt {n} times (seed {seed}), each time drawing at random among the alternatives "
+        "for: {factors}. The median city's {interval} rank range spans {median} places; the "
+        "widest spans {widest} ({city})."
+    ).format(
+        n=tr.integer(spec.n),
+        seed=spec.seed,
+        factors=factors,
+        interval=interval_label(spec),
+        median=f"{widths.median():.0f}",
+        widest=f"{widths.max():.0f}",
+        city=names[frame.loc[widths.idxmax(), "city_id"]],
     )
     chart = charts.interval_chart(
         frame,
-        title=f"{levels.index} rank and its {interval_label(spec)} interval",
-        source=source_line(result),
+        title=_("{index} rank and its {interval} interval").format(
+            index=index_name, interval=interval_label(spec)
+        ),
+        source=source_line(result, tr),
         highlight=result.edition.spotlight_city,
+        tr=tr,
     )
     figure = book.add(
         chart,
-        "Chart of each city's nominal and median rank with a bar from its "
-        f"{interval_words(spec)} rank across the Monte Carlo replications.",
+        _(
+            "Chart of each city's nominal and median rank with a bar from its {interval} rank "
+            "across the Monte Carlo replications."
+        ).format(interval=interval_words(spec, tr)),
     )
     return figure, text
 
 
-def _with_interval(row: pd.Series, name: str) -> str:
+def _with_interval(row: pd.Series, name: str, tr: Translator = ENGLISH) -> str:
     """'0.01 (−0.05 to 0.06)': a Sobol estimate with its bootstrap 95% interval, so that noise
     (a first-order index above its total-order one) reads as noise."""
     low, high = row.get(f"{name}_low"), row.get(f"{name}_high")
     text = formatting.score(row[name], 2)
     if low is None or high is None or pd.isna(low) or pd.isna(high):
         return text
-    return f"{text} ({formatting.score(low, 2)} to {formatting.score(high, 2)})"
+    return tr.gettext("{value} ({low} to {high})").format(
+        value=text, low=formatting.score(low, 2), high=formatting.score(high, 2)
+    )
 
 
-def _sensitivity_rows(result: EditionResult) -> tuple[SensitivityRow, ...]:
+def _sensitivity_rows(
+    result: EditionResult, tr: Translator = ENGLISH
+) -> tuple[SensitivityRow, ...]:
     mc = result.uncertainty
     if mc is None or mc.sensitivity is None or mc.sensitivity.empty:
         return ()
+    labels = factor_labels(tr)
     return tuple(
         SensitivityRow(
-            name=FACTOR_LABELS.get(str(factor), str(factor)),
-            alternatives=_alternatives_text(mc.spec, str(factor)),
-            first=_with_interval(row, "first_order"),
-            total=_with_interval(row, "total_order"),
+            name=labels.get(str(factor), str(factor)),
+            alternatives=_alternatives_text(mc.spec, str(factor), tr),
+            first=_with_interval(row, "first_order", tr),
+            total=_with_interval(row, "total_order", tr),
         )
         for factor, row in mc.sensitivity.iterrows()
     )
 
 
 def robustness_chapter(
-    result: EditionResult, labels: Mapping[str, CityLabel], book: ChartBook, number: int
+    result: EditionResult,
+    labels: Mapping[str, CityLabel],
+    book: ChartBook,
+    number: int,
+    tr: Translator = ENGLISH,
 ) -> RobustnessChapter:
-    names = code_names(result)
+    _ = tr.gettext
+    names = code_names(result, tr)
     intro: list[str] = []
     sections: list[tuple[str, str]] = []
     intervals = None
     if result.uncertainty is not None:
-        intervals, text = _interval_figure(result, labels, book)
+        intervals, text = _interval_figure(result, labels, book, tr)
         intro.append(text)
-        sections.append(("intervals", "Rank intervals"))
+        sections.append(("intervals", _("Rank intervals")))
     else:
         intro.append(
-            "The uncertainty analysis was not run for this build (no uncertain inputs "
-            "declared in the edition file)."
+            _(
+                "The uncertainty analysis was not run for this build (no uncertain inputs "
+                "declared in the edition file)."
+            )
         )
-    sensitivity = _sensitivity_rows(result)
+    sensitivity = _sensitivity_rows(result, tr)
     if sensitivity:
-        sections.append(("sensitivity", "Which choices move the ranks"))
+        sections.append(("sensitivity", _("Which choices move the ranks")))
 
     audit = result.audit
     assert audit is not None, "compute_edition runs the audit"
     pillar_rows = []
     consistency = audit.consistency
-    for _, row in consistency[consistency["level"] == 2].iterrows():
+    for _row_id, row in consistency[consistency["level"] == 2].iterrows():
         several = row["n_indicators"] > 1
         pillar_rows.append(
             ConsistencyRow(
                 name=names.get(str(row["code"]), str(row["code"])),
                 count=str(row["n_indicators"]),
                 alpha=formatting.score(row["cronbach_alpha"], 2) if several else "–",
-                pc1=formatting.percent(row["pc1_share"]) if several else "–",
-                flags="α below 0.7" if several and not row["alpha_ok"] else "",
+                pc1=tr.percent(row["pc1_share"]) if several else "–",
+                flags=_("α below 0.7") if several and not row["alpha_ok"] else "",
             )
         )
     parent = audit.parent_correlations
@@ -209,29 +275,30 @@ def robustness_chapter(
     treated = result.index.treatment_log
     n_treated = int((treated.get("treatment", pd.Series(dtype=str)).fillna("none") != "none").sum())
     audit_text = (
-        f"The audit follows JRC practice. {n_treated} indicators were treated for outliers (see "
-        "Methodology). "
-        + _count_sentence(
-            len(weak), "correlates weakly with its pillar (r < 0.3)", _list(names, weak["code"])
-        )
-        + " "
-        + _count_sentence(
-            len(redundant),
-            "is nearly redundant with its pillar (r > 0.92)",
-            _list(names, redundant["code"]),
+        tr.sentences(
+            [
+                _(
+                    "The audit follows JRC practice. {n} indicators were treated for outliers "
+                    "(see Methodology)."
+                ).format(n=n_treated),
+                _weak_sentence(len(weak), _list(names, weak["code"], tr), tr),
+                _redundant_sentence(len(redundant), _list(names, redundant["code"], tr), tr),
+            ]
         ),
-        "Pillars with several indicators should be internally consistent (Cronbach's α ≥ 0.7) "
-        "and dominated by one principal component.",
+        _(
+            "Pillars with several indicators should be internally consistent (Cronbach's α ≥ "
+            "0.7) and dominated by one principal component."
+        ),
     )
     effective = audit.effective_weights
     weight_rows = tuple(
         WeightRow(
             names.get(str(row["code"]), str(row["code"])),
             names.get(str(row["parent"]), str(row["parent"])),
-            formatting.percent(row["nominal"]),
-            formatting.percent(row["effective"]),
+            tr.percent(row["nominal"]),
+            tr.percent(row["effective"]),
         )
-        for _, row in effective[
+        for _row_id, row in effective[
             (effective["level"] == 2) & (effective["parent_level"] == 3)
         ].iterrows()
     )
@@ -241,33 +308,35 @@ def robustness_chapter(
     corr.columns = corr.index
     heat = charts.heatmap_chart(
         corr,
-        title="Correlations between pillars and dimensions",
-        source=source_line(result),
-        value_title="Pearson r",
+        title=_("Correlations between pillars and dimensions"),
+        source=source_line(result, tr),
+        value_title=_("Pearson r"),
         domain=(-1, 1),
         scheme=theme.DIVERGING_SCHEME,
         decimals=2,
         cell_height=22,
         width=560,
+        tr=tr,
     )
     correlations = book.add(
-        heat, "Heatmap of Pearson correlations between the pillar scores and the two dimensions."
+        heat,
+        _("Heatmap of Pearson correlations between the pillar scores and the two dimensions."),
     )
-    sections.append(("audit", "Statistical audit"))
+    sections.append(("audit", _("Statistical audit")))
     return RobustnessChapter(
         template="robustness.html",
         anchor="robustness",
-        title=f"{number}. Robustness and audit",
+        title=_("{number}. Robustness and audit").format(number=number),
         sections=tuple(sections),
         intro=tuple(intro),
         intervals=intervals,
         sensitivity_rows=sensitivity,
-        sensitivity_note=(
-            "Sobol sensitivity indices of the mean absolute rank shift from the nominal "
-            "ranking (Saltelli design, Jansen estimators), with bootstrap 95% intervals in "
-            "brackets. First order: share of the variance due to the choice alone; total order: "
-            "including its interactions. A small first-order index can exceed its total-order "
-            "one by estimation noise; the intervals show when it does."
+        sensitivity_note=_(
+            "Sobol sensitivity indices of the mean absolute rank shift from the nominal ranking "
+            "(Saltelli design, Jansen estimators), with bootstrap 95% intervals in brackets. "
+            "First order: share of the variance due to the choice alone; total order: including "
+            "its interactions. A small first-order index can exceed its total-order one by "
+            "estimation noise; the intervals show when it does."
         )
         if sensitivity
         else "",

@@ -5,12 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from reportgen import formatting
 from reportgen.pipeline import EditionResult
 from reportgen.report.context.annual.base import Chapter, short_names
 from reportgen.report.context.brief import pillar_profile_figure
 from reportgen.report.context.common import (
-    FLAG_NOTE,
     ChartBook,
     CityLabel,
     FigureView,
@@ -18,10 +16,13 @@ from reportgen.report.context.common import (
     IndicatorRow,
     KeyFigure,
     brief_finding_views,
+    flag_note,
     indicator_rows,
     peer_members,
     plane_figure,
+    stage_name,
 )
+from reportgen.report.i18n import ENGLISH, Translator, findings_wording
 
 
 @dataclass(frozen=True)
@@ -37,21 +38,26 @@ class SpotlightChapter(Chapter):
     flag_note: str
 
 
-def spotlight_peers(result: EditionResult, city_id: str) -> tuple[str, list[str]]:
+def spotlight_peers(
+    result: EditionResult, city_id: str, tr: Translator = ENGLISH
+) -> tuple[str, list[str]]:
     """The spotlight's comparison group: the named group its findings use, else its stage."""
     findings_spec = result.edition.findings
     named = findings_spec.named_groups()
     for group_id in findings_spec.publications.spotlight.peer_groups:
         if group_id in named:
             name, members = named[group_id]
-            return f"{name} peers", [
+            return tr.gettext("{group} peers").format(group=tr.name(group_id, name)), [
                 m for m in members if m != city_id and m in result.scores.index
             ]
-    return peer_members(result, city_id)
+    return peer_members(result, city_id, tr)
 
 
-def shared_values_sentence(result: EditionResult, city_id: str, name: str) -> str:
+def shared_values_sentence(
+    result: EditionResult, city_id: str, name: str, tr: Translator = ENGLISH
+) -> str:
     """How far the city's rank depends on the treatment of values shared with other cities."""
+    _ = tr.gettext
     ranks = result.shared_ranks
     if ranks is None or city_id not in ranks.index or result.panel.shared_mode not in ranks:
         return ""
@@ -60,54 +66,72 @@ def shared_values_sentence(result: EditionResult, city_id: str, name: str) -> st
         return ""
     chosen = result.panel.shared_mode
     words = {
-        "split": "with each shared cluster total split by population (this edition's choice)",
-        "whole": "if each city kept a shared cluster's whole total",
-        "drop": "if shared cluster values were dropped and estimated",
+        "split": _("with each shared cluster total split by population (this edition's choice)"),
+        "whole": _("if each city kept a shared cluster's whole total"),
+        "drop": _("if shared cluster values were dropped and estimated"),
     }
     order = [chosen, *(m for m in ("split", "whole", "drop") if m != chosen and m in row)]
-    parts = [f"{formatting.ordinal(row[m])} {words[m]}" for m in order]
-    return (
-        f"{name} shares its WIPO cluster figures with other cities, and its overall rank depends "
-        f"on how they are counted: {formatting.join_words(parts)} (see Methodology)."
-    )
+    part = _("{rank} {condition}")
+    parts = [part.format(rank=tr.ordinal(row[m]), condition=words[m]) for m in order]
+    return _(
+        "{city} shares its WIPO cluster figures with other cities, and its overall rank depends "
+        "on how they are counted: {parts} (see Methodology)."
+    ).format(city=name, parts=tr.join_words(parts))
 
 
 def spotlight_chapter(
-    result: EditionResult, labels: Mapping[str, CityLabel], book: ChartBook, number: int
+    result: EditionResult,
+    labels: Mapping[str, CityLabel],
+    book: ChartBook,
+    number: int,
+    tr: Translator = ENGLISH,
 ) -> SpotlightChapter | None:
+    _ = tr.gettext
     city_id = result.edition.spotlight_city
     if city_id is None or city_id not in result.scores.index:
         return None
-    levels = result.labels
+    levels = tr.labels(result.labels)
+    index_name = levels.name(levels.index)
     names = short_names(labels)
     name = names[city_id]
     scores, ranks, stages = result.scores, result.ranks, result.stages
     n = len(scores)
+    dimension_rank = _("{dimension}, rank {rank}")
     figures = (
         KeyFigure(
             f"{scores.at[city_id, levels.index]:.1f}",
-            f"{levels.index.lower()} score, rank {ranks.at[city_id, levels.index]} of {n}",
+            _("{index} score, rank {rank} of {n}").format(
+                index=index_name.lower(), rank=ranks.at[city_id, levels.index], n=n
+            ),
         ),
         KeyFigure(
             f"{scores.at[city_id, levels.x]:.1f}",
-            f"{levels.x}, rank {ranks.at[city_id, levels.x]}",
+            dimension_rank.format(dimension=levels.x, rank=ranks.at[city_id, levels.x]),
             "tdp",
         ),
         KeyFigure(
             f"{scores.at[city_id, levels.y]:.1f}",
-            f"{levels.y}, rank {ranks.at[city_id, levels.y]}",
+            dimension_rank.format(dimension=levels.y, rank=ranks.at[city_id, levels.y]),
             "ecc",
         ),
-        KeyFigure(str(stages.at[city_id, "stage_name"]), "development stage", "hl"),
+        KeyFigure(
+            stage_name(result, str(stages.at[city_id, "stage_id"]), tr),
+            _("development stage"),
+            "hl",
+        ),
     )
     chosen = result.analysis.spotlight if result.analysis is not None else None
     if chosen is not None and chosen.peer_group is not None:
         # The profile, the table and the findings compare with one and the same group.
         group = chosen.peer_group
-        peer_name = group.name if group.name.endswith("peers") else f"{group.name} peers"
+        if tr.is_source:
+            peer_name = group.name if group.name.endswith("peers") else f"{group.name} peers"
+        else:
+            group_name = findings_wording(tr).group_name(group.name)
+            peer_name = _("{group} peers").format(group=group_name)
         peers = [m for m in group.members if m != city_id and m in result.scores.index]
     else:
-        peer_name, peers = spotlight_peers(result, city_id)
+        peer_name, peers = spotlight_peers(result, city_id, tr)
     views = brief_finding_views(chosen)
     # Gaps lead: the spotlight is read for what holds the city back.
     findings = views.gaps + views.strengths + views.others
@@ -117,23 +141,26 @@ def spotlight_chapter(
         labels,
         highlight=city_id,
         height=330,
-        title=f"{name} on the {levels.plane} plane",
+        title=_("{city} on the {plane} plane").format(city=name, plane=levels.plane),
+        tr=tr,
     )
-    profile = pillar_profile_figure(book, result, city_id, peers, peer_name, name, width=560)
+    profile = pillar_profile_figure(book, result, city_id, peers, peer_name, name, width=560, tr=tr)
     intro = [
-        f"This edition's spotlight is {name}. Its position, stage and the gaps that separate it "
-        f"from its peers are computed from the data and would change if the data changed.",
+        _(
+            "This edition's spotlight is {city}. Its position, stage and the gaps that separate "
+            "it from its peers are computed from the data and would change if the data changed."
+        ).format(city=name),
     ]
-    shared = shared_values_sentence(result, city_id, name)
+    shared = shared_values_sentence(result, city_id, name, tr)
     if shared:
         intro.append(shared)
     return SpotlightChapter(
         template="spotlight.html",
         anchor="spotlight",
-        title=f"{number}. Spotlight: {name}",
+        title=_("{number}. Spotlight: {city}").format(number=number, city=name),
         sections=(
-            ("findings", f"Strengths and gaps against {peer_name}"),
-            ("indicators", "Indicators against peers"),
+            ("findings", _("Strengths and gaps against {peers}").format(peers=peer_name)),
+            ("indicators", _("Indicators against peers")),
         ),
         intro=tuple(intro),
         key_figures=figures,
@@ -141,7 +168,7 @@ def spotlight_chapter(
         profile=profile,
         findings=findings,
         peer_name=peer_name,
-        peer_members=", ".join(names.get(p, p) for p in peers),
-        indicator_rows=tuple(indicator_rows(result, city_id, peers, None)),
-        flag_note=FLAG_NOTE.format(age=result.edition.findings.max_data_age),
+        peer_members=tr.join([names.get(p, p) for p in peers]),
+        indicator_rows=tuple(indicator_rows(result, city_id, peers, None, tr)),
+        flag_note=flag_note(result.edition.findings.max_data_age, tr),
     )

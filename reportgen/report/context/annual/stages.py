@@ -16,7 +16,9 @@ from reportgen.report.context.common import (
     FigureView,
     plane_figure,
     stage_classes,
+    stage_name,
 )
+from reportgen.report.i18n import ENGLISH, Translator
 
 
 @dataclass(frozen=True)
@@ -46,21 +48,25 @@ class StagesChapter(Chapter):
     levers_note: str
 
 
-def lever_rows(result: EditionResult, names: Mapping[str, str]) -> tuple[LeverRow, ...]:
+def lever_rows(
+    result: EditionResult, names: Mapping[str, str], tr: Translator = ENGLISH
+) -> tuple[LeverRow, ...]:
     """Per city below the top stage: points short of the next stage and the two largest levers."""
-    levels = result.labels
+    levels = tr.labels(result.labels)
     levers = result.levers
     if levers is None or levers.empty:
         return ()
     stages = result.stages
     rows = []
     for city_id in result.scores[levels.index].sort_values(ascending=False).index:
-        target = str(stages.at[city_id, "target_stage_name"] or "")
+        target_id = str(stages.at[city_id, "target_stage_id"] or "")
+        target_id = "" if target_id == "nan" else target_id
+        target = stage_name(result, target_id, tr) if target_id else ""
         mine = levers[(levers["city_id"] == city_id) & (levers["dimension_gain"] > 0.05)]
         if not target or mine.empty:
             continue
         top = mine.sort_values("lever_rank").head(2)
-        text = "; ".join(
+        text = tr.gettext("; ").join(
             f"{levels.name(r.pillar)} {r.pillar_score:.0f} → {r.peer_median:.0f} "
             f"(+{r.dimension_gain:.1f} {r.dimension})"
             for r in top.itertuples()
@@ -74,26 +80,37 @@ def lever_rows(result: EditionResult, names: Mapping[str, str]) -> tuple[LeverRo
             if pd.notna(v) and v > 0
         )
         rows.append(
-            LeverRow(names[city_id], str(stages.at[city_id, "stage_name"]), target, shortfall, text)
+            LeverRow(
+                names[city_id],
+                stage_name(result, str(stages.at[city_id, "stage_id"]), tr),
+                target,
+                shortfall,
+                text,
+            )
         )
     return tuple(rows)
 
 
-def _rule_text(band: Any, axis: str, threshold: float) -> str:
+def _rule_text(band: Any, axis: str, threshold: float, tr: Translator = ENGLISH) -> str:
     if band == "high":
         return f"{axis} ≥ {threshold:.1f}"
     if band == "low":
         return f"{axis} < {threshold:.1f}"
     if band == "any":
-        return f"any {axis}"
+        return tr.gettext("any {axis}").format(axis=axis)
     lo, hi = band
-    return f"{axis} in [{lo}, {hi})"
+    return tr.gettext("{axis} in [{low}, {high})").format(axis=axis, low=lo, high=hi)
 
 
 def stages_chapter(
-    result: EditionResult, labels: Mapping[str, CityLabel], book: ChartBook, number: int
+    result: EditionResult,
+    labels: Mapping[str, CityLabel],
+    book: ChartBook,
+    number: int,
+    tr: Translator = ENGLISH,
 ) -> StagesChapter:
-    levels = result.labels
+    _ = tr.gettext
+    levels = tr.labels(result.labels)
     stages_spec = result.edition.stages
     stages = result.stages
     names = short_names(labels)
@@ -106,44 +123,75 @@ def stages_chapter(
         ordered = result.scores.loc[members, levels.index].sort_values(ascending=False).index
         rows.append(
             StageRow(
-                name=stage.name,
+                name=tr.name(stage.id, stage.name),
                 css_class=classes[stage.id],
-                rule=(
-                    f"{_rule_text(stage.rule.tdp, levels.x, x_cut)}; "
-                    f"{_rule_text(stage.rule.ecc, levels.y, y_cut)}"
+                rule=_("; ").join(
+                    (
+                        _rule_text(stage.rule.tdp, levels.x, x_cut, tr),
+                        _rule_text(stage.rule.ecc, levels.y, y_cut, tr),
+                    )
                 ),
-                description=stage.description,
-                members=", ".join(names[c] for c in ordered) or "none this edition",
+                description=tr.description(stage.id, stage.description),
+                members=tr.join([names[c] for c in ordered]) or _("none this edition"),
             )
         )
     thresholds = stages_spec.thresholds
     intro = [
-        f"Each city's stage follows from where it sits on the {levels.plane} plane. The "
-        f"typology is declared in the edition file: the {levels.x} axis is cut at the "
-        f"{thresholds.tdp} ({x_cut:.1f}) and the {levels.y} axis at the {thresholds.ecc} "
-        f"({y_cut:.1f}) of this edition's cities, so a stage describes a city's position "
-        "relative to its peers.",
+        _(
+            "Each city's stage follows from where it sits on the {plane} plane. The typology is "
+            "declared in the edition file: the {x} axis is cut at the {x_rule} ({x_cut}) and the "
+            "{y} axis at the {y_rule} ({y_cut}) of this edition's cities, so a stage describes a "
+            "city's position relative to its peers."
+        ).format(
+            plane=levels.plane,
+            x=levels.x,
+            x_rule=_threshold_word(thresholds.tdp, tr),
+            x_cut=f"{x_cut:.1f}",
+            y=levels.y,
+            y_rule=_threshold_word(thresholds.ecc, tr),
+            y_cut=f"{y_cut:.1f}",
+        ),
     ]
     if result.stage_probabilities is not None:
         intro.append(
-            "The probability that each city belongs to its stage, over the Monte Carlo "
-            "replications of the modelling choices, is printed in its brief."
+            _(
+                "The probability that each city belongs to its stage, over the Monte Carlo "
+                "replications of the modelling choices, is printed in its brief."
+            )
         )
-    levers = lever_rows(result, names)
+    levers = lever_rows(result, names, tr)
     plane = plane_figure(
-        book, result, labels, height=430, title=f"Development stages on the {levels.plane} plane"
+        book,
+        result,
+        labels,
+        height=430,
+        title=_("Development stages on the {plane} plane").format(plane=levels.plane),
+        tr=tr,
     )
     return StagesChapter(
         template="stages.html",
         anchor="stages",
-        title=f"{number}. Development stages",
-        sections=(("typology", "The stages"),)
-        + ((("levers", "What separates cities from the next stage"),) if levers else ()),
+        title=_("{number}. Development stages").format(number=number),
+        sections=(("typology", _("The stages")),)
+        + ((("levers", _("What separates cities from the next stage")),) if levers else ()),
         intro=tuple(intro),
         plane=plane,
         stages=tuple(rows),
         levers=levers,
-        levers_note="Each lever raises one pillar to the median of the cities "
-        "already in the next stage and shows how much the dimension "
-        "score would gain (weighted arithmetic mean of pillars).",
+        levers_note=_(
+            "Each lever raises one pillar to the median of the cities already in the next "
+            "stage and shows how much the dimension score would gain (weighted arithmetic mean "
+            "of pillars)."
+        ),
     )
+
+
+def _threshold_word(rule: Any, tr: Translator) -> str:
+    """'median' or 'mean' (a threshold rule's name), or the number of a fixed threshold."""
+    text = str(rule)
+    words = {"median": tr.gettext("median"), "mean": tr.gettext("mean")}
+    if text in words:
+        return words[text]
+    if text.startswith("p") and text[1:].isdigit() and not tr.is_source:
+        return tr.gettext("{n}th percentile").format(n=text[1:])
+    return text

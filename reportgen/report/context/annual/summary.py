@@ -14,7 +14,9 @@ from reportgen.report.context.common import (
     FindingView,
     KeyFigure,
     plane_figure,
+    stage_name,
 )
+from reportgen.report.i18n import ENGLISH, Translator
 
 
 @dataclass(frozen=True)
@@ -37,20 +39,29 @@ TOPIC_CLASS = {
 
 
 def summary_chapter(
-    result: EditionResult, labels: Mapping[str, CityLabel], book: ChartBook, number: int
+    result: EditionResult,
+    labels: Mapping[str, CityLabel],
+    book: ChartBook,
+    number: int,
+    tr: Translator = ENGLISH,
 ) -> SummaryChapter:
-    levels = result.labels
+    _ = tr.gettext
+    levels = tr.labels(result.labels)
     scores, stages = result.scores, result.stages
     names = short_names(labels)
     spotlight = result.edition.spotlight_city
     figures = [
-        KeyFigure(str(len(scores)), "cities scored"),
-        KeyFigure(str(len(result.index.framework.indicators)), "indicators in the index"),
-        KeyFigure(str(stages["stage_id"].nunique()), "development stages", "tdp"),
+        KeyFigure(str(len(scores)), _("cities scored")),
+        KeyFigure(str(len(result.index.framework.indicators)), _("indicators in the index")),
+        KeyFigure(str(stages["stage_id"].nunique()), _("development stages"), "tdp"),
     ]
     if spotlight is not None and spotlight in stages.index:
         figures.append(
-            KeyFigure(str(stages.at[spotlight, "stage_name"]), f"stage of {names[spotlight]}", "hl")
+            KeyFigure(
+                stage_name(result, str(stages.at[spotlight, "stage_id"]), tr),
+                _("stage of {city}").format(city=names[spotlight]),
+                "hl",
+            )
         )
     story = result.analysis.story.items if result.analysis is not None else ()
     findings = tuple(
@@ -63,15 +74,16 @@ def summary_chapter(
         )
         for item in story
     )
-    plane = plane_figure(book, result, labels, highlight=spotlight, height=520)
+    plane = plane_figure(book, result, labels, highlight=spotlight, height=520, tr=tr)
+    plane_heading = _("The {plane} plane").format(plane=levels.plane)
     return SummaryChapter(
         template="summary.html",
         anchor="summary",
-        title=f"{number}. Executive summary",
-        sections=(("findings", "The edition in brief"), ("plane", f"The {levels.plane} plane")),
+        title=_("{number}. Executive summary").format(number=number),
+        sections=(("findings", _("The edition in brief")), ("plane", plane_heading)),
         lead=(),
         key_figures=tuple(figures),
         findings=findings,
-        plane_heading=f"The {levels.plane} plane",
+        plane_heading=plane_heading,
         plane=plane,
     )
