@@ -103,7 +103,9 @@ def _ranking_header(result: Any) -> str:
         "has_previous": False,
         "ranking": (),
     }
-    return template.render(ctx=_Namespace(context))
+    return template.render(
+        ctx=_Namespace(context), gettext=lambda s: s, ngettext=lambda s, p, n: s, _=lambda s: s
+    )
 
 
 class _Namespace:
