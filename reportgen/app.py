@@ -230,9 +230,19 @@ def edition_cache_key(inputs: Inputs) -> str | None:
     return f"{key}:{catalogues_key()}"
 
 
-def compute_for_publishing(inputs: Inputs, out_dir: Path, key: str | None = None) -> EditionResult:
+def compute_for_publishing(
+    inputs: Inputs, out_dir: Path, key: str | None = None, *, store: bool = True
+) -> EditionResult:
     """The computed edition as publishing reads it (Monte Carlo summarised), from the output
-    folder's cache when the input files, code and options are the ones it was computed from."""
+    folder's cache when the input files, code and options are the ones it was computed from;
+    with ``store`` False a new computation is not cached (see ``publish_inputs``)."""
+    return edition_for_publishing(inputs, out_dir, key, store=store)[0]
+
+
+def edition_for_publishing(
+    inputs: Inputs, out_dir: Path, key: str | None = None, *, store: bool = True
+) -> tuple[EditionResult, bool]:
+    """``compute_for_publishing`` and whether the edition came from the cache."""
     from reportgen.publish.cache import cached_edition
     from reportgen.publish.plan import for_workers
     from reportgen.report.i18n import with_translations
@@ -243,8 +253,8 @@ def compute_for_publishing(inputs: Inputs, out_dir: Path, key: str | None = None
 
     key = key or edition_cache_key(inputs)
     if key is None:
-        return computed()
-    return cached_edition(out_dir, key, computed)
+        return computed(), False
+    return cached_edition(out_dir, key, computed, store=store)
 
 
 @dataclass(frozen=True)
@@ -421,10 +431,16 @@ def publish_inputs(
             report = publish_unchanged(planned, options.out_dir)
             if report is not None:
                 return report
-    result = compute_for_publishing(inputs, options.out_dir, key)
+    # Nothing is written before the edition proved publishable: planning may still refuse it
+    # (a screened-out spotlight city, a --city that is not ranked).
+    result, cached = edition_for_publishing(inputs, options.out_dir, key, store=False)
     if on_result is not None:
         on_result(result)
     tasks = plan(result, options, annual=annual, briefs=briefs, cities=cities)
+    if key is not None and not cached:
+        from reportgen.publish.cache import remember_edition
+
+        remember_edition(options.out_dir, key, result)
     if planned_key is not None:
         write_plan(options.out_dir, planned_key, tasks)
     return publish_tasks(tasks, options, on_outcome=on_outcome)

@@ -134,17 +134,26 @@ def write_cached(out_dir: Path, key: str, result: EditionResult) -> Path:
     return path
 
 
-def cached_edition(out_dir: Path, key: str, compute: Callable[[], EditionResult]) -> EditionResult:
-    """The cached edition for ``key``, or ``compute()`` stored for next time."""
+def cached_edition(
+    out_dir: Path, key: str, compute: Callable[[], EditionResult], *, store: bool = True
+) -> tuple[EditionResult, bool]:
+    """The cached edition for ``key`` (and True), or ``compute()`` (and False), stored for next
+    time unless ``store`` is False (the caller stores it once the edition proved publishable)."""
     found = read_cached(out_dir, key)
     if found is not None:
-        return found
+        return found, True
     result = compute()
+    if store:
+        remember_edition(out_dir, key, result)
+    return result, False
+
+
+def remember_edition(out_dir: Path, key: str, result: EditionResult) -> None:
+    """Store a computed edition in the output folder's cache; a failure only costs time."""
     try:
         write_cached(out_dir, key, result)
     except Exception as exc:  # a cache that cannot be written only costs the next run time
         log.warning("could not cache the computed edition in %s: %s", out_dir, exc)
-    return result
 
 
 # ---------------------------------------------------------------------------------------------

@@ -158,7 +158,8 @@ def score_findings(
         quality, indicator_columns = _pillar_quality(
             inputs, panel, spec, weights, old, code, subject_kind
         )
-        robust = _robustness(draws, code, panel.cities, rows, hits, gap[:, k], spec)
+        nominal = inputs.scores[code].reindex(panel.cities).to_numpy(float)
+        robust = _robustness(draws, code, panel.cities, rows, hits, gap[:, k], spec, nominal)
         code_weight = (
             weights[code].reindex(panel.cities).fillna(0.0).to_numpy(float)
             if code in weights.columns
@@ -290,8 +291,14 @@ def _robustness(
     hits: npt.NDArray[np.intp],
     is_gap: BoolArray,
     spec: FindingsSpec,
+    nominal: FloatArray,
 ) -> dict[int, float]:
-    """Share of Monte Carlo replications in which each hit city's gap or strength holds."""
+    """Share of Monte Carlo replications in which each hit city's gap or strength holds.
+
+    The threshold (``gap_points``) is in points of the published scale; a replication that
+    normalises otherwise (z-scores around 10, a 1-100 range) spreads the cities differently, so
+    the threshold is scaled by the replication's spread of scores over the published one's.
+    """
     if draws is None:
         return {}
     replicated = draws.frame_order(code, cities)
@@ -300,10 +307,18 @@ def _robustness(
     wanted = {int(r): rows[int(r)] for r in hits if int(r) in rows}
     # Replications as columns: the same leave-one-out medians, one per replication.
     stats = peer_stats(replicated.T, wanted)
+    with np.errstate(invalid="ignore"):
+        published = float(np.nanstd(nominal))
+        spread = np.nanstd(replicated, axis=1)
+        scale = spread / published if published > 0 else np.ones_like(spread)
     out: dict[int, float] = {}
     for r in wanted:
         with np.errstate(invalid="ignore"):
             diff = replicated[:, r] - stats.value[r]
-            holds = diff <= -spec.gap_points if is_gap[r] else diff >= spec.strength_points
+            holds = (
+                diff <= -spec.gap_points * scale
+                if is_gap[r]
+                else diff >= spec.strength_points * scale
+            )
         out[r] = float(np.mean(holds))
     return out

@@ -28,6 +28,8 @@ from reportgen.analysis.findings.wording import (
 )
 
 MAX_MOVERS = 3
+# The spotlight's largest gaps the executive summary names, in natural units.
+SPOTLIGHT_GAPS = 3
 
 
 def _names(inputs: FindingInputs) -> dict[str, str]:
@@ -425,7 +427,7 @@ def _spotlight(
         if borderline
         else wording.template("story_spotlight_stage").format(stage=stage.subject_name)
     )
-    gaps = spotlight.gaps[:2]
+    gaps = spotlight.gaps[:SPOTLIGHT_GAPS]
     evidence = list(stage.evidence)
     # The stage's data caveats travel; its note on how levers are computed stays in the brief.
     caveats = [c for c in stage.caveats if c != wording.caveat("weights")]

@@ -188,7 +188,7 @@ TEMPLATES: dict[str, str] = {
         "No city's overall or dimension rank moved beyond the uncertainty of this edition."
     ),
     "story_spotlight": N_(
-        "{city}, this edition's spotlight, {stage}; its two largest gaps against "
+        "{city}, this edition's spotlight, {stage}; its largest gaps against "
         "{group} peers are in {pillars}: {details}."
     ),
     "story_spotlight_no_gaps": N_(
