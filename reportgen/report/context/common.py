@@ -296,7 +296,7 @@ def theme_view(theme: Theme, notes: Sequence[str] = ()) -> FindingView:
         kind=theme.kind,
         city_name="",
         sentence=theme.sentence,
-        caveats=tuple(c for c in theme.caveats if c not in notes),
+        caveats=tuple(c for c in dict.fromkeys(theme.caveats) if c not in notes),
         show_city=False,
     )
 

@@ -69,7 +69,7 @@ def summary_chapter(
             kind=TOPIC_CLASS.get(item.topic, "data"),
             city_name="",
             sentence=item.sentence,
-            caveats=tuple(item.caveats),
+            caveats=tuple(dict.fromkeys(item.caveats)),  # each caveat once
             show_city=False,
         )
         for item in story
