@@ -102,6 +102,17 @@ def _rule_text(band: Any, axis: str, threshold: float, tr: Translator = ENGLISH)
     return tr.gettext("{axis} in [{low}, {high})").format(axis=axis, low=lo, high=hi)
 
 
+def _member(name: str, city_id: str, result: EditionResult) -> str:
+    """A stage member's name, with the share of runs that keep it there when that is borderline."""
+    table = result.stage_probabilities
+    if table is None or city_id not in table.index:
+        return name
+    share = float(table.at[city_id, str(result.stages.at[city_id, "stage_id"])])
+    if share >= result.edition.findings.borderline_probability:
+        return name
+    return f"{name} ({share:.0%})"
+
+
 def stages_chapter(
     result: EditionResult,
     labels: Mapping[str, CityLabel],
@@ -132,7 +143,8 @@ def stages_chapter(
                     )
                 ),
                 description=tr.description(stage.id, stage.description),
-                members=tr.join([names[c] for c in ordered]) or _("none this edition"),
+                members=tr.join([_member(names[c], c, result) for c in ordered])
+                or _("none this edition"),
             )
         )
     thresholds = stages_spec.thresholds
@@ -156,8 +168,10 @@ def stages_chapter(
         intro.append(
             _(
                 "The probability that each city belongs to its stage, over the Monte Carlo "
-                "replications of the modelling choices, is printed in its brief."
-            )
+                "replications of the modelling choices, is printed in its brief; a city whose "
+                "stage holds in fewer than {share} of them is borderline, and its share is "
+                "printed beside its name below."
+            ).format(share=f"{result.edition.findings.borderline_probability:.0%}")
         )
     levers = lever_rows(result, names, tr)
     plane = plane_figure(
