@@ -42,6 +42,7 @@ from reportgen.report import html as report_html
 from reportgen.report import pdf as report_pdf
 from reportgen.report.context.annual import AnnualContext, build_annual_context
 from reportgen.report.context.brief import BriefContext, build_brief_context
+from reportgen.report.context.inputs import HEADING_LIMIT
 
 BUNDLED_DATA = Path(__file__).resolve().parent.parent / "data"
 
@@ -607,7 +608,7 @@ def long_brief(tmp_path_factory: pytest.TempPathFactory) -> Layout:
 def test_long_names_and_extreme_numbers_are_printed(long_brief: Layout) -> None:
     text = squeeze(long_brief.text)
     # The heading shortens a name that would take over the page; the PDF title keeps it whole.
-    assert LONG_CITY_NAME[:79] in text
+    assert LONG_CITY_NAME[: HEADING_LIMIT - 1] + "…" in text
     assert LONG_CITY_NAME not in text
     # Tables and sentences abbreviate long names (the annex keeps them whole).
     assert LONG_INDICATOR_NAME[:43] in text

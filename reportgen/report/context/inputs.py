@@ -30,6 +30,9 @@ BOUNDED_FLAG = "≤ list"
 OLD_FLAG = "old"
 SHARED_FLAG = "shared"  # a multi-city unit's total, carried whole by each member city
 SPLIT_FLAG = "est. share"  # a multi-city unit's total split by population: an estimate
+# A city's name in a heading: two lines at most of the brief's 22 pt title (the longest real
+# name, "San Francisco Bay Area", is 22 characters).
+HEADING_LIMIT = 56
 MIN_PEER_VALUES = 3  # a peer median of fewer values is printed as a dash
 
 
@@ -63,7 +66,7 @@ def city_labels(
             city_id=str(city_id),
             name=name,
             short_name=formatting.abbreviate(name),
-            heading_name=formatting.abbreviate(name, 80),
+            heading_name=formatting.abbreviate(name, HEADING_LIMIT),
             name_zh=name_zh if with_chinese and tr.is_source else "",
             country=str(countries.get(str(row["country"]), row["country"])),
             region=str(regions.get(str(row["region"]), row["region"])),
