@@ -10,7 +10,6 @@ Every figure is measured in this run and printed side by side at the end. Not a 
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import resource
@@ -22,6 +21,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from weasyprint_alone import weasyprint_alone
 
 ROOT = Path(__file__).resolve().parent.parent
 CLI = [str(Path(sys.executable).parent / "reportgen")]
@@ -126,34 +127,15 @@ def bundled(n_briefs: int, overhead_sample: int, cli: bool) -> dict[str, Any]:
 def overhead(result: Any, out: Path, cities: Sequence[str]) -> dict[str, Any]:
     """Per brief: reportgen's whole path (view-model, HTML, charts, PDF) against WeasyPrint
     alone laying out and writing the same final HTML with the same charts and fonts."""
-    import weasyprint
 
     from reportgen.publish import render_output
     from reportgen.report import charts
-    from reportgen.report import html as report_html
-    from reportgen.report import pdf as report_pdf
 
     tasks = _tasks(result, out, cities, annual=False)
     # Warm-up on another city (fonts, vl-convert, WeasyPrint caches).
     spare = [str(c) for c in result.scores.index if str(c) not in cities][-1]
     render_output(_tasks(result, out, [spare], annual=False)[0])
     ours, alone, phases = [], [], []
-
-    def weasyprint_alone(task: Any) -> float:
-        context = task.view_model()
-        html = report_html.render_html(report_html.make_environment(), task.template, context)
-        svgs = {key: charts.to_svg(spec) for key, spec in context.charts.items()}
-        fetcher = report_pdf.AssetFetcher(
-            charts=svgs, roots=(report_html.TEMPLATES_DIR, *report_html.font_directories())
-        )
-        started = _clock()
-        document = weasyprint.HTML(
-            string=html,
-            base_url=report_html.TEMPLATES_DIR.as_uri() + "/",
-            url_fetcher=report_pdf._weasy_fetcher(fetcher),
-        )
-        document.write_pdf(io.BytesIO(), pdf_variant=task.pdf_variant)
-        return _clock() - started
 
     for i, task in enumerate(tasks):
         # Alternate which goes first (the second run of a document finds warmer caches), and

@@ -12,7 +12,6 @@ Each size runs in a child process (a clean peak-memory figure). Synthetic data c
 from __future__ import annotations
 
 import argparse
-import io
 import itertools
 import json
 import os
@@ -25,6 +24,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from weasyprint_alone import weasyprint_alone
 
 ROOT = Path(__file__).resolve().parent.parent
 CLI = [str(Path(sys.executable).parent / "reportgen")]
@@ -136,36 +137,17 @@ def sizes_table(sizes: Sequence[int], sample: int) -> list[dict[str, Any]]:
 def against_weasyprint(annual: bool, briefs: int) -> dict[str, Any]:
     """reportgen's whole path (view-model, HTML, charts, PDF) against WeasyPrint alone laying
     out and writing the same final HTML with the same charts and fonts."""
-    import weasyprint
 
     from reportgen.app import Inputs, compute
     from reportgen.publish import render_output
     from reportgen.publish.plan import for_workers
     from reportgen.report import charts
-    from reportgen.report import html as report_html
-    from reportgen.report import pdf as report_pdf
 
     result = for_workers(compute(Inputs(data=ROOT / "data")))
     out = Path(tempfile.mkdtemp(prefix="reportgen-vs-weasyprint-"))
     cities = [str(c) for c in result.scores.index]
     tasks = _tasks(result, out, _sample(cities, briefs), annual=annual)
     render_output(_tasks(result, out, [cities[len(cities) // 2]], annual=False)[0])  # warm-up
-
-    def weasyprint_alone(task: Any) -> float:
-        context = task.view_model()
-        html = report_html.render_html(report_html.make_environment(), task.template, context)
-        svgs = {key: charts.to_svg(spec) for key, spec in context.charts.items()}
-        fetcher = report_pdf.AssetFetcher(
-            charts=svgs, roots=(report_html.TEMPLATES_DIR, *report_html.font_directories())
-        )
-        started = _clock()
-        document = weasyprint.HTML(
-            string=html,
-            base_url=report_html.TEMPLATES_DIR.as_uri() + "/",
-            url_fetcher=report_pdf._weasy_fetcher(fetcher),
-        )
-        document.write_pdf(io.BytesIO(), pdf_variant=task.pdf_variant)
-        return _clock() - started
 
     figures: dict[str, list[float]] = {}
     for i, task in enumerate(tasks):
