@@ -347,7 +347,15 @@ def compute_edition(
         # The plane's two dimensions (stage probabilities) and the pillars (how often a pillar
         # finding holds); float32 draws of these few codes stay small at thousands of cities.
         kept = (*axes, *current.index.framework.codes_at(2))
-        mc = run_uncertainty(build, current.index.data, edition.uncertainty, keep_scores=kept)
+        # Sobol indices are printed for the index only: the design's extra rows need no other
+        # code's ranks.
+        mc = run_uncertainty(
+            build,
+            current.index.data,
+            edition.uncertainty,
+            keep_scores=kept,
+            sensitivity_codes=(),
+        )
 
     scores = current.index.scores
     stages = assign_stages(scores, edition.stages, axes=axes)

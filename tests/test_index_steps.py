@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,7 +13,7 @@ from hypothesis.extra.numpy import arrays
 from scipy import stats
 
 from reportgen.errors import InputError, MethodError
-from reportgen.index import Build, Framework, IndexData, competition_ranks, run, steps
+from reportgen.index import Build, Framework, IndexData, competition_ranks, kernels, run, steps
 
 NAN = np.nan
 
@@ -382,6 +384,28 @@ def test_rank_kernel_matches_scipy_min_ranks(x: np.ndarray, holes: np.ndarray) -
         want = stats.rankdata(x[keep, j], method="min")
         np.testing.assert_array_equal(got[keep, j], want)
         assert np.isnan(got[~keep, j]).all()
+
+
+@settings(max_examples=40, deadline=None)
+@given(arrays(np.float64, (4, 9, 3), elements=st.integers(-2, 2).map(float) | st.just(NAN)))
+def test_rank_kernel_ranks_a_batch_as_each_slice_alone(x: np.ndarray) -> None:
+    # Replications are ranked in one call; each must equal its own ranking.
+    batch = kernels.rank_kernel(x)
+    assert batch.shape == x.shape
+    for r in range(x.shape[0]):
+        np.testing.assert_array_equal(batch[r], kernels.rank_kernel(x[r]))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    arrays(np.float64, (7, 5), elements=st.floats(-1e3, 1e3) | st.just(NAN)),
+    st.sampled_from([0.05, 0.5, (0.05, 0.5, 0.95), (0.9, 0.1)]),
+)
+def test_nanquantile_kernel_equals_numpy_bit_for_bit(x: np.ndarray, q: object) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
+        want = np.nanquantile(x, q, axis=0)
+    np.testing.assert_array_equal(kernels.nanquantile_kernel(x, q), want)  # type: ignore[arg-type]
 
 
 @settings(max_examples=40, deadline=None)

@@ -64,6 +64,26 @@ def test_chunk_size_changes_no_bit(
     assert chunked.sensitivity_by_code.equals(whole.sensitivity_by_code)
 
 
+@pytest.mark.parametrize("chunk_rows", [7, 10_000])
+def test_sensitivity_of_chosen_codes_only_equals_the_full_table(
+    build: Build, data: IndexData, whole: UncertaintyResult, chunk_rows: int
+) -> None:
+    # The design's extra rows ranked on fewer codes: the indices asked for are unchanged
+    # (to the bit), the rest are not estimated, the Monte Carlo sample is untouched.
+    lean = run_uncertainty(build, data, SET_UP, sensitivity_codes=("Conn",), chunk_rows=chunk_rows)
+    assert whole.sensitivity_by_code is not None and lean.sensitivity_by_code is not None
+    top = data.framework.top
+    assert set(lean.sensitivity_by_code["code"]) == {"Conn", top}
+    expected = whole.sensitivity_by_code[whole.sensitivity_by_code["code"].isin(["Conn", top])]
+    pd.testing.assert_frame_equal(
+        lean.sensitivity_by_code.reset_index(drop=True), expected.reset_index(drop=True)
+    )
+    assert lean.sensitivity is not None and lean.sensitivity.equals(whole.sensitivity)
+    np.testing.assert_array_equal(lean.ranks, whole.ranks)
+    with pytest.raises(KeyError, match="Nope"):
+        run_uncertainty(build, data, SET_UP, sensitivity_codes=("Nope",))
+
+
 def test_ranks_are_float32_and_scores_only_those_asked_for(
     build: Build, data: IndexData, whole: UncertaintyResult
 ) -> None:

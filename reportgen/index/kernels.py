@@ -17,12 +17,15 @@ Kernels (exported for the Monte Carlo engine):
 * ``arithmetic_mean_kernel(x, w)``, ``geometric_mean_kernel(x, w)``,
   ``harmonic_mean_kernel(x, w)``: ``x`` is ``(..., units, children)``, ``w`` is
   ``(..., children)``; missing children are dropped with their weights.
+* ``nanquantile_kernel(a, q)``: ``np.nanquantile(a, q, axis=0)``, bit for bit, but sorting
+  whole columns at once where they hold no NaN (numpy goes column by column).
 * ``aggregate_level_kernel(x, weights, method)``: every parent of a level at once, with
   ``weights`` shaped ``(..., parents, children)`` (0 where a code is not a child).
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -50,6 +53,7 @@ __all__ = [
     "kurt_kernel",
     "log_ct_kernel",
     "minmax_kernel",
+    "nanquantile_kernel",
     "percentile_kernel",
     "rank_kernel",
     "skew_kernel",
@@ -149,18 +153,44 @@ def zscore_kernel(
 def rank_kernel(x: FloatArray) -> FloatArray:
     """Rank each column from 1 (lowest); ties share their smallest rank; NaN stays NaN."""
     x = np.asarray(x, dtype=float)
+    # Sort along a contiguous last axis (about twice as fast as along a strided one) and
+    # scatter back with flat indices (faster than take/put_along_axis on large batches).
+    rows = np.ascontiguousarray(np.moveaxis(x, -2, -1))
+    n = rows.shape[-1]
+    if rows.size == 0:
+        return x.copy()
+    flat = rows.reshape(-1, n)
     # Order within a tie does not matter (a block takes its first position), so the faster
     # unstable sort is fine; NaN sorts last either way.
-    order = np.argsort(x, axis=-2)
-    ordered = np.take_along_axis(x, order, axis=-2)
-    n = x.shape[-2]
-    position = np.arange(n, dtype=float).reshape((n, 1))
-    starts_block = np.ones(ordered.shape, dtype=bool)
-    starts_block[..., 1:, :] = ordered[..., 1:, :] != ordered[..., :-1, :]
-    block_start = np.maximum.accumulate(np.where(starts_block, position, 0.0), axis=-2)
-    ranked = np.where(np.isnan(ordered), np.nan, block_start + 1.0)
-    out = np.empty_like(ranked)
-    np.put_along_axis(out, order, ranked, axis=-2)
+    order = np.argsort(flat, axis=-1)
+    index = (order + (np.arange(flat.shape[0]) * n)[:, None]).ravel()
+    ordered = flat.ravel()[index].reshape(flat.shape)
+    starts_block = np.empty(ordered.shape, dtype=bool)
+    starts_block[:, :1] = True
+    np.not_equal(ordered[:, 1:], ordered[:, :-1], out=starts_block[:, 1:])
+    position = np.broadcast_to(np.arange(1.0, n + 1.0), ordered.shape)
+    ranked = np.maximum.accumulate(np.where(starts_block, position, 0.0), axis=-1)
+    ranked[np.isnan(ordered)] = np.nan
+    out = np.empty(flat.size)
+    out[index] = ranked.ravel()
+    return np.moveaxis(out.reshape(rows.shape), -1, -2)
+
+
+def nanquantile_kernel(a: npt.ArrayLike, q: float | tuple[float, ...]) -> FloatArray:
+    """``np.nanquantile(a, q, axis=0)`` with the same bits, fast on wide arrays.
+
+    numpy's nanquantile interpolates each column in a Python-level loop (seconds for a
+    replications x thousands-of-cities array); columns without NaN give the same value
+    through ``np.quantile``, which works on all of them at once.
+    """
+    values = np.asarray(a)
+    gappy = np.isnan(values).any(axis=0)
+    if not gappy.any():
+        return np.asarray(np.quantile(values, q, axis=0))
+    out = np.asarray(np.quantile(np.where(gappy, 0.0, values), q, axis=0))
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN column stays NaN
+        out[..., gappy] = np.nanquantile(values[:, gappy], q, axis=0)
     return out
 
 

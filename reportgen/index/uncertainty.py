@@ -60,7 +60,12 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from reportgen.errors import MethodError
 from reportgen.index.build import Build, run
 from reportgen.index.framework import Framework, IndexData
-from reportgen.index.kernels import AGGREGATORS, aggregate_level_kernel, rank_kernel
+from reportgen.index.kernels import (
+    AGGREGATORS,
+    aggregate_level_kernel,
+    nanquantile_kernel,
+    rank_kernel,
+)
 from reportgen.index.sobol import SobolDesign, saltelli_design, sobol_bootstrap, sobol_indices
 from reportgen.index.steps import AggregateSpec
 
@@ -212,7 +217,8 @@ class UncertaintyResult:
     ``choices`` records each replication's inputs. With ``spec.sensitivity``, ``sensitivity``
     holds the Sobol indices of the top code (the index, as COINr reports them), indexed by
     input, columns ``first_order``, ``total_order`` and their 95% bootstrap intervals
-    (``first_order_low`` ...); ``sensitivity_by_code`` holds them for every aggregate.
+    (``first_order_low`` ...); ``sensitivity_by_code`` holds them for every aggregate asked for
+    (``run_uncertainty``'s ``sensitivity_codes``; all by default).
     """
 
     spec: UncertaintySpec
@@ -259,8 +265,7 @@ class UncertaintyResult:
         low_q, high_q = self.spec.quantiles
         low_col, high_col = self.spec.interval_columns
         missing = np.isnan(ranks).any()
-        quantile = np.nanquantile if missing else np.quantile
-        low, median, high = quantile(ranks, (low_q, 0.5, high_q), axis=0)
+        low, median, high = nanquantile_kernel(ranks, (low_q, 0.5, high_q))
         mean = np.nanmean(ranks, axis=0) if missing else ranks.mean(axis=0)
         return pd.DataFrame(
             {
@@ -521,6 +526,21 @@ def _chunk_rows(units: int, codes: int, chunk_rows: int | None) -> int:
     return max(1, CHUNK_CELLS // max(1, units * codes))
 
 
+def _sensitivity_codes(
+    codes: tuple[str, ...], top: str, chosen: Sequence[str] | None
+) -> tuple[str, ...]:
+    """The aggregates whose Sobol indices are estimated, in framework order; always the top."""
+    if chosen is None:
+        return codes
+    unknown = [c for c in chosen if c not in codes]
+    if unknown:
+        raise KeyError(
+            f"sensitivity_codes: {', '.join(unknown)} not aggregates ({', '.join(codes)})"
+        )
+    wanted = {top, *chosen}
+    return tuple(c for c in codes if c in wanted)
+
+
 def _mean_rank_shift(ranks: FloatArray, nominal: FloatArray) -> FloatArray:
     """Mean absolute rank shift over units against the nominal ranks: (R, codes).
 
@@ -566,13 +586,17 @@ def run_uncertainty(
     spec: UncertaintySpec,
     *,
     keep_scores: Sequence[str] | None = None,
+    sensitivity_codes: Sequence[str] | None = None,
     chunk_rows: int | None = None,
 ) -> UncertaintyResult:
     """Replicate the build over the declared uncertain inputs; rank intervals and Sobol indices.
 
     ``keep_scores`` names the aggregates whose score draws the caller reads (default: all);
-    ranks of every aggregate are always kept. ``chunk_rows`` bounds the builds evaluated at
-    once (default: about :data:`CHUNK_CELLS` score cells); it changes no result.
+    ranks of every aggregate are always kept. ``sensitivity_codes`` names the aggregates whose
+    Sobol indices are estimated (default: all; the top code always is): the design's extra
+    rows are ranked on these codes only, which is most of the work at thousands of units.
+    ``chunk_rows`` bounds the builds evaluated at once (default: about :data:`CHUNK_CELLS`
+    score cells); it changes no result.
     """
     framework = data.framework
     nominal = run(build, data)
@@ -583,6 +607,8 @@ def run_uncertainty(
     if unknown:
         raise KeyError(f"keep_scores: {', '.join(unknown)} not aggregates ({', '.join(codes)})")
     kept_at = [codes.index(c) for c in kept]
+    explained = _sensitivity_codes(codes, framework.top, sensitivity_codes)
+    explained_at = [codes.index(c) for c in explained]
     nominal_scores = nominal.scores[list(codes)]
     nominal_ranks = nominal.ranks[list(codes)]
     plan = _plan(build, spec, framework)
@@ -599,27 +625,33 @@ def run_uncertainty(
     ranks = np.empty((spec.n, len(units), len(codes)), dtype=np.float32)
     scores = np.empty((spec.n, len(units), len(kept)))
     shifts = np.zeros(spec.n)
-    rank_shift = np.empty((n_rows, len(codes))) if design is not None else None
-    nominal_array = nominal_ranks.to_numpy(dtype=float, na_value=np.nan)
+    rank_shift = np.empty((n_rows, len(explained))) if design is not None else None
+    nominal_array = nominal_ranks.to_numpy(dtype=float, na_value=np.nan)[:, explained_at]
     for start in range(0, n_rows, step):
         stop = min(start + step, n_rows)
         chunk_scores, chunk_shifts = _evaluate(
             build, data, plan, spec, matrix[start:stop], units, cache
         )
-        chunk_ranks = _ranks(chunk_scores)
+        # Rows of A (the Monte Carlo sample itself) are ranked on every code; the design's
+        # other rows only on the codes whose sensitivity is estimated.
+        m = max(min(stop, spec.n) - start, 0)
+        sample_ranks = _ranks(chunk_scores[:m])
+        design_ranks = _ranks(chunk_scores[m:][..., explained_at])
         if rank_shift is not None:
-            rank_shift[start:stop] = _mean_rank_shift(chunk_ranks, nominal_array)
-        if start < spec.n:  # rows of A: the Monte Carlo sample itself
-            m = min(stop, spec.n) - start
-            ranks[start : start + m] = chunk_ranks[:m]
+            rank_shift[start : start + m] = _mean_rank_shift(
+                sample_ranks[..., explained_at], nominal_array
+            )
+            rank_shift[start + m : stop] = _mean_rank_shift(design_ranks, nominal_array)
+        if m:
+            ranks[start : start + m] = sample_ranks
             scores[start : start + m] = chunk_scores[:m][..., kept_at]
             shifts[start : start + m] = chunk_shifts[:m]
-        del chunk_scores, chunk_ranks
+        del chunk_scores, sample_ranks, design_ranks
 
     sensitivity: pd.DataFrame | None = None
     by_code: pd.DataFrame | None = None
     if design is not None and rank_shift is not None:
-        by_code = _sensitivity_table(codes, plan.factors, design, rank_shift, spec.seed)
+        by_code = _sensitivity_table(explained, plan.factors, design, rank_shift, spec.seed)
         top = by_code[by_code["code"] == framework.top]
         sensitivity = top.set_index("input").drop(columns="code")
     return UncertaintyResult(

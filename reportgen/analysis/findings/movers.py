@@ -26,6 +26,7 @@ from reportgen.analysis.findings.wording import (
     quantile_label,
     signed_points,
 )
+from reportgen.index.kernels import nanquantile_kernel
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -164,7 +165,7 @@ def _code_movers(
     draws = inputs.draws.frame_order(code, cities) if inputs.draws is not None else None
     q_lo, q_hi = inputs.rank_quantiles
     spread = (
-        (np.nanquantile(draws, q_hi, axis=0) - np.nanquantile(draws, q_lo, axis=0)) / 2.0
+        np.subtract(*nanquantile_kernel(draws, (q_hi, q_lo))) / 2.0
         if draws is not None
         else np.full(len(cities), np.nan)
     )
