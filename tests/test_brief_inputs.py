@@ -117,7 +117,13 @@ def _perturbed(value: Any) -> Any:
     if isinstance(value, dict):
         first = next(iter(value))
         return {**value, first: dataclasses.replace(value[first], name="Changed")}
-    if hasattr(value, "model_copy"):  # a pydantic record: change its first text field
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        # a findings record: change its first text field
+        name = next(
+            f.name for f in dataclasses.fields(value) if isinstance(getattr(value, f.name), str)
+        )
+        return dataclasses.replace(value, **{name: getattr(value, name) + " changed"})
+    if hasattr(value, "model_copy"):  # a pydantic model: change its first text field
         name = next(n for n, v in value if isinstance(v, str))
         return value.model_copy(update={name: getattr(value, name) + " changed"})
     raise TypeError(type(value))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import math
@@ -810,9 +811,9 @@ def test_select_executive_summary_one_per_city() -> None:
 def test_select_breaks_ties_by_subject_id() -> None:
     _, findings = _all_findings()
     base = next(f for f in findings if f.kind == "gap")
-    a = base.model_copy(update={"subject": "b_subject", "magnitude": 2.0, "pillar": "p1"})
-    b = base.model_copy(update={"subject": "a_subject", "magnitude": 2.0, "pillar": "p2"})
-    c = base.model_copy(update={"subject": "c_subject", "magnitude": 3.0, "pillar": "p3"})
+    a = dataclasses.replace(base, subject="b_subject", magnitude=2.0, pillar="p1")
+    b = dataclasses.replace(base, subject="a_subject", magnitude=2.0, pillar="p2")
+    c = dataclasses.replace(base, subject="c_subject", magnitude=3.0, pillar="p3")
     chosen = select([a, b, c], "spotlight", n=3)
     assert [f.subject for f in chosen] == ["c_subject", "a_subject", "b_subject"]
     assert [f.subject for f in select([b, c, a], "spotlight", n=3)] == [
@@ -821,13 +822,13 @@ def test_select_breaks_ties_by_subject_id() -> None:
         "b_subject",
     ]
     # One gap per pillar in the spotlight: a second gap in p3 waits behind other pillars.
-    d = base.model_copy(update={"subject": "d_subject", "magnitude": 2.5, "pillar": "p3"})
+    d = dataclasses.replace(base, subject="d_subject", magnitude=2.5, pillar="p3")
     assert [f.subject for f in select([a, b, c, d], "spotlight", n=3)] == [
         "c_subject",
         "a_subject",
         "b_subject",
     ]
-    context = c.model_copy(update={"in_index": False})
+    context = dataclasses.replace(c, in_index=False)
     assert select([context], "executive_summary") == []
     assert select([context], "spotlight") == [context]
     with pytest.raises(ValueError, match="unknown publication"):

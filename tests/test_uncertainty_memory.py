@@ -71,14 +71,16 @@ def test_sensitivity_of_chosen_codes_only_equals_the_full_table(
     # The design's extra rows ranked on fewer codes: the indices asked for are unchanged
     # (to the bit), the rest are not estimated, the Monte Carlo sample is untouched.
     lean = run_uncertainty(build, data, SET_UP, sensitivity_codes=("Conn",), chunk_rows=chunk_rows)
-    assert whole.sensitivity_by_code is not None and lean.sensitivity_by_code is not None
+    assert whole.sensitivity_by_code is not None
+    assert lean.sensitivity_by_code is not None
     top = data.framework.top
     assert set(lean.sensitivity_by_code["code"]) == {"Conn", top}
     expected = whole.sensitivity_by_code[whole.sensitivity_by_code["code"].isin(["Conn", top])]
     pd.testing.assert_frame_equal(
         lean.sensitivity_by_code.reset_index(drop=True), expected.reset_index(drop=True)
     )
-    assert lean.sensitivity is not None and lean.sensitivity.equals(whole.sensitivity)
+    assert lean.sensitivity is not None
+    assert lean.sensitivity.equals(whole.sensitivity)
     np.testing.assert_array_equal(lean.ranks, whole.ranks)
     with pytest.raises(KeyError, match="Nope"):
         run_uncertainty(build, data, SET_UP, sensitivity_codes=("Nope",))

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 
+from reportgen.analysis.findings.records import Record, record_dict
 from reportgen.publish.versions import (
     ENGINE_PACKAGES as ENGINE_PACKAGES,
 )
@@ -64,6 +65,8 @@ def _frame_bytes(frame: pd.DataFrame) -> bytes:
 
 
 def _jsonable(value: Any) -> Any:
+    if isinstance(value, Record):
+        return record_dict(value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, BaseModel):
@@ -88,6 +91,12 @@ def _encode(value: Any) -> bytes:
         return header + np.ascontiguousarray(array).tobytes()
     if isinstance(value, BaseModel):
         return b"model:" + value.model_dump_json().encode("utf-8")
+    if isinstance(value, Record):
+        # A findings record's repr names every field, nested records included, and prints
+        # floats exactly: a complete key, made in compiled code.
+        return b"record:" + repr(value).encode("utf-8")
+    if isinstance(value, list | tuple) and value and all(isinstance(v, Record) for v in value):
+        return b"records:" + repr(tuple(value)).encode("utf-8")
     if isinstance(value, list | tuple) and value and all(isinstance(v, BaseModel) for v in value):
         # pydantic serialises in compiled code: far faster than json.dumps on model_dump()
         return b"models:" + b"\x1d".join(v.model_dump_json().encode("utf-8") for v in value)

@@ -105,6 +105,33 @@ def _batch(
     return value, worst, n, k, ymin, ymax
 
 
+def _batches(
+    members: Mapping[int, Sequence[int]],
+) -> list[tuple[list[int], IntArray, IntArray | None]]:
+    """(output rows, the rows their stats run over, positions left out or None) per batch.
+
+    Rows that share the same peers are computed once; rows whose peers are a common set minus
+    themselves (a stage's members) share one sort with each row left out in turn.
+    """
+    by_members: dict[tuple[int, ...], list[int]] = defaultdict(list)
+    for row, peers in members.items():
+        by_members[tuple(sorted(peers))].append(row)
+    batches: list[tuple[list[int], IntArray, IntArray | None]] = []
+    by_base: dict[tuple[int, ...], list[int]] = defaultdict(list)
+    for peers, rows in by_members.items():
+        if not peers:
+            continue  # no peers: the stats stay NaN, the counts 0
+        if len(rows) > 1:
+            batches.append((rows, np.array(peers, dtype=np.intp), None))
+        else:
+            by_base[tuple(sorted({*peers, rows[0]}))].append(rows[0])
+    for base, rows in by_base.items():
+        where = {r: k for k, r in enumerate(base)}
+        leave = np.array([where[r] for r in rows], dtype=np.intp)
+        batches.append((rows, np.array(base, dtype=np.intp), leave))
+    return batches
+
+
 def peer_stats(
     values: FloatArray,
     members: Mapping[int, Sequence[int]],
@@ -126,26 +153,8 @@ def peer_stats(
     years = np.full(shape, np.nan) if years is None else years
     floor = np.where(directions >= 0, -np.inf, np.inf)
     out = [np.full(shape, np.nan) for _ in range(6)]
-    by_members: dict[tuple[int, ...], list[int]] = defaultdict(list)
-    for row, peers in members.items():
-        by_members[tuple(sorted(peers))].append(row)
-    by_base: dict[tuple[int, ...], list[int]] = defaultdict(list)
-    for peers, rows in by_members.items():
-        if not peers:
-            continue  # no peers: the stats stay NaN, the counts 0
-        if len(rows) > 1:
-            stats = _batch(
-                np.array(peers, dtype=np.intp), None, values, censored, usable, floor, years
-            )
-            for array, stat in zip(out, stats, strict=True):
-                array[rows] = stat
-        else:
-            by_base[tuple(sorted({*peers, rows[0]}))].append(rows[0])
-    for base, rows in by_base.items():
-        base_rows = np.array(base, dtype=np.intp)
-        where = {r: k for k, r in enumerate(base)}
-        leave = np.array([where[r] for r in rows], dtype=np.intp)
-        stats = _batch(base_rows, leave, values, censored, usable, floor, years)
+    for rows, peers, leave in _batches(members):
+        stats = _batch(peers, leave, values, censored, usable, floor, years)
         for array, stat in zip(out, stats, strict=True):
             array[rows] = stat
     value, worst, n, k, ymin, ymax = out
@@ -157,3 +166,19 @@ def peer_stats(
         year_min=ymin,
         year_max=ymax,
     )
+
+
+def peer_medians(values: FloatArray, members: Mapping[int, Sequence[int]]) -> FloatArray:
+    """`peer_stats(values, members).value` alone (no bounds, counts or years): the peer median
+    of every column for the rows in `members`, NaN elsewhere. For wide inputs such as
+    replications as columns, where the other statistics would be most of the work."""
+    out = np.full(values.shape, np.nan)
+    for rows, peers, leave in _batches(members):
+        v = values[peers]
+        drop = np.zeros(v.shape, bool)
+        if leave is None:
+            out[rows] = _loo_median(v, drop)[:1]
+        else:
+            drop[leave] = True
+            out[rows] = _loo_median(v, drop)[leave]
+    return out

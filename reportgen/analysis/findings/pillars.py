@@ -17,7 +17,7 @@ from reportgen.analysis.findings.inputs import (
     code_name,
     old_mask,
 )
-from reportgen.analysis.findings.peerstats import peer_stats
+from reportgen.analysis.findings.peerstats import peer_medians, peer_stats
 from reportgen.analysis.findings.records import Comparison, Evidence, Finding, Salience
 from reportgen.analysis.findings.spec import FindingsSpec, Flag, Kind, SubjectKind
 from reportgen.analysis.findings.wording import ENGLISH, Wording, difference_text
@@ -306,7 +306,7 @@ def _robustness(
         return {}
     wanted = {int(r): rows[int(r)] for r in hits if int(r) in rows}
     # Replications as columns: the same leave-one-out medians, one per replication.
-    stats = peer_stats(replicated.T, wanted)
+    medians = peer_medians(replicated.T, wanted)
     with np.errstate(invalid="ignore"):
         published = float(np.nanstd(nominal))
         spread = np.nanstd(replicated, axis=1)
@@ -314,7 +314,7 @@ def _robustness(
     out: dict[int, float] = {}
     for r in wanted:
         with np.errstate(invalid="ignore"):
-            diff = replicated[:, r] - stats.value[r]
+            diff = replicated[:, r] - medians[r]
             holds = (
                 diff <= -spec.gap_points * scale
                 if is_gap[r]

@@ -1,22 +1,52 @@
-"""Typed records findings produce: evidence, findings, themes, the edition's story, a spotlight."""
+"""Typed records findings produce: evidence, findings, themes, the edition's story, a spotlight.
+
+Plain frozen dataclasses with slots, not pydantic models: an edition of 1,000 cities makes
+hundreds of thousands of them from values the engine has already checked, and validating
+each again cost a third of the findings' time. ``Record`` marks them for the output keys
+(their ``repr`` is complete and exact) and ``record_dict`` turns one into exported data.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from dataclasses import dataclass, field
 from typing import Any
-
-import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
 
 from reportgen.analysis.findings.spec import Flag, Kind, SubjectKind
 from reportgen.analysis.findings.wording import format_value
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+class Record:
+    """Base of every findings record: frozen, slotted, every field in its ``repr``."""
+
+    __slots__ = ()
 
 
-class Evidence(_Frozen):
+def record_dict(record: Record) -> dict[str, Any]:
+    """A record's fields (nested records as dicts), then what it derives (Evidence ``text``,
+    Salience ``value``, Contribution ``total``), as an export prints them."""
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(record):  # type: ignore[arg-type]
+        out[f.name] = _plain(getattr(record, f.name))
+    for name in _DERIVED.get(type(record).__name__, ()):
+        out[name] = getattr(record, name)
+    return out
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Record):
+        return record_dict(value)
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+_DERIVED = {"Evidence": ("text",), "Salience": ("value",), "Contribution": ("total",)}
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence(Record):
     """One number a finding rests on, with its unit, year and source."""
 
     role: str
@@ -30,40 +60,47 @@ class Evidence(_Frozen):
     is_shared: bool = False
     note: str = ""
 
-    @field_validator("value", mode="before")
-    @classmethod
-    def _nan_is_none(cls, value: Any) -> Any:
-        # Missing stays missing, and JSON exports stay valid (no NaN tokens).
-        if isinstance(value, float | np.floating) and math.isnan(value):
-            return None
-        return value
+    def __post_init__(self) -> None:
+        # Missing stays missing, and JSON exports stay valid (no NaN tokens); a numpy float
+        # becomes a Python float so the record prints and exports the same either way.
+        value = self.value
+        if value is not None and type(value) is not float:
+            value = float(value)
+            object.__setattr__(self, "value", value)
+        if value is not None and math.isnan(value):
+            object.__setattr__(self, "value", None)
 
-    @computed_field  # type: ignore[prop-decorator]
     @property
     def text(self) -> str:
         return format_value(self.value, self.unit)
 
 
-class Comparison(_Frozen):
+@dataclass(frozen=True, slots=True)
+class Comparison(Record):
     group_id: str
     name: str
     members: tuple[str, ...]
 
 
-class Salience(_Frozen):
-    """Why a finding matters, as documented in `SalienceSpec`: effect x robustness x quality."""
+@dataclass(frozen=True, slots=True)
+class Salience(Record):
+    """Why a finding matters, as documented in `SalienceSpec`: effect x robustness x quality.
 
-    effect: float = Field(description="points of the city's overall score at stake")
-    robustness: float = Field(default=1.0, description="share of replications where it holds")
-    quality: float = Field(default=1.0, description="product of data-quality discounts")
+    `effect`: points of the city's overall score at stake; `robustness`: share of
+    replications where it holds; `quality`: product of data-quality discounts.
+    """
 
-    @computed_field  # type: ignore[prop-decorator]
+    effect: float
+    robustness: float = 1.0
+    quality: float = 1.0
+
     @property
     def value(self) -> float:
         return self.effect * self.robustness * self.quality
 
 
-class Contribution(_Frozen):
+@dataclass(frozen=True, slots=True)
+class Contribution(Record):
     """One indicator's part in a score change between editions (score points).
 
     `own` comes from the city's own value changing (at this edition's scale), `rescaling` from
@@ -80,39 +117,44 @@ class Contribution(_Frozen):
     value: float | None
     unit: str
 
-    @computed_field  # type: ignore[prop-decorator]
     @property
     def total(self) -> float:
         return self.own + self.rescaling
 
 
-class Finding(_Frozen):
-    """A statement about one city, the numbers that back it and a sentence rendered from them."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Finding(Record):
+    """A statement about one city, the numbers that back it and a sentence rendered from them.
+
+    `magnitude` is its size against the finding's threshold (1 = at it); `clause` the same
+    fact as a clause of a theme; `flags` the data-quality flags it rests on; `contributions`
+    (movers) the indicator contributions to the score change; `pillar` the subject's pillar,
+    for themes; `in_index` False for context indicators.
+    """
 
     kind: Kind
     city_id: str
     subject: str
     subject_kind: SubjectKind
     subject_name: str
-    magnitude: float = Field(description="size against the finding's threshold (1 = at it)")
+    magnitude: float
     comparison: Comparison | None = None
     evidence: tuple[Evidence, ...] = ()
     sentence: str
-    clause: str = Field(default="", description="the same fact as a clause of a theme")
+    clause: str = ""
     caveats: tuple[str, ...] = ()
-    flags: tuple[Flag, ...] = Field(default=(), description="data-quality flags it rests on")
-    salience: Salience = Salience(effect=0.0)
-    contributions: tuple[Contribution, ...] = Field(
-        default=(), description="movers: the indicator contributions to the score change"
-    )
-    pillar: str | None = Field(default=None, description="the subject's pillar, for themes")
-    in_index: bool = Field(default=True, description="False for context indicators")
+    flags: tuple[Flag, ...] = ()
+    salience: Salience = field(default_factory=lambda: Salience(effect=0.0))
+    contributions: tuple[Contribution, ...] = ()
+    pillar: str | None = None
+    in_index: bool = True
 
     def evidence_for(self, role: str) -> Evidence | None:
         return next((e for e in self.evidence if e.role == role), None)
 
 
-class Theme(_Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Theme(Record):
     """Gaps (or strengths) of one city on one pillar against one peer group, merged.
 
     `findings` holds the pillar finding (if any) first, then its indicators by salience; a
@@ -139,7 +181,8 @@ class Theme(_Frozen):
         return tuple(f.subject for f in self.findings)
 
 
-class StoryItem(_Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoryItem(Record):
     """One line of a publication's story: a final sentence, what backs it, what limits it."""
 
     topic: str
@@ -149,7 +192,8 @@ class StoryItem(_Frozen):
     caveats: tuple[str, ...] = ()
 
 
-class EditionStory(_Frozen):
+@dataclass(frozen=True, slots=True)
+class EditionStory(Record):
     """The executive summary: the edition's story, one item per topic, in reading order."""
 
     items: tuple[StoryItem, ...]
@@ -158,7 +202,8 @@ class EditionStory(_Frozen):
         return [i.sentence for i in self.items]
 
 
-class BriefFindings(_Frozen):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BriefFindings(Record):
     """What a city's brief (or the spotlight) prints, already chosen and worded."""
 
     city_id: str
@@ -168,7 +213,7 @@ class BriefFindings(_Frozen):
     gaps: tuple[Theme, ...]
     movers: tuple[Finding, ...]
     data: Finding | None
-    notes: tuple[str, ...] = Field(default=(), description="what the data cannot yet measure")
+    notes: tuple[str, ...] = ()  # what the data cannot yet measure
 
     def lines(self) -> list[str]:
         """Every sentence in print order: stage, gaps, strengths, movers, data, notes."""

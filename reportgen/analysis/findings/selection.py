@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from reportgen.analysis.findings.records import BriefFindings, Finding, Theme
+from reportgen.analysis.findings.records import BriefFindings, Finding, Theme, record_dict
 from reportgen.analysis.findings.spec import (
     KINDS,
     FindingsSpec,
@@ -251,7 +251,7 @@ def findings_frame(findings: Iterable[Finding]) -> pd.DataFrame:
                 "comparison_members": ";".join(f.comparison.members) if f.comparison else "",
                 "sentence": f.sentence,
                 "caveats": " | ".join(f.caveats),
-                "evidence": json.dumps([e.model_dump() for e in f.evidence], ensure_ascii=False),
+                "evidence": json.dumps([record_dict(e) for e in f.evidence], ensure_ascii=False),
             }
         )
     frame = pd.DataFrame(rows, columns=list(FRAME_COLUMNS))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -67,7 +68,7 @@ def edition_story(
         if item is not None:
             items.append(item)
     if wording.chinese:  # the printed form of every sentence (see Wording.capitalise)
-        items = [i.model_copy(update={"sentence": wording.capitalise(i.sentence)}) for i in items]
+        items = [replace(i, sentence=wording.capitalise(i.sentence)) for i in items]
     return EditionStory(items=tuple(items))
 
 
