@@ -146,8 +146,11 @@ def test_every_declared_input_is_in_the_key(inputs: dict[str, BriefInputs], part
 
 
 def _each_field_changed(inputs: Any) -> Iterator[tuple[str, Any]]:
-    """``inputs`` with one (possibly nested) field changed at a time."""
+    """``inputs`` with one (possibly nested) field changed at a time (derived fields, made
+    by the record itself from the others, change with them)."""
     for f in dataclasses.fields(inputs):
+        if not f.init:
+            continue
         value = getattr(inputs, f.name)
         if f.name == "findings" and not value:
             continue

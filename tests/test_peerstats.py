@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from reportgen.analysis.findings.peerstats import peer_medians, peer_stats
+from reportgen.analysis.findings.peerstats import PeerSets, peer_medians, peer_stats
+from reportgen.analysis.findings.records import Comparison, Pool
+from reportgen.analysis.peers import PeerGroup
 
 NAN = np.nan
 
@@ -49,3 +51,48 @@ def test_peer_medians_equal_the_full_statistics_on_random_groups() -> None:
     np.testing.assert_array_equal(got, peer_stats(values, members).value)
     assert np.isnan(got[4]).all()
     assert np.isnan(got[2]).all()  # not asked for
+
+
+def test_peer_sets_from_shared_pools_equal_explicit_peer_lists() -> None:
+    # Four stages as pools (each city compared with the rest of its stage) and a top-3 pool
+    # that most cities are outside of: the same statistics as explicit per-city peer lists.
+    rng = np.random.default_rng(11)
+    cities = [f"c{i}" for i in range(30)]
+    position = {c: i for i, c in enumerate(cities)}
+    stage = rng.integers(0, 4, size=30)
+    stages = {s: tuple(c for c, t in zip(cities, stage, strict=True) if t == s) for s in range(4)}
+    values = rng.normal(size=(30, 6))
+    values[rng.random(values.shape) < 0.15] = NAN
+    for groups in (
+        {
+            c: PeerGroup("same_stage", "S", stages[t], f"s:{t}", c)
+            for c, t in zip(cities, stage, strict=True)
+        },
+        {c: PeerGroup("top_n", "top-3", ("c0", "c1", "c2"), "top", c) for c in cities},
+    ):
+        sets = PeerSets.of_groups(groups, position)
+        explicit = {
+            position[c]: [position[m] for m in g.members if m in position]
+            for c, g in groups.items()
+        }
+        a, b = peer_stats(values, sets), peer_stats(values, explicit)
+        for name in ("value", "worst", "n", "n_censored", "year_min", "year_max"):
+            np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+        for r in (0, 5, 29):
+            assert sorted(sets.peers_of(r)) == sorted(explicit[r])
+        only = sets.only([3, 7])
+        assert sorted(only.rows()) == [3, 7]
+        np.testing.assert_array_equal(
+            peer_medians(values, only)[[3, 7]], peer_stats(values, explicit).value[[3, 7]]
+        )
+
+
+def test_a_comparison_is_keyed_by_its_pool_digest_not_a_copy_of_it() -> None:
+    small = Pool(("a", "b", "c"))
+    large = Pool(tuple(f"c{i}" for i in range(5000)))
+    assert len(repr(Comparison("same_stage", "S", large, "c1"))) < 120
+    assert Comparison("same_stage", "S", small, "b").members == ("a", "c")
+    # The digest follows the members: a changed pool is a changed key.
+    assert Pool(("a", "b", "c")).key == small.key
+    assert Pool(("a", "b", "d")).key != small.key
+    assert repr(Pool(("a", "b", "d"))) != repr(small)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, cast
@@ -16,11 +16,29 @@ BUILTIN_GROUPS: tuple[str, ...] = ("same_stage", "next_stage", "same_region", "t
 
 @dataclass(frozen=True)
 class PeerGroup:
-    """A comparison group for one city; `members` never includes the city itself."""
+    """A comparison group for one city: a pool of cities, less the city itself.
+
+    `pool` is one tuple shared by every city whose group is drawn the same way (a stage's
+    members, the top ten), named by `pool_id`: a stage of thousands of cities is held once,
+    not once per member, and cities sharing a pool share one sort of their values.
+    """
 
     id: str
     name: str
-    members: tuple[str, ...]
+    pool: tuple[str, ...]
+    pool_id: str = ""
+    city_id: str | None = None
+
+    @property
+    def members(self) -> tuple[str, ...]:
+        """The peers: the pool without the city itself."""
+        return tuple(m for m in self.pool if m != self.city_id)
+
+    @property
+    def pool_key(self) -> str:
+        """Names the pool: cities with the same key share it (a group made without a pool id
+        shares with no one)."""
+        return self.pool_id or f"{self.id}@{self.city_id}"
 
 
 @dataclass(frozen=True)
@@ -146,6 +164,14 @@ class PeerIndex:
     ) -> None:
         self.stages, self.cities, self.ranks = stages, cities, ranks
         self.top_n, self.named = top_n, named
+        self._pools: dict[str, tuple[str, ...]] = {}
+
+    def _pool(
+        self, pool_id: str, members: Callable[[], npt.NDArray[np.object_]]
+    ) -> tuple[str, ...]:
+        if pool_id not in self._pools:
+            self._pools[pool_id] = tuple(members().tolist())
+        return self._pools[pool_id]
 
     # numpy object arrays: pandas' string arrays compare an order of magnitude slower.
     @cached_property
@@ -163,7 +189,8 @@ class PeerIndex:
     def group(self, group_id: str, city_id: str) -> PeerGroup | None:
         """The members of `group_id` for `city_id`, the city excluded (see `resolve_group`)."""
         stages, cities = self.stages, self.cities
-        members: npt.NDArray[np.object_]
+        selector: str
+        members: Callable[[], npt.NDArray[np.object_]]
         if group_id in ("same_stage", "next_stage"):
             if city_id not in stages.index:
                 return None
@@ -173,26 +200,32 @@ class PeerIndex:
                 target = stages.at[city_id, "target_stage_id"]
                 if isinstance(target, str) and target:
                     stage_id, name = target, str(stages.at[city_id, "target_stage_name"])
-            members = self.universe[self.stage_id == stage_id]
+            selector = stage_id
+            members = lambda: self.universe[self.stage_id == stage_id]  # noqa: E731
         elif group_id == "same_region":
             if city_id not in cities.index or "region" not in cities.columns:
                 return None
             region = cities.at[city_id, "region"]
             if not isinstance(region, str) or not region:
                 return None
-            name = region
-            members = self.universe[self.region == region]
+            name = selector = region
+            members = lambda: self.universe[self.region == region]  # noqa: E731
         elif group_id == "top_n":
-            name = f"top-{self.top_n}"
-            # The index is the framework's top level: the last column of the engine's ranks.
-            overall = self.ranks.iloc[:, -1].reindex(stages.index).to_numpy(dtype=float)
-            members = self.universe[overall <= self.top_n]  # NaN compares False
+            name = selector = f"top-{self.top_n}"
+
+            def members() -> npt.NDArray[np.object_]:
+                # The index is the framework's top level: the last column of the engine's ranks.
+                overall = self.ranks.iloc[:, -1].reindex(stages.index).to_numpy(dtype=float)
+                return self.universe[overall <= self.top_n]  # NaN compares False
+
         elif group_id == "all":
-            name = "all"
-            members = self.universe
+            name = selector = "all"
+            members = lambda: self.universe  # noqa: E731
         elif group_id in self.named:
             name, listed = self.named[group_id]
-            members = np.asarray([str(c) for c in listed], dtype=object)
+            selector = group_id
+            members = lambda: np.asarray([str(c) for c in listed], dtype=object)  # noqa: E731
         else:
             raise KeyError(f"unknown peer group {group_id!r}")
-        return PeerGroup(group_id, name, tuple(members[members != city_id].tolist()))
+        pool_id = f"{group_id}:{selector}"
+        return PeerGroup(group_id, name, self._pool(pool_id, members), pool_id, city_id)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from reportgen.analysis.findings.records import Record
 from reportgen.errors import InputError, Problem
 from reportgen.index.uncertainty import FloatArray, UncertaintyResult
 from reportgen.pipeline import EditionResult
@@ -208,7 +209,12 @@ def inputs_digest(inputs: Any, digest: Digest | None = None) -> Digest:
 
 
 def _is_inputs(value: Any) -> bool:
-    return dataclasses.is_dataclass(value) and not isinstance(value, type)
+    # A findings record is hashed whole (its repr), not walked field by field.
+    return (
+        dataclasses.is_dataclass(value)
+        and not isinstance(value, type)
+        and not isinstance(value, Record)
+    )
 
 
 def brief_input_hashes(

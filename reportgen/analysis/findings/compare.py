@@ -18,11 +18,12 @@ from reportgen.analysis.findings.inputs import (
     log,
     old_mask,
 )
-from reportgen.analysis.findings.peerstats import PeerStats, peer_stats
+from reportgen.analysis.findings.peerstats import PeerSets, PeerStats, peer_stats
 from reportgen.analysis.findings.records import (
     Comparison,
     Evidence,
     Finding,
+    Pool,
     Salience,
 )
 from reportgen.analysis.findings.spec import FindingsSpec, Flag, Kind
@@ -59,14 +60,33 @@ def resolve_groups(
     return {c: g for c, g in found.items() if g is not None}
 
 
-def member_rows_of(
-    groups: Mapping[str, PeerGroup], position: Mapping[str, int]
-) -> dict[int, list[int]]:
-    return {
-        position[c]: [position[m] for m in g.members if m in position]
-        for c, g in groups.items()
-        if c in position
-    }
+def group_rows(groups: Mapping[str, PeerGroup], position: Mapping[str, int]) -> BoolArray:
+    """Which rows of the panel have a peer group (whether or not it has members with data)."""
+    out = np.zeros(len(position), bool)
+    out[[position[c] for c in groups if c in position]] = True
+    return out
+
+
+def pools_with_data(
+    groups: Mapping[str, PeerGroup], position: Mapping[str, int], has_data: BoolArray
+) -> dict[tuple[str, int], Pool]:
+    """Per (pool, column): the pool's cities in the panel with data in that column, one shared
+    record for every comparison on it (identical ones shared across columns too)."""
+    out: dict[tuple[str, int], Pool] = {}
+    made: dict[tuple[str, ...], Pool] = {}
+    seen: dict[str, tuple[str, ...]] = {}
+    for group in groups.values():
+        seen.setdefault(group.pool_key, group.pool)
+    for pool_id, pool in seen.items():
+        ids = [m for m in pool if m in position]
+        rows = np.array([position[m] for m in ids], dtype=np.intp)
+        for j in range(has_data.shape[1]):
+            kept = has_data[rows, j] if rows.size else np.zeros(0, bool)
+            members = tuple(m for m, k in zip(ids, kept, strict=True) if k)
+            if members not in made:
+                made[members] = Pool(members)
+            out[(pool_id, j)] = made[members]
+    return out
 
 
 @dataclass(frozen=True)
@@ -303,20 +323,18 @@ def indicator_findings(
     weights: pd.DataFrame,
     wording: Wording = ENGLISH,
 ) -> list[Finding]:
-    rows = member_rows_of(groups, panel.position)
     usable = ~np.isnan(panel.best)
     if not spec.include_imputed_peers:
         usable &= ~panel.imputed
     stats = peer_stats(
         panel.best,
-        rows,
+        PeerSets.of_groups(groups, panel.position),
         censored=panel.censored,
         usable=usable,
         directions=panel.directions,
         years=panel.years,
     )
-    in_group = np.zeros(len(panel.cities), bool)
-    in_group[list(rows)] = True
+    in_group = group_rows(groups, panel.position)
     has_value = ~np.isnan(panel.best) & in_group[:, None]
     thin = has_value & (stats.n < spec.min_peers)
     for j in np.flatnonzero(thin.any(axis=0)):
@@ -347,27 +365,17 @@ def indicator_findings(
     old = old_mask(panel, spec.max_data_age)
     w = weights.reindex(index=panel.cities, columns=panel.ids).to_numpy(float)
     w = np.where(panel.in_index[None, :], np.nan_to_num(w), spec.salience.context_effect)
-    member_ids = {c: np.array(g.members, dtype=object) for c, g in groups.items()}
-    member_rows = {
-        c: np.array([panel.position.get(m, -1) for m in g.members], dtype=np.intp)
-        for c, g in groups.items()
-    }
-    # One comparison record per (city, set of peers with data): most indicators share it.
-    comparisons: dict[tuple[str, bytes], Comparison] = {}
+    pools = pools_with_data(groups, panel.position, usable)
     out: list[Finding] = []
     for r, j in zip(*np.nonzero(verdicts.kind), strict=True):
         city_id = panel.cities[r]
         group = groups[city_id]
-        peers_rows = member_rows[city_id]
-        kept = peers_rows >= 0
-        kept[kept] = usable[peers_rows[kept], j]
-        key = (city_id, np.packbits(kept).tobytes())
-        comparison = comparisons.get(key)
-        if comparison is None:
-            comparison = Comparison(
-                group_id=group.id, name=group.name, members=tuple(member_ids[city_id][kept])
-            )
-            comparisons[key] = comparison
+        comparison = Comparison(
+            group_id=group.id,
+            name=group.name,
+            pool=pools[(group.pool_key, int(j))],
+            left_out=city_id,
+        )
         out.append(
             _indicator_finding(
                 inputs,

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+
+from reportgen.analysis.peers import PeerGroup
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -105,47 +107,104 @@ def _batch(
     return value, worst, n, k, ymin, ymax
 
 
-def _batches(
-    members: Mapping[int, Sequence[int]],
-) -> list[tuple[list[int], IntArray, IntArray | None]]:
-    """(output rows, the rows their stats run over, positions left out or None) per batch.
+Batch = tuple[IntArray, IntArray, IntArray | None]
 
-    Rows that share the same peers are computed once; rows whose peers are a common set minus
-    themselves (a stage's members) share one sort with each row left out in turn.
+
+@dataclass(frozen=True)
+class PeerSets:
+    """Who each output row is compared with, as batches that share one sort each.
+
+    A batch is (output rows, the rows its statistics run over, positions left out): rows with
+    the same peers share one median (no positions left out); the members of a pool compared
+    with the rest of it (a stage's cities) share one sort, each row left out in turn. Built
+    from peer groups by their shared pools (`of_groups`, linear in the cities) or from explicit
+    peer lists (`of_members`).
     """
-    by_members: dict[tuple[int, ...], list[int]] = defaultdict(list)
-    for row, peers in members.items():
-        by_members[tuple(sorted(peers))].append(row)
-    batches: list[tuple[list[int], IntArray, IntArray | None]] = []
-    by_base: dict[tuple[int, ...], list[int]] = defaultdict(list)
-    for peers, rows in by_members.items():
-        if not peers:
-            continue  # no peers: the stats stay NaN, the counts 0
-        if len(rows) > 1:
-            batches.append((rows, np.array(peers, dtype=np.intp), None))
-        else:
-            by_base[tuple(sorted({*peers, rows[0]}))].append(rows[0])
-    for base, rows in by_base.items():
-        where = {r: k for k, r in enumerate(base)}
-        leave = np.array([where[r] for r in rows], dtype=np.intp)
-        batches.append((rows, np.array(base, dtype=np.intp), leave))
-    return batches
+
+    batches: tuple[Batch, ...]
+
+    @classmethod
+    def of_members(cls, members: Mapping[int, Sequence[int]]) -> PeerSets:
+        """From row -> its peers' rows (itself excluded)."""
+        by_members: dict[tuple[int, ...], list[int]] = defaultdict(list)
+        for row, peers in members.items():
+            by_members[tuple(sorted(peers))].append(row)
+        batches: list[Batch] = []
+        by_base: dict[tuple[int, ...], list[int]] = defaultdict(list)
+        for peers, rows in by_members.items():
+            if not peers:
+                continue  # no peers: the stats stay NaN, the counts 0
+            if len(rows) > 1:
+                batches.append((_rows(rows), _rows(peers), None))
+            else:
+                by_base[tuple(sorted({*peers, rows[0]}))].append(rows[0])
+        for base, rows in by_base.items():
+            where = {r: k for k, r in enumerate(base)}
+            batches.append((_rows(rows), _rows(base), _rows([where[r] for r in rows])))
+        return cls(tuple(batches))
+
+    @classmethod
+    def of_groups(cls, groups: Mapping[str, PeerGroup], position: Mapping[str, int]) -> PeerSets:
+        """From each city's peer group: cities sharing a pool share its rows, read once."""
+        by_pool: dict[str, list[str]] = defaultdict(list)
+        pools: dict[str, tuple[str, ...]] = {}
+        for city_id, group in groups.items():
+            if city_id in position:
+                key = group.pool_key
+                by_pool[key].append(city_id)
+                pools[key] = group.pool
+        batches: list[Batch] = []
+        for key, cities in by_pool.items():
+            base = [position[m] for m in pools[key] if m in position]
+            where = {r: k for k, r in enumerate(base)}
+            inside = [position[c] for c in cities if position[c] in where]
+            outside = [position[c] for c in cities if position[c] not in where]
+            if outside and base:
+                batches.append((_rows(outside), _rows(base), None))
+            if inside and len(base) > 1:
+                leave = _rows([where[r] for r in inside])
+                batches.append((_rows(inside), _rows(base), leave))
+        return cls(tuple(batches))
+
+    def rows(self) -> IntArray:
+        """Every output row with peers."""
+        parts = [out for out, _, _ in self.batches]
+        return np.concatenate(parts) if parts else np.zeros(0, np.intp)
+
+    def only(self, rows: Iterable[int]) -> PeerSets:
+        """The same comparisons for the output rows in `rows` only."""
+        wanted = np.asarray(sorted({int(r) for r in rows}), dtype=np.intp)
+        batches: list[Batch] = []
+        for out, base, leave in self.batches:
+            keep = np.isin(out, wanted)
+            if keep.any():
+                batches.append((out[keep], base, None if leave is None else leave[keep]))
+        return PeerSets(tuple(batches))
+
+    def peers_of(self, row: int) -> IntArray:
+        """The rows `row` is compared with (itself excluded); empty without peers."""
+        for out, base, leave in self.batches:
+            hit = np.flatnonzero(out == row)
+            if hit.size:
+                return base if leave is None else np.delete(base, leave[hit[0]])
+        return np.zeros(0, np.intp)
+
+
+def _rows(values: Sequence[int]) -> IntArray:
+    return np.asarray(values, dtype=np.intp)
 
 
 def peer_stats(
     values: FloatArray,
-    members: Mapping[int, Sequence[int]],
+    members: Mapping[int, Sequence[int]] | PeerSets,
     *,
     censored: BoolArray | None = None,
     usable: BoolArray | None = None,
     directions: FloatArray | None = None,
     years: FloatArray | None = None,
 ) -> PeerStats:
-    """Peer statistics for the rows in `members` (row -> its peers' rows, itself excluded).
-
-    Rows that share the same peers are computed once; rows whose peers are a common set minus
-    themselves (a stage's members) share one sort. Rows not in `members` get NaN.
-    """
+    """Peer statistics for the rows in `members` (row -> its peers' rows, itself excluded, or
+    `PeerSets`); rows not in it get NaN."""
     shape = values.shape
     censored = np.zeros(shape, bool) if censored is None else censored
     usable = ~np.isnan(values) if usable is None else usable & ~np.isnan(values)
@@ -153,7 +212,7 @@ def peer_stats(
     years = np.full(shape, np.nan) if years is None else years
     floor = np.where(directions >= 0, -np.inf, np.inf)
     out = [np.full(shape, np.nan) for _ in range(6)]
-    for rows, peers, leave in _batches(members):
+    for rows, peers, leave in _peer_sets(members).batches:
         stats = _batch(peers, leave, values, censored, usable, floor, years)
         for array, stat in zip(out, stats, strict=True):
             array[rows] = stat
@@ -168,12 +227,12 @@ def peer_stats(
     )
 
 
-def peer_medians(values: FloatArray, members: Mapping[int, Sequence[int]]) -> FloatArray:
+def peer_medians(values: FloatArray, members: Mapping[int, Sequence[int]] | PeerSets) -> FloatArray:
     """`peer_stats(values, members).value` alone (no bounds, counts or years): the peer median
     of every column for the rows in `members`, NaN elsewhere. For wide inputs such as
     replications as columns, where the other statistics would be most of the work."""
     out = np.full(values.shape, np.nan)
-    for rows, peers, leave in _batches(members):
+    for rows, peers, leave in _peer_sets(members).batches:
         v = values[peers]
         drop = np.zeros(v.shape, bool)
         if leave is None:
@@ -182,3 +241,7 @@ def peer_medians(values: FloatArray, members: Mapping[int, Sequence[int]]) -> Fl
             drop[leave] = True
             out[rows] = _loo_median(v, drop)[leave]
     return out
+
+
+def _peer_sets(members: Mapping[int, Sequence[int]] | PeerSets) -> PeerSets:
+    return members if isinstance(members, PeerSets) else PeerSets.of_members(members)

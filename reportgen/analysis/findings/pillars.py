@@ -3,13 +3,18 @@ data-quality discount of the indicators they rest on and their Monte Carlo robus
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from reportgen.analysis.findings.compare import grouped_caveats, member_rows_of, value_flags
+from reportgen.analysis.findings.compare import (
+    group_rows,
+    grouped_caveats,
+    pools_with_data,
+    value_flags,
+)
 from reportgen.analysis.findings.inputs import (
     FindingInputs,
     Prepared,
@@ -17,7 +22,7 @@ from reportgen.analysis.findings.inputs import (
     code_name,
     old_mask,
 )
-from reportgen.analysis.findings.peerstats import peer_medians, peer_stats
+from reportgen.analysis.findings.peerstats import PeerSets, peer_medians, peer_stats
 from reportgen.analysis.findings.records import Comparison, Evidence, Finding, Salience
 from reportgen.analysis.findings.spec import FindingsSpec, Flag, Kind, SubjectKind
 from reportgen.analysis.findings.wording import ENGLISH, Wording, difference_text
@@ -89,7 +94,7 @@ def holds_on_unflagged(
     old: BoolArray,
     r: int,
     columns: list[int],
-    peer_rows: list[int],
+    peer_rows: npt.NDArray[np.intp],
     is_gap: bool,
     spec: FindingsSpec,
 ) -> bool:
@@ -101,13 +106,13 @@ def holds_on_unflagged(
         for j, bad in zip(columns, _flagged(panel, old, r, columns), strict=True)
         if not bad and not np.isnan(panel.points[r, j])
     ]
-    if not unflagged or not peer_rows:
+    if not unflagged or peer_rows.size == 0:
         return False
     w = weights[r, unflagged]
     if not w.sum() > 0:
         return False
     own = float((w * panel.points[r, unflagged]).sum() / w.sum())
-    peers = panel.points[np.ix_(peer_rows, unflagged)]
+    peers = panel.points[np.ix_(peer_rows, np.asarray(unflagged, dtype=np.intp))]
     present = ~np.isnan(peers)
     with np.errstate(invalid="ignore", divide="ignore"):
         means = (np.where(present, peers, 0.0) * w).sum(axis=1) / (present * w).sum(axis=1)
@@ -130,12 +135,11 @@ def score_findings(
     codes = score_codes(inputs, spec)
     if not codes:
         return []
-    rows = member_rows_of(groups, panel.position)
+    sets = PeerSets.of_groups(groups, panel.position)
     columns = [panel.score_codes.index(c) for c, _ in codes]
     values = panel.scores[:, columns]
-    stats = peer_stats(values, rows)
-    in_group = np.zeros(len(panel.cities), bool)
-    in_group[list(rows)] = True
+    stats = peer_stats(values, sets)
+    in_group = group_rows(groups, panel.position)
     valid = ~np.isnan(values) & in_group[:, None] & (stats.n >= spec.min_peers)
     with np.errstate(invalid="ignore"):
         diff = values - stats.value
@@ -145,11 +149,7 @@ def score_findings(
     indicator_weights = np.nan_to_num(
         weights.reindex(index=panel.cities, columns=panel.ids).to_numpy(float)
     )
-    member_ids = {c: np.array(g.members, dtype=object) for c, g in groups.items()}
-    member_rows = {
-        c: np.array([panel.position.get(m, -1) for m in g.members], dtype=np.intp)
-        for c, g in groups.items()
-    }
+    pools = pools_with_data(groups, panel.position, ~np.isnan(values))
     out: list[Finding] = []
     for k, (code, subject_kind) in enumerate(codes):
         hits = np.flatnonzero(gap[:, k] | strength[:, k])
@@ -159,7 +159,7 @@ def score_findings(
             inputs, panel, spec, weights, old, code, subject_kind
         )
         nominal = inputs.scores[code].reindex(panel.cities).to_numpy(float)
-        robust = _robustness(draws, code, panel.cities, rows, hits, gap[:, k], spec, nominal)
+        robust = _robustness(draws, code, panel.cities, sets, hits, gap[:, k], spec, nominal)
         code_weight = (
             weights[code].reindex(panel.cities).fillna(0.0).to_numpy(float)
             if code in weights.columns
@@ -177,15 +177,17 @@ def score_findings(
                 old,
                 int(r),
                 indicator_columns,
-                rows[int(r)],
+                sets.peers_of(int(r)),
                 bool(gap[r, k]),
                 spec,
             ):
                 quality_r = 1.0
-            peer_rows = member_rows[city_id]
-            kept = peer_rows >= 0
-            kept[kept] = ~np.isnan(values[peer_rows[kept], k])
-            members = tuple(member_ids[city_id][kept])
+            comparison = Comparison(
+                group_id=group.id,
+                name=group.name,
+                pool=pools[(group.pool_key, k)],
+                left_out=city_id,
+            )
             caveats = grouped_caveats(inputs, panel, spec, old, int(r), indicator_columns, wording)
             flags: set[Flag] = set()
             for j in indicator_columns:
@@ -200,8 +202,7 @@ def score_findings(
                     int(r),
                     float(values[r, k]),
                     float(stats.value[r, k]),
-                    group,
-                    members,
+                    comparison,
                     tuple(caveats),
                     tuple(
                         f
@@ -229,8 +230,7 @@ def _score_finding(
     r: int,
     value: float,
     peer: float,
-    group: PeerGroup,
-    members: tuple[str, ...],
+    comparison: Comparison,
     caveats: tuple[str, ...],
     flags: tuple[Flag, ...],
     salience: Salience,
@@ -243,7 +243,10 @@ def _score_finding(
     evidence = (
         Evidence(role="city", label=city, value=value, unit="score"),
         Evidence(
-            role="peer_median", label=f"Median of {group.name} peers", value=peer, unit="score"
+            role="peer_median",
+            label=f"Median of {comparison.name} peers",
+            value=peer,
+            unit="score",
         ),
         Evidence(
             role="difference",
@@ -259,7 +262,7 @@ def _score_finding(
         "label": named,
         "value": wording.text(evidence[0]),
         "peer": wording.text(evidence[1]),
-        "group": wording.group_name(group.name),
+        "group": wording.group_name(comparison.name),
         "difference": difference,
         "side": wording.gettext("lower") if kind == "gap" else wording.gettext("higher"),
     }
@@ -271,7 +274,7 @@ def _score_finding(
         subject_name=label,
         magnitude=abs(value - peer) / (spec.gap_points if kind == "gap" else spec.strength_points),
         pillar=code if subject_kind == "pillar" else None,
-        comparison=Comparison(group_id=group.id, name=group.name, members=members),
+        comparison=comparison,
         evidence=evidence,
         sentence=wording.capitalise(wording.template("score").format(**fill)),
         clause=wording.template("clause_score").format(
@@ -287,7 +290,7 @@ def _robustness(
     draws: ScoreDraws | None,
     code: str,
     cities: list[str],
-    rows: Mapping[int, Sequence[int]],
+    sets: PeerSets,
     hits: npt.NDArray[np.intp],
     is_gap: BoolArray,
     spec: FindingsSpec,
@@ -304,7 +307,7 @@ def _robustness(
     replicated = draws.frame_order(code, cities)
     if replicated is None:
         return {}
-    wanted = {int(r): rows[int(r)] for r in hits if int(r) in rows}
+    wanted = sets.only(hits)
     # Replications as columns: the same leave-one-out medians, one per replication.
     medians = peer_medians(replicated.T, wanted)
     with np.errstate(invalid="ignore"):
@@ -312,7 +315,8 @@ def _robustness(
         spread = np.nanstd(replicated, axis=1)
         scale = spread / published if published > 0 else np.ones_like(spread)
     out: dict[int, float] = {}
-    for r in wanted:
+    for r in wanted.rows():
+        r = int(r)
         with np.errstate(invalid="ignore"):
             diff = replicated[:, r] - medians[r]
             holds = (

@@ -9,6 +9,7 @@ each again cost a third of the findings' time. ``Record`` marks them for the out
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,7 +43,12 @@ def _plain(value: Any) -> Any:
     return value
 
 
-_DERIVED = {"Evidence": ("text",), "Salience": ("value",), "Contribution": ("total",)}
+_DERIVED = {
+    "Evidence": ("text",),
+    "Salience": ("value",),
+    "Contribution": ("total",),
+    "Comparison": ("members",),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,10 +82,42 @@ class Evidence(Record):
 
 
 @dataclass(frozen=True, slots=True)
+class Pool(Record):
+    """Cities a comparison draws its peers from, made once per peer group (and column) and
+    shared by every comparison on it: at thousands of cities a stage holds thousands, and a
+    copy per finding made findings and their keys grow with the square of the cities.
+
+    Its ``repr`` names the members by a digest of them (complete, and short in an output key).
+    """
+
+    members: tuple[str, ...]
+    key: str = field(init=False, compare=False)  # always the digest of `members`
+
+    def __post_init__(self) -> None:
+        joined = "\x1f".join(self.members).encode("utf-8")
+        object.__setattr__(self, "key", hashlib.sha256(joined).hexdigest()[:32])
+
+    def __repr__(self) -> str:
+        return f"Pool(key={self.key!r}, n={len(self.members)})"
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+
+@dataclass(frozen=True, slots=True)
 class Comparison(Record):
+    """The peers a finding compares a city with: its group's pool, less the city itself."""
+
     group_id: str
     name: str
-    members: tuple[str, ...]
+    pool: Pool
+    left_out: str | None = None
+
+    @property
+    def members(self) -> tuple[str, ...]:
+        if self.left_out is None:
+            return self.pool.members
+        return tuple(m for m in self.pool.members if m != self.left_out)
 
 
 @dataclass(frozen=True, slots=True)

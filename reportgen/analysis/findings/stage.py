@@ -11,7 +11,7 @@ import pandas as pd
 
 from reportgen.analysis.findings.compare import grouped_caveats
 from reportgen.analysis.findings.inputs import FindingInputs, Prepared, code_name, old_mask
-from reportgen.analysis.findings.records import Comparison, Evidence, Finding, Salience
+from reportgen.analysis.findings.records import Comparison, Evidence, Finding, Pool, Salience
 from reportgen.analysis.findings.spec import FindingsSpec
 from reportgen.analysis.findings.wording import ENGLISH, Wording
 from reportgen.analysis.peers import indicator_points
@@ -47,7 +47,7 @@ def stage_findings(
     rests_on = panel.imputed & panel.in_index[None, :] & (in_index_weights.to_numpy() > 0)
     rows = stages.to_dict("index")
     members_of = {
-        str(k): tuple(str(c) for c in v) for k, v in stages.groupby("stage_id").groups.items()
+        str(k): Pool(tuple(str(c) for c in v)) for k, v in stages.groupby("stage_id").groups.items()
     }
     out: dict[str, Finding] = {}
     for city_id in panel.cities:
@@ -85,7 +85,7 @@ def _stage_finding(
     inputs: FindingInputs,
     panel: Prepared,
     row: dict[Hashable, Any],
-    members_of: dict[str, tuple[str, ...]],
+    members_of: dict[str, Pool],
     levers: pd.DataFrame,
     spec: FindingsSpec,
     rests_on: np.ndarray,
@@ -201,8 +201,9 @@ def _stage_finding(
                 caveats.append(wording.caveat("weights"))
         if needs:
             sentence += wording.sentence_end()
-            members = members_of.get(str(target), ())
-            comparison = Comparison(group_id="next_stage", name=target_name, members=members)
+            comparison = Comparison(
+                group_id="next_stage", name=target_name, pool=members_of.get(str(target), Pool(()))
+            )
     # A stage held in most replications is stated plainly (its share stays in the evidence);
     # only a borderline one says how often it holds, in its first words.
     # A stage rests on both dimensions: every estimated value in the index says so.
