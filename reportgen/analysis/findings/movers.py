@@ -29,6 +29,7 @@ from reportgen.analysis.findings.wording import (
 from reportgen.index.kernels import nanquantile_kernel
 
 FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
 
 # A contribution smaller than this (score points) is not worth naming as a driver.
 _NEGLIGIBLE = 0.05
@@ -199,6 +200,10 @@ def _code_movers(
     if subject_kind == "overall":
         label = wording.template("index_name").format(name=label)
     interval = quantile_label(q_lo, q_hi)
+    rank_moved_all = (places != 0) & ~(by_score & ~by_rank)
+    robustness = _mover_robustness(
+        replicated_ranks, draws, moved, previous, previous_score, rank_moved_all, spec
+    )
     out = []
     for r in np.flatnonzero(moved):
         city_id = cities[r]
@@ -321,15 +326,7 @@ def _code_movers(
                 contributions=contributions,
                 salience=Salience(
                     effect=float(code_weight[r] * (abs(change[r]) if has_scores else 0.0)),
-                    robustness=_mover_robustness(
-                        replicated_ranks,
-                        draws,
-                        int(r),
-                        previous[r],
-                        previous_score[r],
-                        rank_moved,
-                        spec,
-                    ),
+                    robustness=float(robustness[r]),
                 ),
             )
         )
@@ -339,24 +336,32 @@ def _code_movers(
 def _mover_robustness(
     replicated_ranks: FloatArray | None,
     draws: FloatArray | None,
-    r: int,
-    previous_rank: float,
-    previous_score: float,
-    rank_moved: bool,
+    moved: BoolArray,
+    previous_rank: FloatArray,
+    previous_score: FloatArray,
+    rank_moved: BoolArray,
     spec: FindingsSpec,
-) -> float:
-    """Share of replications in which the move holds (1 without a Monte Carlo)."""
-    if rank_moved and replicated_ranks is not None:
-        ranks = replicated_ranks[:, r]
-        rose = np.nanmedian(ranks) < previous_rank
-        return float(np.mean(ranks < previous_rank if rose else ranks > previous_rank))
-    if draws is None or math.isnan(previous_score):
-        return 1.0
-    change = draws[:, r] - previous_score
-    sign = np.sign(np.nanmedian(change))
-    return float(
-        np.mean((np.sign(change) == sign) & (np.abs(change) >= spec.mover_min_score_change))
-    )
+) -> FloatArray:
+    """Per city, the share of replications in which its move holds (1 without a Monte Carlo,
+    NaN where it did not move): a rank move by the replicated ranks, a score move by the
+    replicated scores."""
+    out = np.full(moved.shape, np.nan)
+    out[moved] = 1.0
+    by_rank = moved & rank_moved & (replicated_ranks is not None)
+    if replicated_ranks is not None and by_rank.any():
+        ranks = replicated_ranks[:, by_rank]
+        before = previous_rank[by_rank]
+        rose = nanquantile_kernel(ranks, 0.5) < before
+        holds = np.where(rose, ranks < before, ranks > before)
+        out[by_rank] = holds.mean(axis=0)
+    by_score = moved & ~by_rank & ~np.isnan(previous_score)
+    if draws is not None and by_score.any():
+        change = draws[:, by_score] - previous_score[by_score]
+        sign = np.sign(nanquantile_kernel(change, 0.5))
+        with np.errstate(invalid="ignore"):
+            holds = (np.sign(change) == sign) & (np.abs(change) >= spec.mover_min_score_change)
+        out[by_score] = holds.mean(axis=0)
+    return out
 
 
 @dataclass(frozen=True)
