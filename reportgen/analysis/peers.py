@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, cast
@@ -166,13 +166,6 @@ class PeerIndex:
         self.top_n, self.named = top_n, named
         self._pools: dict[str, tuple[str, ...]] = {}
 
-    def _pool(
-        self, pool_id: str, members: Callable[[], npt.NDArray[np.object_]]
-    ) -> tuple[str, ...]:
-        if pool_id not in self._pools:
-            self._pools[pool_id] = tuple(members().tolist())
-        return self._pools[pool_id]
-
     # numpy object arrays: pandas' string arrays compare an order of magnitude slower.
     @cached_property
     def universe(self) -> npt.NDArray[np.object_]:
@@ -188,9 +181,19 @@ class PeerIndex:
 
     def group(self, group_id: str, city_id: str) -> PeerGroup | None:
         """The members of `group_id` for `city_id`, the city excluded (see `resolve_group`)."""
+        chosen = self._choice(group_id, city_id)
+        if chosen is None:
+            return None
+        name, selector = chosen
+        pool_id = f"{group_id}:{selector}"
+        if pool_id not in self._pools:  # one tuple per pool, shared by every city drawn from it
+            self._pools[pool_id] = tuple(self._pool_members(group_id, selector).tolist())
+        return PeerGroup(group_id, name, self._pools[pool_id], pool_id, city_id)
+
+    def _choice(self, group_id: str, city_id: str) -> tuple[str, str] | None:
+        """(the group's display name, what selects its pool) for this city; None if it does
+        not apply."""
         stages, cities = self.stages, self.cities
-        selector: str
-        members: Callable[[], npt.NDArray[np.object_]]
         if group_id in ("same_stage", "next_stage"):
             if city_id not in stages.index:
                 return None
@@ -200,32 +203,31 @@ class PeerIndex:
                 target = stages.at[city_id, "target_stage_id"]
                 if isinstance(target, str) and target:
                     stage_id, name = target, str(stages.at[city_id, "target_stage_name"])
-            selector = stage_id
-            members = lambda: self.universe[self.stage_id == stage_id]  # noqa: E731
-        elif group_id == "same_region":
+            return name, stage_id
+        if group_id == "same_region":
             if city_id not in cities.index or "region" not in cities.columns:
                 return None
             region = cities.at[city_id, "region"]
             if not isinstance(region, str) or not region:
                 return None
-            name = selector = region
-            members = lambda: self.universe[self.region == region]  # noqa: E731
-        elif group_id == "top_n":
-            name = selector = f"top-{self.top_n}"
+            return region, region
+        if group_id == "top_n":
+            return f"top-{self.top_n}", str(self.top_n)
+        if group_id == "all":
+            return "all", "all"
+        if group_id in self.named:
+            return self.named[group_id][0], group_id
+        raise KeyError(f"unknown peer group {group_id!r}")
 
-            def members() -> npt.NDArray[np.object_]:
-                # The index is the framework's top level: the last column of the engine's ranks.
-                overall = self.ranks.iloc[:, -1].reindex(stages.index).to_numpy(dtype=float)
-                return self.universe[overall <= self.top_n]  # NaN compares False
-
-        elif group_id == "all":
-            name = selector = "all"
-            members = lambda: self.universe  # noqa: E731
-        elif group_id in self.named:
-            name, listed = self.named[group_id]
-            selector = group_id
-            members = lambda: np.asarray([str(c) for c in listed], dtype=object)  # noqa: E731
-        else:
-            raise KeyError(f"unknown peer group {group_id!r}")
-        pool_id = f"{group_id}:{selector}"
-        return PeerGroup(group_id, name, self._pool(pool_id, members), pool_id, city_id)
+    def _pool_members(self, group_id: str, selector: str) -> npt.NDArray[np.object_]:
+        if group_id in ("same_stage", "next_stage"):
+            return self.universe[self.stage_id == selector]
+        if group_id == "same_region":
+            return self.universe[self.region == selector]
+        if group_id == "top_n":
+            # The index is the framework's top level: the last column of the engine's ranks.
+            overall = self.ranks.iloc[:, -1].reindex(self.stages.index).to_numpy(dtype=float)
+            return self.universe[overall <= self.top_n]  # NaN compares False
+        if group_id == "all":
+            return self.universe
+        return np.asarray([str(c) for c in self.named[group_id][1]], dtype=object)
