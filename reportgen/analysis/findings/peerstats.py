@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -183,11 +184,19 @@ class PeerSets:
 
     def peers_of(self, row: int) -> IntArray:
         """The rows `row` is compared with (itself excluded); empty without peers."""
-        for out, base, leave in self.batches:
-            hit = np.flatnonzero(out == row)
-            if hit.size:
-                return base if leave is None else np.delete(base, leave[hit[0]])
-        return np.zeros(0, np.intp)
+        found = self._where.get(row)
+        if found is None:
+            return np.zeros(0, np.intp)
+        batch, k = found
+        _, base, leave = self.batches[batch]
+        return base if leave is None else np.delete(base, leave[k])
+
+    @cached_property
+    def _where(self) -> dict[int, tuple[int, int]]:
+        # Output row -> (its batch, its place in the batch), read once for every lookup.
+        return {
+            int(r): (b, k) for b, (out, _, _) in enumerate(self.batches) for k, r in enumerate(out)
+        }
 
 
 def _rows(values: Sequence[int]) -> IntArray:

@@ -97,10 +97,15 @@ def holds_on_unflagged(
     peer_rows: npt.NDArray[np.intp],
     is_gap: bool,
     spec: FindingsSpec,
+    means: dict[tuple[tuple[int, ...], bytes], FloatArray] | None = None,
 ) -> bool:
     """Whether a pillar finding still holds on the city's unflagged indicators alone: their
     weighted mean on the 0-100 scale against the peers' median of the same mean. A finding that
-    does rests on no flagged value, so its salience is not discounted."""
+    does rests on no flagged value, so its salience is not discounted.
+
+    `means` keeps every city's mean per (columns, weights) across calls: cities with the same
+    unflagged indicators share it, so a stage of thousands is not averaged once per member.
+    """
     unflagged = [
         j
         for j, bad in zip(columns, _flagged(panel, old, r, columns), strict=True)
@@ -112,14 +117,20 @@ def holds_on_unflagged(
     if not w.sum() > 0:
         return False
     own = float((w * panel.points[r, unflagged]).sum() / w.sum())
-    peers = panel.points[np.ix_(peer_rows, np.asarray(unflagged, dtype=np.intp))]
-    present = ~np.isnan(peers)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        means = (np.where(present, peers, 0.0) * w).sum(axis=1) / (present * w).sum(axis=1)
-    means = means[np.isfinite(means)]
-    if means.size < spec.min_peers:
+    key = (tuple(unflagged), w.tobytes())
+    every = None if means is None else means.get(key)
+    if every is None:
+        block = panel.points[:, unflagged]
+        present = ~np.isnan(block)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            every = (np.where(present, block, 0.0) * w).sum(axis=1) / (present * w).sum(axis=1)
+        if means is not None:
+            means[key] = every
+    peers = every[peer_rows]
+    peers = peers[np.isfinite(peers)]
+    if peers.size < spec.min_peers:
         return False
-    diff = own - float(np.median(means))
+    diff = own - float(np.median(peers))
     return diff <= -spec.gap_points if is_gap else diff >= spec.strength_points
 
 
@@ -150,6 +161,7 @@ def score_findings(
         weights.reindex(index=panel.cities, columns=panel.ids).to_numpy(float)
     )
     pools = pools_with_data(groups, panel.position, ~np.isnan(values))
+    unflagged_means: dict[tuple[tuple[int, ...], bytes], FloatArray] = {}
     out: list[Finding] = []
     for k, (code, subject_kind) in enumerate(codes):
         hits = np.flatnonzero(gap[:, k] | strength[:, k])
@@ -180,6 +192,7 @@ def score_findings(
                 sets.peers_of(int(r)),
                 bool(gap[r, k]),
                 spec,
+                unflagged_means,
             ):
                 quality_r = 1.0
             comparison = Comparison(
