@@ -10,6 +10,7 @@ a brief prints. Everything here is vectorised over cities: planning 10,000 brief
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -18,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from reportgen import formatting
+from reportgen.analysis.findings.records import Pool
 from reportgen.report.i18n import ENGLISH, SOURCE_LANGUAGE, Translator
 
 if TYPE_CHECKING:
@@ -200,50 +202,57 @@ def leave_one_out_medians(block: np.ndarray, min_count: int = MIN_PEER_VALUES) -
     return np.where(count >= min_count, medians, np.nan)
 
 
-def peer_groups(result: EditionResult) -> dict[str, tuple[str, tuple[str, ...]]]:
-    """Each city's brief peer group: its own stage (without itself), or the top ten overall
-    when its stage has fewer than three other cities. Name and members, by city."""
+def peer_groups(result: EditionResult) -> dict[str, tuple[str, Pool]]:
+    """Each city's brief peer group: its own stage, or the top ten overall when its stage has
+    fewer than three other cities. Name and pool by city; the peers are the pool without the
+    city itself (`peers_in`). A pool is one record per stage, shared by its members."""
     stages = result.stages
     stage_ids = stages["stage_id"].astype(str)
-    top = [str(c) for c in _overall(result).sort_values(ascending=False).index[:10]]
-    groups: dict[str, tuple[str, tuple[str, ...]]] = {}
+    top = Pool(tuple(str(c) for c in _overall(result).sort_values(ascending=False).index[:10]))
+    groups: dict[str, tuple[str, Pool]] = {}
     for members in stage_ids.groupby(stage_ids, sort=False).groups.values():
         ids = [str(c) for c in members]
         name = f"{stages.at[ids[0], 'stage_name']} peers"
+        group = (
+            (name, Pool(tuple(ids))) if len(ids) - 1 >= MIN_PEER_VALUES else ("top-10 cities", top)
+        )
         for city_id in ids:
-            if len(ids) - 1 >= MIN_PEER_VALUES:
-                groups[city_id] = (name, tuple(c for c in ids if c != city_id))
-            else:
-                groups[city_id] = ("top-10 cities", tuple(c for c in top if c != city_id))
+            groups[city_id] = group
     return {str(c): groups[str(c)] for c in stages.index}
+
+
+def peers_in(pool: Pool, city_id: str) -> tuple[str, ...]:
+    """A city's peers: its group's pool without the city itself."""
+    return tuple(c for c in pool.members if c != city_id)
 
 
 def _overall(result: EditionResult) -> pd.Series:
     return result.scores[result.index.framework.codes_at(4)[0]]
 
 
-def peer_medians(
-    observed: pd.DataFrame, groups: Mapping[str, tuple[str, tuple[str, ...]]]
-) -> pd.DataFrame:
-    """Per city and indicator, the median of its peers' observed values (NaN below three)."""
+def peer_medians(observed: pd.DataFrame, groups: Mapping[str, tuple[str, Pool]]) -> pd.DataFrame:
+    """Per city and indicator, the median of its peers' observed values (NaN below three).
+
+    One pass per pool: its members' leave-one-out medians, and one median for the cities
+    compared with the whole pool (outside it)."""
     out = pd.DataFrame(np.nan, index=list(groups), columns=observed.columns)
-    by_members: dict[tuple[str, ...], list[str]] = {}
-    for city_id, (_, peers) in groups.items():
-        if city_id in peers:
-            continue
-        # Cities of one stage share a group: their peers plus themselves is the stage.
-        by_members.setdefault(tuple(sorted((*peers, city_id))), []).append(city_id)
-    for members, cities in by_members.items():
-        if len(cities) == len(members):  # a stage: one leave-one-out pass over the group
-            block = observed.reindex(list(members)).to_numpy(dtype=float)
-            out.loc[list(members)] = leave_one_out_medians(block)
-        else:
-            for city_id in cities:
-                peers = observed.reindex(list(groups[city_id][1])).to_numpy(dtype=float)
-                counts = np.isfinite(peers).sum(axis=0)
-                with np.errstate(all="ignore"):
-                    medians = np.nanmedian(peers, axis=0) if len(peers) else np.nan
-                out.loc[city_id] = np.where(counts >= MIN_PEER_VALUES, medians, np.nan)
+    by_pool: dict[str, tuple[Pool, list[str]]] = {}
+    for city_id, (_, pool) in groups.items():
+        by_pool.setdefault(pool.key, (pool, []))[1].append(city_id)
+    for pool, cities in by_pool.values():
+        members, member_set = list(pool.members), set(pool.members)
+        block = observed.reindex(members).to_numpy(dtype=float)
+        inside = [c for c in cities if c in member_set]
+        if inside:
+            medians = pd.DataFrame(leave_one_out_medians(block), index=members)
+            out.loc[inside] = medians.loc[inside].to_numpy()
+        outside = [c for c in cities if c not in member_set]
+        if outside:
+            counts = np.isfinite(block).sum(axis=0)
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # an all-missing column
+                whole = np.nanmedian(block, axis=0) if len(block) else np.nan
+            out.loc[outside] = np.where(counts >= MIN_PEER_VALUES, whole, np.nan)
     return out
 
 
@@ -297,11 +306,15 @@ class BriefCity:
     city_id: str
     facts: CityFacts
     peer_name: str
-    peers: tuple[str, ...]
+    peer_pool: Pool  # the peers are the pool without the city (shared by a stage's briefs)
     findings: BriefFindings | None  # what the brief prints: stage, themes, movers, notes
     rank_intervals: np.ndarray | None  # per scorecard code: low, high (None: no Monte Carlo)
     stage_probability: float | None
     previous: np.ndarray | None  # per scorecard code: score, rank (None: none, or not ranked)
+
+    @property
+    def peers(self) -> tuple[str, ...]:
+        return peers_in(self.peer_pool, self.city_id)
 
 
 @dataclass(frozen=True, eq=False)
@@ -365,7 +378,7 @@ def brief_cities(
                 peer_median=medians[i].copy(),
             ),
             peer_name=groups[city_id][0],
-            peers=groups[city_id][1],
+            peer_pool=groups[city_id][1],
             findings=selections.get(city_id),
             rank_intervals=None if intervals is None else intervals[i],
             stage_probability=probabilities.get(city_id),
