@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Hashable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -137,6 +138,11 @@ def _rows(frame: pd.DataFrame, columns: Sequence[str]) -> Iterator[tuple[Any, ..
 
 
 def _present(value: Any) -> bool:
+    # Called per cell of the observations: the common types answered without pandas.
+    if isinstance(value, str):
+        return True
+    if isinstance(value, float):
+        return not math.isnan(value)
     return value is not None and bool(pd.notna(value))
 
 
@@ -282,10 +288,12 @@ class _Checks:
             ("city_id", self.city_ids, "cities"),
             ("indicator_id", self.indicator_ids, "indicators"),
         ):
-            known = set(ids)
+            frame = self.data.observations
+            # Only the rows with an unknown id are read one by one.
+            unknown = frame[column].notna() & ~frame[column].isin(set(ids))
             rows: dict[str, list[int]] = {}
-            for row, value in _rows(self.data.observations, [column]):
-                if _present(value) and value not in known:
+            for row, value in _rows(frame[unknown.to_numpy()], [column]):
+                if _present(value):
                     rows.setdefault(value, []).append(row)
             article = "an" if column == "indicator_id" else "a"
             for value, where in rows.items():
