@@ -48,14 +48,14 @@ def build() -> Build:
 
 @pytest.fixture(scope="module")
 def whole(build: Build, data: IndexData) -> UncertaintyResult:
-    return run_uncertainty(build, data, SET_UP, chunk_rows=10_000)
+    return run_uncertainty(build, data, SET_UP, chunk_rows=10_000, threads=1)
 
 
-@pytest.mark.parametrize("chunk_rows", [1, 7, 40])
-def test_chunk_size_changes_no_bit(
-    build: Build, data: IndexData, whole: UncertaintyResult, chunk_rows: int
+@pytest.mark.parametrize(("chunk_rows", "threads"), [(1, 1), (7, 2), (40, 3), (7, 1)])
+def test_chunk_size_and_threads_change_no_bit(
+    build: Build, data: IndexData, whole: UncertaintyResult, chunk_rows: int, threads: int
 ) -> None:
-    chunked = run_uncertainty(build, data, SET_UP, chunk_rows=chunk_rows)
+    chunked = run_uncertainty(build, data, SET_UP, chunk_rows=chunk_rows, threads=threads)
     np.testing.assert_array_equal(chunked.ranks, whole.ranks)
     np.testing.assert_array_equal(chunked.scores, whole.scores)
     assert chunked.summary().equals(whole.summary())
