@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from reportgen.analysis.findings.peerstats import PeerSets, peer_medians, peer_stats
+from reportgen.analysis.findings.peerstats import PeerSets, _loo_median, peer_medians, peer_stats
 from reportgen.analysis.findings.records import Comparison, Pool
 from reportgen.analysis.peers import PeerGroup
 
@@ -96,3 +96,19 @@ def test_a_comparison_is_keyed_by_its_pool_digest_not_a_copy_of_it() -> None:
     assert Pool(("a", "b", "c")).key == small.key
     assert Pool(("a", "b", "d")).key != small.key
     assert repr(Pool(("a", "b", "d"))) != repr(small)
+
+
+def test_leave_one_out_median_equals_the_median_of_the_others() -> None:
+    rng = np.random.default_rng(5)
+    values = rng.normal(size=(9, 40)).round(1)  # rounding makes ties
+    values[rng.random(values.shape) < 0.2] = NAN
+    drop = rng.random(values.shape) < 0.5
+    got = _loo_median(values, drop)
+    for r in range(values.shape[0]):
+        for j in range(values.shape[1]):
+            column = values[:, j]
+            keep = ~np.isnan(column)
+            if drop[r, j]:
+                keep[r] = False
+            want = np.median(column[keep]) if keep.any() else NAN
+            np.testing.assert_array_equal(got[r, j], want)
