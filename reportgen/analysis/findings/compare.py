@@ -245,14 +245,15 @@ def grouped_caveats(
         ]
         return wording.join_words(named)
 
-    imputed = [bool(panel.imputed[r, j]) for j in columns]
+    at = np.asarray(columns, dtype=np.intp)
+    imputed = panel.imputed[r, at].tolist()
     if any(imputed):
         out.append(
             wording.caveat("group_imputed").format(
                 how=wording.gettext(inputs.imputation), labels=labels(imputed)
             )
         )
-    for j in columns:
+    for j in at[panel.shared[r, at]].tolist():
         if panel.shared[r, j]:
             others = [s for s in str(panel.shared_with[r, j] or "").split(";") if s]
             names = [panel.city_names.get(o, o) for o in others] or [
@@ -265,10 +266,10 @@ def grouped_caveats(
                     cities=wording.join_words([city, *names]),
                 )
             )
-    censored = [bool(panel.censored[r, j]) for j in columns]
+    censored = panel.censored[r, at].tolist()
     if any(censored):
         out.append(wording.caveat("group_censored").format(labels=labels(censored)))
-    aged = [bool(old[r, j]) for j in columns]
+    aged = old[r, at].tolist()
     if any(aged):
         out.append(
             wording.caveat("group_old").format(
@@ -277,7 +278,7 @@ def grouped_caveats(
                 labels=labels(aged, years=True),
             )
         )
-    surveyed = [bool(panel.perception[j]) for j in columns]
+    surveyed = panel.perception[at].tolist()
     if any(surveyed):
         out.append(wording.caveat("group_perception").format(labels=labels(surveyed)))
     return out
