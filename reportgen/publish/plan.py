@@ -309,6 +309,7 @@ def brief_tasks(
     parts = brief_cities(result, cities, shared)
     hashes = brief_input_hashes(shared, parts, pdf_variant=pdf_variant, with_chinese=with_chinese)
     shipped = SharedInput(inputs_digest(shared).hexdigest(), shared)
+    assets = assets_dir(out_dir)
     return [
         RenderTask(
             name=city_id if lang == SOURCE_LANGUAGE else f"{city_id}.{lang}",
@@ -320,7 +321,7 @@ def brief_tasks(
             pdf_variant=pdf_variant,
             write_html=write_html,
             formats=tuple(formats),
-            assets_dir=assets_dir(out_dir),
+            assets_dir=assets,
             recipe=ContextRecipe(build_brief_from, shipped, (parts[city_id],)),
         )
         for city_id in cities
