@@ -351,8 +351,10 @@ def printed_difference(a: float, b: float, unit: str) -> float:
 @functools.lru_cache(maxsize=1 << 16)
 def difference_text(a: float, b: float, unit: str) -> str:
     """|a - b| printed with the precision of the two printed values."""
-    decimals = max(printed_decimals(a, unit), printed_decimals(b, unit))
-    diff = abs(printed_difference(a, b, unit))
+    # printed_difference, with each value's decimals found once
+    a_decimals, b_decimals = printed_decimals(a, unit), printed_decimals(b, unit)
+    decimals = max(a_decimals, b_decimals)
+    diff = abs(round(round(float(a), a_decimals) - round(float(b), b_decimals), decimals))
     if display_unit(unit).lower() in ("score", "points"):
         return f"{diff:.1f}"
     text = f"{diff:,.{decimals}f}"
