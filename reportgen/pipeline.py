@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -329,33 +330,28 @@ def compute_edition(
         )
     build = apply_overrides(edition.build, overrides, list(dataset.cities["city_id"].astype(str)))
     current = compute_year(dataset, edition, build, year)
-    prior = None
-    previous_year = edition.previous_year if year == edition.year else year - 1
-    if previous and previous_year is not None and any(y <= previous_year for y in available):
-        if edition.previous_data == "previous_vintage":
-            earlier = previous_vintages(dataset, year, edition.max_data_age)
-            prior = dataclasses.replace(
-                compute_year(earlier, edition, build, year), year=previous_year
-            )
-        else:
-            prior = compute_year(dataset, edition, build, previous_year)
-
     labels = edition_labels(edition)
     axes = (labels.x, labels.y)
-    mc = None
-    if uncertainty and edition.uncertainty.n > 0 and edition.uncertainty.factors():
-        # The plane's two dimensions (stage probabilities) and the pillars (how often a pillar
-        # finding holds); float32 draws of these few codes stay small at thousands of cities.
-        kept = (*axes, *current.index.framework.codes_at(2))
-        # Sobol indices are printed for the index only: the design's extra rows need no other
-        # code's ranks.
-        mc = run_uncertainty(
-            build,
-            current.index.data,
-            edition.uncertainty,
-            keep_scores=kept,
-            sensitivity_codes=(),
-        )
+    # The Monte Carlo needs only this year's index: it runs on a thread of its own (numpy
+    # releases the GIL) while this one computes what does not depend on it.
+    with ThreadPoolExecutor(max_workers=1) as background:
+        replicating = None
+        if uncertainty and edition.uncertainty.n > 0 and edition.uncertainty.factors():
+            # The plane's two dimensions (stage probabilities) and the pillars (how often a
+            # pillar finding holds); float32 draws of these few codes stay small at thousands
+            # of cities. Sobol indices are printed for the index only: the design's extra
+            # rows need no other code's ranks.
+            replicating = background.submit(
+                run_uncertainty,
+                build,
+                current.index.data,
+                edition.uncertainty,
+                keep_scores=(*axes, *current.index.framework.codes_at(2)),
+                sensitivity_codes=(),
+            )
+        prior = _previous_year(dataset, edition, build, year, available, previous)
+        side = _side_results(dataset, edition, build, year, current)
+        mc = replicating.result() if replicating is not None else None
 
     scores = current.index.scores
     stages = assign_stages(scores, edition.stages, axes=axes)
@@ -384,13 +380,42 @@ def compute_edition(
         stages=stages,
         stage_probabilities=probabilities,
         findings=analysis.findings,
-        audit=audit(current.index),
         levers=levers,
-        correlations=score_correlations(current.index, edition),
-        shared_ranks=shared_value_ranks(dataset, edition, build, year),
-        data_years=data_years(current.panel),
         analysis=analysis,
+        **side,
     )
+
+
+def _previous_year(
+    dataset: Dataset,
+    edition: Edition,
+    build: Build,
+    year: int,
+    available: set[int],
+    previous: bool,
+) -> YearResult | None:
+    """The index of the edition's previous year (or previous vintage), if asked for and there
+    is data for it."""
+    previous_year = edition.previous_year if year == edition.year else year - 1
+    if not previous or previous_year is None or not any(y <= previous_year for y in available):
+        return None
+    if edition.previous_data == "previous_vintage":
+        earlier = previous_vintages(dataset, year, edition.max_data_age)
+        return dataclasses.replace(compute_year(earlier, edition, build, year), year=previous_year)
+    return compute_year(dataset, edition, build, previous_year)
+
+
+def _side_results(
+    dataset: Dataset, edition: Edition, build: Build, year: int, current: YearResult
+) -> dict[str, Any]:
+    """What publications print beside the findings: the audit, correlations, shared-value
+    ranks and data years (none depends on the Monte Carlo)."""
+    return {
+        "audit": audit(current.index),
+        "correlations": score_correlations(current.index, edition),
+        "shared_ranks": shared_value_ranks(dataset, edition, build, year),
+        "data_years": data_years(current.panel),
+    }
 
 
 def finding_inputs_of(result: EditionResult) -> FindingInputs:
