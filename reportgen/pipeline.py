@@ -17,6 +17,7 @@ from reportgen.analysis.findings import (
     FindingsResult,
     ScoreDraws,
     analyse,
+    indicator_findings_by_group,
 )
 from reportgen.analysis.stages import (
     assign_stages,
@@ -349,13 +350,22 @@ def compute_edition(
                 keep_scores=(*axes, *current.index.framework.codes_at(2)),
                 sensitivity_codes=(),
             )
-        prior = _previous_year(dataset, edition, build, year, available, previous)
-        side = _side_results(dataset, edition, build, year, current)
+        try:
+            prior = _previous_year(dataset, edition, build, year, available, previous)
+            side = _side_results(dataset, edition, build, year, current)
+            scores = current.index.scores
+            stages = assign_stages(scores, edition.stages, axes=axes)
+            stage_problems = check_stages(edition.stages, scores, axes=axes, plane=False)
+            early = None
+            if not stage_problems:  # indicator findings read nothing of the Monte Carlo
+                without_mc = finding_inputs(current, prior, edition, None, None, None, None)
+                early = indicator_findings_by_group(without_mc, stages, edition.findings)
+        except Exception:
+            if replicating is not None:
+                replicating.result()  # the Monte Carlo's own error, if any, is reported first
+            raise
         mc = replicating.result() if replicating is not None else None
 
-    scores = current.index.scores
-    stages = assign_stages(scores, edition.stages, axes=axes)
-    stage_problems = check_stages(edition.stages, scores, axes=axes, plane=False)
     if stage_problems:
         raise InputError(
             Problem(edition.source, m, row=edition.line_of("stages"), column="stages")
@@ -368,7 +378,13 @@ def compute_edition(
             probabilities.index = mc.units
     rank_low, rank_high = _rank_bounds(mc, scores.columns)
     inputs = finding_inputs(current, prior, edition, rank_low, rank_high, probabilities, mc)
-    analysis = analyse(inputs, stages, edition.findings, spotlight_city=edition.spotlight_city)
+    analysis = analyse(
+        inputs,
+        stages,
+        edition.findings,
+        spotlight_city=edition.spotlight_city,
+        indicators=early,
+    )
     levers = next_stage_levers(scores, stages, inputs.pillars, axes=axes)
     return EditionResult(
         edition=edition,

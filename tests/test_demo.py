@@ -3,7 +3,6 @@ for the bundled edition to build and publish on."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -23,23 +22,19 @@ from reportgen.publish.plan import brief_tasks
 
 
 @pytest.fixture(scope="module")
-def thousand(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, float]:
+def thousand(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("demo") / "thousand"
-    started = time.perf_counter()
     write_demo_data(folder, n_cities=1000, seed=11)
-    return folder, time.perf_counter() - started
+    return folder
 
 
 @pytest.fixture(scope="module")
-def observations(thousand: tuple[Path, float]) -> pd.DataFrame:
-    return pd.read_csv(thousand[0] / "observations.csv")
+def observations(thousand: Path) -> pd.DataFrame:
+    return pd.read_csv(thousand / "observations.csv")
 
 
-def test_thousand_cities_are_written_quickly_and_pass_the_data_checks(
-    thousand: tuple[Path, float], observations: pd.DataFrame
-) -> None:
-    folder, seconds = thousand
-    assert seconds < 10
+def test_thousand_cities_pass_the_data_checks(thousand: Path, observations: pd.DataFrame) -> None:
+    folder = thousand
     dataset = load_dataset(folder)  # every cell parses: ids, numbers, years, URLs
     assert len(dataset.cities) == 1000
     assert data_problems(dataset) == []  # ranges, ids, duplicates, weights
@@ -56,10 +51,8 @@ def test_thousand_cities_are_written_quickly_and_pass_the_data_checks(
         assert (this_year.groupby("indicator_id")["value"].nunique() >= 2).all()
 
 
-def test_everything_is_labelled_synthetic(
-    thousand: tuple[Path, float], observations: pd.DataFrame
-) -> None:
-    folder = thousand[0]
+def test_everything_is_labelled_synthetic(thousand: Path, observations: pd.DataFrame) -> None:
+    folder = thousand
     assert observations["note"].str.contains("SYNTHETIC").all()
     assert observations["source_url"].str.fullmatch(SYNTHETIC_URL + r"/source-\d\d").all()
     cities = pd.read_csv(folder / "cities.csv")
@@ -73,8 +66,8 @@ def test_everything_is_labelled_synthetic(
     assert "SYNTHETIC" in edition["subtitle"]
 
 
-def test_indicators_and_edition_are_the_bundled_ones(thousand: tuple[Path, float]) -> None:
-    folder = thousand[0]
+def test_indicators_and_edition_are_the_bundled_ones(thousand: Path) -> None:
+    folder = thousand
     ours = pd.read_csv(folder / "indicators.csv")
     bundled = pd.read_csv(BUNDLED_DATA / "indicators.csv")
     columns = ["indicator_id", "dimension", "pillar", "direction", "weight", "role"]
@@ -111,9 +104,7 @@ def _values(observations: pd.DataFrame, indicator_id: str, year: int = 2026) -> 
     return rows.set_index("city_id")["value"]
 
 
-def test_distributions_look_like_real_city_data(
-    observations: pd.DataFrame, thousand: tuple[Path, float]
-) -> None:
+def test_distributions_look_like_real_city_data(observations: pd.DataFrame, thousand: Path) -> None:
     # Counts and money are right-skewed (a few giants), log-symmetric.
     for indicator_id in ("unicorn_valuation", "gmm_gdp_per_capita_ppp", "numbeo_price_to_income"):
         values = _values(observations, indicator_id)
@@ -143,9 +134,9 @@ def test_distributions_look_like_real_city_data(
 
 
 def test_top_lists_leave_the_other_cities_out_below_the_threshold(
-    observations: pd.DataFrame, thousand: tuple[Path, float]
+    observations: pd.DataFrame, thousand: Path
 ) -> None:
-    indicators = pd.read_csv(thousand[0] / "indicators.csv").set_index("indicator_id")
+    indicators = pd.read_csv(thousand / "indicators.csv").set_index("indicator_id")
     # As in the bundled data, 17 of every 30 cities are on the venture-capital list.
     raised = _values(observations, "vc_capital_raised_6y")
     assert 567 <= len(raised) <= 572  # round(17 / 30 * 1000), and any tied with the last

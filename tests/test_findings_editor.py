@@ -17,12 +17,14 @@ from reportgen.analysis.findings import (
     TEMPLATES,
     FindingsSpec,
     analyse,
+    compute_findings,
     decompose,
+    indicator_findings_by_group,
     salience_method,
 )
 from reportgen.analysis.findings.wording import as_printed
 from reportgen.app import Inputs, compute, load_inputs
-from reportgen.pipeline import EditionResult, compute_edition, finding_inputs
+from reportgen.pipeline import EditionResult, compute_edition, finding_inputs, finding_inputs_of
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 CLUSTER = ("gii_cluster_pubs", "gii_cluster_pct")
@@ -389,3 +391,20 @@ def test_changes_chapter_movers_are_robust_and_one_per_city(
     assert all(m.salience.robustness >= 0.5 for m in movers)
     values = [m.salience.value for m in movers]
     assert values == sorted(values, reverse=True)
+
+
+def test_indicator_findings_made_before_the_monte_carlo_are_the_same(
+    with_monte_carlo: EditionResult,
+) -> None:
+    # The pipeline words indicator findings while the Monte Carlo runs, from inputs without it:
+    # they must be the very findings the full inputs give.
+    result = with_monte_carlo
+    full = finding_inputs_of(result)
+    without = finding_inputs(result.current, result.previous, result.edition, None, None, None)
+    spec = result.edition.findings
+    early = indicator_findings_by_group(without, result.stages, spec)
+    assert sum(len(v) for v in early.values()) > 50
+    assert compute_findings(full, result.stages, spec, indicators=early) == compute_findings(
+        full, result.stages, spec
+    )
+    assert early == indicator_findings_by_group(full, result.stages, spec)

@@ -328,21 +328,17 @@ def _many_cities(n: int) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def test_levers_at_scale_match_a_direct_computation() -> None:
-    """3,000 cities in well under a second (the per-cell loop took ~12 s at 1,000), and every
-    lever equals the median of its target stage's members computed directly."""
-    import time
-
+    """At 3,000 cities every lever equals the median of its target stage's members computed
+    directly (speed is measured in benchmarks/scale.py, not asserted here)."""
     scores, points = _many_cities(3000)
     stages = assign_stages(scores, FIXED, axes=AXES)
     indicators = pd.DataFrame(
         {"pillar": ["environment", "environment", "environment"], "role": ["index"] * 3},
         index=["pm25", "green", "air"],
     )
-    started = time.perf_counter()
     levers = next_stage_levers(
         scores, stages, PILLARS, axes=AXES, indicator_points=points, indicators=indicators
     )
-    assert time.perf_counter() - started < 5.0  # generous for a shared machine; ~0.1 s here
     assert levers["lever_rank"].min() == 1
     for row in levers.sample(40, random_state=1).itertuples():
         members = stages.index[stages["stage_id"] == row.target_stage_id]

@@ -12,6 +12,7 @@ from reportgen.analysis.findings.compute import (
     FindingsResult,
     analyse,
     compute_findings,
+    indicator_findings_by_group,
     peer_median_of,
 )
 from reportgen.analysis.findings.decompose import Decomposition, decompose, effective_weights
@@ -104,6 +105,7 @@ __all__ = [
     "finding_weights",
     "findings_frame",
     "format_value",
+    "indicator_findings_by_group",
     "peer_median_of",
     "per_capita_unit",
     "printed_difference",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pandas as pd
@@ -24,13 +25,36 @@ from reportgen.analysis.findings.wording import ENGLISH, Wording
 from reportgen.analysis.peers import PeerMedian
 
 
+def indicator_findings_by_group(
+    inputs: FindingInputs,
+    stages: pd.DataFrame,
+    spec: FindingsSpec,
+    wording: Wording = ENGLISH,
+) -> dict[str, list[Finding]]:
+    """Each peer group's indicator gaps and strengths. They read nothing of the Monte Carlo,
+    so the pipeline makes them while it runs and hands them to `compute_findings`."""
+    if "indicator" not in spec.subjects:
+        return {}
+    panel = prepare(inputs, spec)
+    weights = finding_weights(inputs)
+    return {
+        group_id: indicator_findings(
+            inputs, panel, spec, resolve_groups(group_id, inputs, stages, spec), weights, wording
+        )
+        for group_id in spec.computed_groups()
+    }
+
+
 def compute_findings(
     inputs: FindingInputs,
     stages: pd.DataFrame,
     spec: FindingsSpec,
     wording: Wording = ENGLISH,
+    *,
+    indicators: Mapping[str, list[Finding]] | None = None,
 ) -> list[Finding]:
-    """Every finding the data supports, for every city; `stages` is `assign_stages`' output.
+    """Every finding the data supports, for every city; `stages` is `assign_stages`' output;
+    `indicators` is `indicator_findings_by_group`'s output when it was made beforehand.
 
     Pure: the same inputs give the same list in the same order: cities in score order; for each,
     its stage, then gaps and strengths per peer group (indicators, then pillars and
@@ -43,7 +67,9 @@ def compute_findings(
     for group_id in spec.computed_groups():
         groups = resolve_groups(group_id, inputs, stages, spec)
         batch: list[Finding] = []
-        if "indicator" in spec.subjects:
+        if indicators is not None:
+            batch += indicators.get(group_id, [])
+        elif "indicator" in spec.subjects:
             batch += indicator_findings(inputs, panel, spec, groups, weights, wording)
         batch += score_findings(inputs, panel, spec, groups, weights, inputs.draws, wording)
         for finding in batch:
@@ -126,10 +152,12 @@ def analyse(
     spotlight_city: str | None = None,
     findings: list[Finding] | None = None,
     wording: Wording = ENGLISH,
+    indicators: Mapping[str, list[Finding]] | None = None,
 ) -> FindingsResult:
     """Findings, themes, every brief's selection, the spotlight and the executive summary,
     worded in ``wording``'s language (the numbers and the selection are the same in all)."""
-    findings = compute_findings(inputs, stages, spec, wording) if findings is None else findings
+    if findings is None:
+        findings = compute_findings(inputs, stages, spec, wording, indicators=indicators)
     # Sentences name a city by its short form, as tables and charts do (a long name would
     # take over a brief's page).
     panel_names = {
@@ -170,4 +198,10 @@ def analyse(
     )
 
 
-__all__ = ["FindingsResult", "analyse", "compute_findings", "peer_median_of"]
+__all__ = [
+    "FindingsResult",
+    "analyse",
+    "compute_findings",
+    "indicator_findings_by_group",
+    "peer_median_of",
+]
