@@ -238,6 +238,27 @@ def _growth(rows: Sequence[dict[str, Any]]) -> None:
         )
 
 
+# The targets on this machine: compute + plan (seconds) by size, peak memory (MB).
+COMPUTE_PLAN_TARGET_S = {1000: 10.0, 10000: 120.0}
+PEAK_TARGET_MB = {1000: 1536.0}
+
+
+def _targets(rows: Sequence[dict[str, Any]]) -> None:
+    print("targets:")
+    for r in rows:
+        n, total = r["cities"], r["compute_s"] + r["plan_s"]
+        if n in COMPUTE_PLAN_TARGET_S:
+            limit = COMPUTE_PLAN_TARGET_S[n]
+            verdict = "met" if total < limit else "MISSED"
+            print(f"  {n} cities: compute + plan {total:.1f} s (target < {limit:.0f} s): {verdict}")
+        if n in PEAK_TARGET_MB:
+            limit = PEAK_TARGET_MB[n]
+            verdict = "met" if r["peak_mb"] < limit else "MISSED"
+            print(
+                f"  {n} cities: peak RSS {r['peak_mb']:.0f} MB (target < {limit:.0f} MB): {verdict}"
+            )
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--sizes", default="30,300,1000,10000", help="synthetic city counts")
@@ -278,6 +299,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
     print("growth between sizes:")
     _growth(rows)
+    _targets(rows)
     print(
         f"no-change rebuild / full build (CLI, bundled data, with start-up): "
         f"{rebuild['rebuild_s']:.2f} s / {rebuild['full_s']:.1f} s = "
