@@ -51,7 +51,9 @@ def test_inline_values_are_the_records_altair_makes() -> None:
         "small": 1,
         "flag": True,
     }
-    assert second["label"] is None and second["objects"] is None and second["score"] is None
+    assert second["label"] is None
+    assert second["objects"] is None
+    assert second["score"] is None
     assert ours["values"][2]["objects"] is None  # NaN in an object column
     assert [row["score"] for row in ours["values"]] == [1.5, None, None, None]
     # Plain Python scalars, so the spec serialises to JSON and pickles without numpy.
@@ -103,11 +105,15 @@ def test_house_style_config_is_what_the_configure_calls_gave() -> None:
     )
     config = charts.chart_spec(ours)["config"]
     expected = theirs.to_dict(validate=False)["config"]
-    assert config["view"] == expected["view"] == {
-        "continuousWidth": 300,
-        "continuousHeight": 300,
-        "stroke": None,
-    }
+    assert (
+        config["view"]
+        == expected["view"]
+        == {
+            "continuousWidth": 300,
+            "continuousHeight": 300,
+            "stroke": None,
+        }
+    )
     assert {k: config[k] for k in ("font", "background", "padding")} == {
         "font": font,
         "background": "white",
