@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import altair as alt
 import numpy as np
@@ -76,7 +77,7 @@ def test_inline_values_hands_unusual_frames_to_altair() -> None:
 def test_a_chart_over_inline_values_has_the_spec_of_a_chart_over_the_frame() -> None:
     frame = mixed_frame().drop(columns="objects")
 
-    def chart(data: object) -> object:
+    def chart(data: Any) -> Any:
         return (
             alt.Chart(data)
             .mark_point()
