@@ -92,7 +92,9 @@ _Builder = TypeVar("_Builder", bound=Callable[..., Any])
 def _unchecked(builder: _Builder) -> _Builder:
     """Run a chart builder without Altair checking each object against the Vega-Lite schema as
     it is made (a jsonschema run per axis, scale or title). Builders are fixed code; the chart
-    tests check every builder's whole spec against the schema instead."""
+    tests check every builder's whole spec against the schema instead. (The switch is
+    Altair's, process-wide: builders running in two threads at once could leave it off, which
+    only skips checks.)"""
 
     @functools.wraps(builder)
     def build(*args: Any, **kwargs: Any) -> Any:
@@ -109,6 +111,8 @@ def inline_values(frame: pd.DataFrame) -> dict[str, Sequence[dict[str, Any]]]:
     Altair sanitises a copy of the frame column by column with pandas, which was half the time
     of turning a chart into its spec; this reads each column once. Anything unusual (extension
     dtypes, dates, non-string column names) goes through Altair's conversion unchanged.
+    Inline values also skip Altair's 5,000-row guard for notebooks: a plane of 10,000 cities
+    is a large chart, not an error.
     """
     simple = not isinstance(frame.columns, pd.MultiIndex)
     simple = simple and all(isinstance(name, str) for name in frame.columns)
