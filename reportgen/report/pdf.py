@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import io
 import logging
+import re
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -82,6 +84,49 @@ def _weasy_fetcher(fetcher: AssetFetcher) -> Any:
     return _Fetcher()
 
 
+# ---------------------------------------------------------------------------------------------
+# fonts: one WeasyPrint font configuration per set of declared fonts, kept for the process
+
+_FONT_FACE = re.compile(r"@font-face\s*\{[^}]*\}")
+_LINKED_STYLESHEET = re.compile(r"<link\b[^>]*\brel=\"stylesheet\"[^>]*>")
+_FONT_CONFIGURATIONS = threading.local()  # per thread: a Pango font map is not thread-safe
+_MAX_FONT_CONFIGURATIONS = 8
+
+
+def font_key(html: str) -> tuple[str, ...]:
+    """What decides which fonts a document can use: its @font-face rules and the stylesheets
+    it links (which could declare more)."""
+    return (*_FONT_FACE.findall(html), *_LINKED_STYLESHEET.findall(html))
+
+
+def shared_font_configuration(html: str) -> Any:
+    """The WeasyPrint ``FontConfiguration`` for documents declaring these fonts, made once per
+    thread and reused by every later document that declares the same ones.
+
+    A new configuration per document (WeasyPrint's default) rebuilds the Fontconfig set and
+    the Pango font map, and starts Pango's font and shaping caches cold: about a tenth of a
+    brief's layout time. Documents that declare the same fonts resolve every family to the
+    same files either way, so the PDF is the same (tests/test_render_speed_pdf.py).
+    """
+    from weasyprint.text.fonts import FontConfiguration
+
+    cache: dict[tuple[str, ...], Any] | None = getattr(_FONT_CONFIGURATIONS, "by_key", None)
+    if cache is None:
+        cache = _FONT_CONFIGURATIONS.by_key = {}
+    key = font_key(html)
+    config = cache.get(key)
+    if config is None:
+        if len(cache) >= _MAX_FONT_CONFIGURATIONS:
+            cache.clear()
+        config = cache[key] = FontConfiguration()
+    return config
+
+
+def clear_font_configurations() -> None:
+    """Forget this thread's font configurations (the next document builds its own)."""
+    _FONT_CONFIGURATIONS.by_key = {}
+
+
 @dataclass(frozen=True)
 class PdfMetadata:
     title: str
@@ -126,7 +171,7 @@ def html_to_pdf(
     try:
         document = weasyprint.HTML(
             string=html, base_url=templates_dir.as_uri() + "/", url_fetcher=_weasy_fetcher(fetcher)
-        ).render()
+        ).render(font_config=shared_font_configuration(html))
         document.metadata.title = metadata.title
         document.metadata.authors = [metadata.author]
         document.metadata.description = metadata.subject
