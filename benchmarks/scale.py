@@ -12,6 +12,7 @@ Each size runs in a child process (a clean peak-memory figure). Synthetic data c
 from __future__ import annotations
 
 import argparse
+import gc
 import itertools
 import json
 import os
@@ -147,22 +148,31 @@ def against_weasyprint(annual: bool, briefs: int) -> dict[str, Any]:
     out = Path(tempfile.mkdtemp(prefix="reportgen-vs-weasyprint-"))
     cities = [str(c) for c in result.scores.index]
     tasks = _tasks(result, out, _sample(cities, briefs), annual=annual)
-    render_output(_tasks(result, out, [cities[len(cities) // 2]], annual=False)[0])  # warm-up
+    # Warm-up: both kinds once on each side, so neither pays a cold start for its code paths.
+    for task in _tasks(result, out, [cities[len(cities) // 2]], annual=annual):
+        render_output(task)
+        weasyprint_alone(task)
 
     figures: dict[str, list[float]] = {}
-    for i, task in enumerate(tasks):
-        kind = "annual" if task.name == "annual" else "brief"
-        # Alternate which goes first, and let no run find its charts already converted.
-        charts._SVG_CACHE.clear()
-        if i % 2:
-            alone = weasyprint_alone(task)
+    for rep in range(2):
+        for i, task in enumerate(tasks):
+            kind = "annual" if task.name == "annual" else "brief"
+            # Alternate which goes first (by task and by pass), let no run find its charts
+            # already converted, and collect garbage before each side.
             charts._SVG_CACHE.clear()
-            ours = render_output(task).outcome.seconds
-        else:
-            ours = render_output(task).outcome.seconds
-            alone = weasyprint_alone(task)
-        figures.setdefault(f"{kind}_s", []).append(ours)
-        figures.setdefault(f"{kind}_weasyprint_s", []).append(alone)
+            gc.collect()
+            if (i + rep) % 2:
+                alone = weasyprint_alone(task)
+                charts._SVG_CACHE.clear()
+                gc.collect()
+                ours = render_output(task).outcome.seconds
+            else:
+                ours = render_output(task).outcome.seconds
+                charts._SVG_CACHE.clear()
+                gc.collect()
+                alone = weasyprint_alone(task)
+            figures.setdefault(f"{kind}_s", []).append(ours)
+            figures.setdefault(f"{kind}_weasyprint_s", []).append(alone)
     return {k: statistics.mean(v) for k, v in figures.items()}
 
 
