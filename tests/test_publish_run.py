@@ -240,6 +240,29 @@ def test_a_lost_dask_worker_task_is_retried(result: EditionResult, tmp_path: Pat
     assert read_manifest(out)["files"]["briefs/london.html"]["sha256"] == sha256(page)
 
 
+def test_dask_spreads_the_outputs_over_the_workers(result: EditionResult, tmp_path: Path) -> None:
+    # With the shared input on one worker only, the scheduler kept every output there and a
+    # second worker idled: each worker now gets its own copy and its share of the outputs.
+    distributed = pytest.importorskip("distributed", reason="needs the reportgen[dask] extra")
+    from reportgen.publish import DaskExecutor
+
+    out = tmp_path / "out"
+    cities = [str(c) for c in result.scores.index][:4]
+    tasks = html_tasks(result, out, cities)
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+        ) as cluster,
+        distributed.Client(cluster.scheduler_address) as client,
+        distributed.get_task_stream(client) as stream,
+    ):
+        report = publish(tasks, out, executor=DaskExecutor(cluster.scheduler_address))
+    assert not report.failed, [o.error for o in report.failed]
+    rendered = [t for t in stream.data if any(str(t["key"]).endswith(f"-{c}") for c in cities)]
+    assert len(rendered) == len(cities) == 4
+    assert len({t["worker"] for t in rendered}) == 2
+
+
 # ---------------------------------------------------------------------------------------------
 # progress without a terminal
 

@@ -197,20 +197,36 @@ class DaskExecutor:
         with contextlib.ExitStack() as stack:
             client = self._client(stack)
             shared = shared_inputs(tasks)
-            # One copy of each shared input per worker, not one per task. Sent as the argument
-            # of a task rather than scattered: scattered data on a worker that dies is gone and
-            # fails every task that needs it, while a task's output is recomputed by Dask.
+            # One copy of each shared input on every worker, each made by a task pinned there,
+            # and the outputs dealt out to the workers in turn, each reading its own worker's
+            # copy. With a single copy, the scheduler keeps every output where the data is
+            # (moving it looks dearer than a task it has not timed yet) and the other workers
+            # idle. Sent as task arguments rather than scattered: scattered data on a worker
+            # that dies is gone, while a task's output is recomputed (on another worker, as
+            # every placement here allows).
             run_id = uuid.uuid4().hex[:8]
-            scattered = {
-                key: client.submit(_identity, value, pure=False, key=f"reportgen-{run_id}-{key}")
-                for key, value in shared.items()
-            }
+            workers: list[str | None] = sorted(client.scheduler_info()["workers"]) or [None]
+            copies: dict[tuple[str, str | None], Any] = {}
+
+            def copy_on(key: str, worker: str | None) -> Any:
+                if (key, worker) not in copies:
+                    copies[(key, worker)] = client.submit(
+                        _identity,
+                        shared[key],
+                        pure=False,
+                        key=f"reportgen-{run_id}-{key}-{len(copies)}",
+                        workers=None if worker is None else [worker],
+                        allow_other_workers=True,
+                    )
+                return copies[(key, worker)]
+
             futures = {}
-            for task in tasks:
+            for i, task in enumerate(tasks):
+                worker = workers[i % len(workers)]
                 needs = (
                     {}
                     if task.recipe is None
-                    else {task.recipe.shared.key: scattered[task.recipe.shared.key]}
+                    else {task.recipe.shared.key: copy_on(task.recipe.shared.key, worker)}
                 )
                 # A task whose worker is lost is rescheduled by Dask itself (up to the
                 # scheduler's allowed-failures); retries= also re-runs one that raised.
@@ -221,6 +237,8 @@ class DaskExecutor:
                     pure=False,
                     key=f"reportgen-{run_id}-{task.name}",
                     retries=1,
+                    workers=None if worker is None else [worker],
+                    allow_other_workers=True,
                 )
                 futures[future] = task
             for future in dask_completed(list(futures)):
