@@ -385,8 +385,11 @@ def plane_chart(
         )
     )
     alignments: tuple[Literal["left", "right", "center"], ...] = ("left", "right", "center")
+    # Text marks only for the names printed: an empty mark per unnamed city still becomes an
+    # SVG element that WeasyPrint lays out (a thousand of them in a brief at 1,000 cities).
+    named = data[data["label"].astype(str) != ""]
     for align in alignments:
-        subset = data[data["align"] == align]
+        subset = named[named["align"] == align]
         for (dx, dy), group in subset.groupby(["dx", "dy"], sort=True):
             layers.append(
                 _chart(group)
