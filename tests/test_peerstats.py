@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from reportgen.analysis.findings.peerstats import PeerSets, _loo_median, peer_medians, peer_stats
+from reportgen.analysis.findings.peerstats import (
+    PeerSets,
+    leave_one_out_median,
+    peer_medians,
+    peer_stats,
+)
 from reportgen.analysis.findings.records import Comparison, Pool
 from reportgen.analysis.peers import PeerGroup
 
@@ -103,7 +108,7 @@ def test_leave_one_out_median_equals_the_median_of_the_others() -> None:
     values = rng.normal(size=(9, 40)).round(1)  # rounding makes ties
     values[rng.random(values.shape) < 0.2] = NAN
     drop = rng.random(values.shape) < 0.5
-    got = _loo_median(values, drop)
+    got = leave_one_out_median(values, drop)
     for r in range(values.shape[0]):
         for j in range(values.shape[1]):
             column = values[:, j]

@@ -254,18 +254,15 @@ def grouped_caveats(
             )
         )
     for j in at[panel.shared[r, at]].tolist():
-        if panel.shared[r, j]:
-            others = [s for s in str(panel.shared_with[r, j] or "").split(";") if s]
-            names = [panel.city_names.get(o, o) for o in others] or [
-                wording.gettext("other cities")
-            ]
-            out.append(
-                wording.caveat("shared").format(
-                    label=panel.labels[panel.ids[j]],
-                    city=city,
-                    cities=wording.join_words([city, *names]),
-                )
+        others = [s for s in str(panel.shared_with[r, j] or "").split(";") if s]
+        names = [panel.city_names.get(o, o) for o in others] or [wording.gettext("other cities")]
+        out.append(
+            wording.caveat("shared").format(
+                label=panel.labels[panel.ids[j]],
+                city=city,
+                cities=wording.join_words([city, *names]),
             )
+        )
     censored = panel.censored[r, at].tolist()
     if any(censored):
         out.append(wording.caveat("group_censored").format(labels=labels(censored)))

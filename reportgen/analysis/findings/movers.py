@@ -200,6 +200,7 @@ def _code_movers(
     if subject_kind == "overall":
         label = wording.template("index_name").format(name=label)
     interval = quantile_label(q_lo, q_hi)
+    # A move told by its rank (else by its score): the rank changed and not only the score.
     rank_moved_all = (places != 0) & ~(by_score & ~by_rank)
     robustness = _mover_robustness(
         replicated_ranks, draws, moved, previous, previous_score, rank_moved_all, spec
@@ -222,7 +223,7 @@ def _code_movers(
         text = {e.role: wording.text(e) for e in evidence}
         previous_text = wording.rank_text(previous[r], city_id in tied_then.get(code, ()))
         current_text = wording.rank_text(rank[r], city_id in tied_now.get(code, ()))
-        rank_moved = places[r] != 0 and not (by_score[r] and not by_rank[r])
+        rank_moved = bool(rank_moved_all[r])
         caveats: list[str] = []
         if outside[r]:
             records = [
@@ -347,7 +348,7 @@ def _mover_robustness(
     replicated scores."""
     out = np.full(moved.shape, np.nan)
     out[moved] = 1.0
-    by_rank = moved & rank_moved & (replicated_ranks is not None)
+    by_rank = moved & rank_moved if replicated_ranks is not None else np.zeros_like(moved)
     if replicated_ranks is not None and by_rank.any():
         ranks = replicated_ranks[:, by_rank]
         before = previous_rank[by_rank]

@@ -30,7 +30,7 @@ class PeerStats:
     year_max: FloatArray
 
 
-def _loo_median(values: FloatArray, drop: BoolArray) -> FloatArray:
+def leave_one_out_median(values: FloatArray, drop: BoolArray) -> FloatArray:
     """Median of each column's non-NaN values, leaving out row `r`'s value for output row `r`
     where `drop[r, j]`: rows x columns in, rows x columns out, from one sort per column.
 
@@ -97,8 +97,8 @@ def _batch(
         n = (~np.isnan(v)).sum(axis=0, keepdims=True)
         k = c.sum(axis=0, keepdims=True)
         return (
-            _loo_median(v, drop)[first],
-            _loo_median(worst_v, drop)[first],
+            leave_one_out_median(v, drop)[first],
+            leave_one_out_median(worst_v, drop)[first],
             n,
             k,
             _loo_extreme(y, drop, False)[first],
@@ -106,8 +106,8 @@ def _batch(
         )
     drop = np.zeros(v.shape, bool)
     drop[leave_out] = True
-    value = _loo_median(v, drop)[leave_out]
-    worst = _loo_median(worst_v, drop)[leave_out]
+    value = leave_one_out_median(v, drop)[leave_out]
+    worst = leave_one_out_median(worst_v, drop)[leave_out]
     own_usable = ~np.isnan(v[leave_out])
     n = (~np.isnan(v)).sum(axis=0)[np.newaxis, :] - own_usable
     k = c.sum(axis=0)[np.newaxis, :] - c[leave_out]
@@ -253,10 +253,10 @@ def peer_medians(values: FloatArray, members: Mapping[int, Sequence[int]] | Peer
         v = values[peers]
         drop = np.zeros(v.shape, bool)
         if leave is None:
-            out[rows] = _loo_median(v, drop)[:1]
+            out[rows] = leave_one_out_median(v, drop)[:1]
         else:
             drop[leave] = True
-            out[rows] = _loo_median(v, drop)[leave]
+            out[rows] = leave_one_out_median(v, drop)[leave]
     return out
 
 

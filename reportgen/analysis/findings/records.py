@@ -103,6 +103,10 @@ class Pool(Record):
     def __hash__(self) -> int:
         return hash(self.key)
 
+    def without(self, city_id: str | None) -> tuple[str, ...]:
+        """The members less one city (a city is never its own peer)."""
+        return tuple(m for m in self.members if m != city_id)
+
 
 @dataclass(frozen=True, slots=True)
 class Comparison(Record):
@@ -115,9 +119,7 @@ class Comparison(Record):
 
     @property
     def members(self) -> tuple[str, ...]:
-        if self.left_out is None:
-            return self.pool.members
-        return tuple(m for m in self.pool.members if m != self.left_out)
+        return self.pool.without(self.left_out)
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,7 +28,6 @@ from reportgen.report.context.inputs import (
     CityFacts,
     indicator_facts,
     peer_groups,
-    peers_in,
 )
 
 # Labels live with the brief's inputs (planning reads them without loading the chart library).
@@ -789,7 +788,7 @@ def peer_members(
     """The brief's peer group: the city's own stage (excluding the city itself), or the top ten
     cities when the stage has fewer than three others."""
     name, pool = peer_groups(result)[city_id]
-    members = peers_in(pool, city_id)
+    members = pool.without(city_id)
     if not tr.is_source:
         name = peer_group_name(result.edition, result.stages, city_id, members, tr)
     return name, list(members)

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from reportgen import formatting
+from reportgen.analysis.findings.peerstats import leave_one_out_median
 from reportgen.analysis.findings.records import Pool
 from reportgen.report.i18n import ENGLISH, SOURCE_LANGUAGE, Translator
 
@@ -179,33 +180,17 @@ def _imputed_in_raw_units(
 
 
 def leave_one_out_medians(block: np.ndarray, min_count: int = MIN_PEER_VALUES) -> np.ndarray:
-    """For each row, the column medians of the *other* rows' finite values (NaN where fewer
-    than ``min_count``): every member's peer median within a group, in O(m log m) per column."""
-    m = block.shape[0]
-    if m == 0:
-        return block.astype(float)
-    order = np.argsort(block, axis=0, kind="stable")  # NaN sorts last
-    ordered = np.take_along_axis(block, order, axis=0)
-    position = np.empty_like(order)
-    np.put_along_axis(position, order, np.broadcast_to(np.arange(m)[:, None], order.shape), axis=0)
-    own = np.isfinite(block)
-    count = np.isfinite(block).sum(axis=0)[None, :] - own  # the others' values
-
-    def nth_other(n: np.ndarray) -> np.ndarray:
-        # The n-th smallest of the others: skip the row's own slot in the sorted column.
-        slot = np.where(own & (n >= position), n + 1, n)
-        return np.take_along_axis(ordered, np.clip(slot, 0, m - 1), axis=0)
-
-    low = np.maximum((count - 1) // 2, 0)
-    high = np.maximum(count // 2, 0)
-    medians = (nth_other(low) + nth_other(high)) / 2.0
-    return np.where(count >= min_count, medians, np.nan)
+    """For each row, the column medians of the *other* rows' values (NaN where fewer than
+    ``min_count``): every member's peer median within a group, in O(m log m) per column."""
+    others = (~np.isnan(block)).sum(axis=0)[None, :] - ~np.isnan(block)
+    medians = leave_one_out_median(block.astype(float), np.ones(block.shape, bool))
+    return np.where(others >= min_count, medians, np.nan)
 
 
 def peer_groups(result: EditionResult) -> dict[str, tuple[str, Pool]]:
     """Each city's brief peer group: its own stage, or the top ten overall when its stage has
     fewer than three other cities. Name and pool by city; the peers are the pool without the
-    city itself (`peers_in`). A pool is one record per stage, shared by its members."""
+    city itself (`Pool.without`). A pool is one record per stage, shared by its members."""
     stages = result.stages
     stage_ids = stages["stage_id"].astype(str)
     top = Pool(tuple(str(c) for c in _overall(result).sort_values(ascending=False).index[:10]))
@@ -219,11 +204,6 @@ def peer_groups(result: EditionResult) -> dict[str, tuple[str, Pool]]:
         for city_id in ids:
             groups[city_id] = group
     return {str(c): groups[str(c)] for c in stages.index}
-
-
-def peers_in(pool: Pool, city_id: str) -> tuple[str, ...]:
-    """A city's peers: its group's pool without the city itself."""
-    return tuple(c for c in pool.members if c != city_id)
 
 
 def _overall(result: EditionResult) -> pd.Series:
@@ -314,7 +294,7 @@ class BriefCity:
 
     @property
     def peers(self) -> tuple[str, ...]:
-        return peers_in(self.peer_pool, self.city_id)
+        return self.peer_pool.without(self.city_id)
 
 
 @dataclass(frozen=True, eq=False)
