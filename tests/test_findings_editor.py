@@ -408,3 +408,23 @@ def test_indicator_findings_made_before_the_monte_carlo_are_the_same(
         full, result.stages, spec
     )
     assert early == indicator_findings_by_group(full, result.stages, spec)
+
+
+def test_the_spotlight_line_carries_the_caveats_of_what_it_prints(bundled: EditionResult) -> None:
+    # The executive summary quotes each gap's pillar and one indicator: its caveats are theirs
+    # (and the stage's, and what cannot be measured), not those of indicators it leaves out.
+    assert bundled.analysis is not None
+    item = next(i for i in bundled.analysis.story.items if i.topic == "spotlight")
+    spotlight = bundled.analysis.spotlight
+    assert spotlight is not None
+    assert spotlight.stage is not None
+    allowed = set(spotlight.stage.caveats) | set(bundled.edition.findings.unmeasured.values())
+    quoted = [
+        f for t in spotlight.gaps for f in t.findings if f.clause and f.clause in item.sentence
+    ]
+    assert quoted
+    for f in quoted:
+        allowed |= set(f.caveats)
+    assert set(item.caveats) <= allowed
+    left_out = {c for t in spotlight.gaps for f in t.findings if f not in quoted for c in f.caveats}
+    assert left_out - allowed  # some theme caveat belongs only to an unquoted indicator

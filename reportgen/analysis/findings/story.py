@@ -451,9 +451,13 @@ def _spotlight(
                 if head is None
                 else with_.join(parts)
             )
+            # What is printed carries its caveats: the pillar's and the quoted indicator's, and
+            # what the data cannot measure; the theme's other indicators are not in the line.
             for f in (head, lead):
                 evidence += list(f.evidence) if f is not None else []
-            caveats += list(theme.caveats)
+                caveats += list(f.caveats) if f is not None else []
+            if theme.pillar in spec.unmeasured:
+                caveats.append(spec.unmeasured[theme.pillar])
         sentence = wording.template("story_spotlight").format(
             city=city,
             stage=stage_phrase,
