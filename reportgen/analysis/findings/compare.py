@@ -21,10 +21,12 @@ from reportgen.analysis.findings.inputs import (
 from reportgen.analysis.findings.peerstats import PeerSets, PeerStats, peer_stats
 from reportgen.analysis.findings.records import (
     Comparison,
+    Draft,
     Evidence,
     Finding,
     Pool,
     Salience,
+    Words,
 )
 from reportgen.analysis.findings.spec import FindingsSpec, Flag, Kind
 from reportgen.analysis.findings.wording import (
@@ -364,47 +366,58 @@ def indicator_findings(
     w = weights.reindex(index=panel.cities, columns=panel.ids).to_numpy(float)
     w = np.where(panel.in_index[None, :], np.nan_to_num(w), spec.salience.context_effect)
     pools = pools_with_data(groups, panel.position, usable)
+    context = _IndicatorWording(inputs, panel, spec, old, verdicts, stats, wording)
+    discount = spec.salience.discount
     out: list[Finding] = []
-    for r, j in zip(*np.nonzero(verdicts.kind), strict=True):
-        city_id = panel.cities[r]
+    for r, j in zip(*(a.tolist() for a in np.nonzero(verdicts.kind)), strict=True):
+        city_id, indicator_id = panel.cities[r], panel.ids[j]
         group = groups[city_id]
         comparison = Comparison(
             group_id=group.id,
             name=group.name,
-            pool=pools[(group.pool_key, int(j))],
+            pool=pools[(group.pool_key, j)],
             left_out=city_id,
         )
+        flags = value_flags(panel, old, r, j)
         out.append(
-            _indicator_finding(
-                inputs,
-                panel,
-                spec,
-                old,
-                verdicts,
-                stats,
-                w,
-                int(r),
-                int(j),
-                comparison,
-                wording,
+            Finding(
+                kind="gap" if verdicts.kind[r, j] == 1 else "strength",
+                city_id=city_id,
+                subject=indicator_id,
+                subject_kind="indicator",
+                subject_name=panel.labels[indicator_id],
+                magnitude=float(verdicts.magnitude[r, j]),
+                comparison=comparison,
+                words=Draft(_indicator_words, context, r, j, comparison),
+                flags=flags,
+                salience=Salience(
+                    effect=float(w[r, j] * verdicts.gap_points[r, j]),
+                    robustness=1.0,
+                    quality=discount(flags),
+                ),
+                pillar=panel.pillars[indicator_id] or None,
+                in_index=bool(panel.in_index[j]),
             )
         )
     return out
 
 
-def _indicator_finding(
-    inputs: FindingInputs,
-    panel: Prepared,
-    spec: FindingsSpec,
-    old: BoolArray,
-    verdicts: Verdicts,
-    stats: PeerStats,
-    weights: FloatArray,
-    r: int,
-    j: int,
-    comparison: Comparison,
-    wording: Wording = ENGLISH,
-) -> Finding:
+@dataclass(frozen=True)
+class _IndicatorWording:
+    """What an indicator finding's words read: one per peer group, shared by its drafts."""
+
+    inputs: FindingInputs
+    panel: Prepared
+    spec: FindingsSpec
+    old: BoolArray
+    verdicts: Verdicts
+    stats: PeerStats
+    wording: Wording
+
+
+def _indicator_words(context: _IndicatorWording, r: int, j: int, comparison: Comparison) -> Words:
+    inputs, panel, spec = context.inputs, context.panel, context.spec
+    old, verdicts, stats, wording = context.old, context.verdicts, context.stats, context.wording
     city_id, indicator_id = panel.cities[r], panel.ids[j]
     kind: Kind = "gap" if verdicts.kind[r, j] == 1 else "strength"
     censored = bool(panel.censored[r, j])
@@ -506,25 +519,4 @@ def _indicator_finding(
         )
     if not math.isnan(ymin) and ymin != ymax:
         caveats.append(wording.caveat("peer_years").format(first=int(ymin), last=int(ymax)))
-    flags = value_flags(panel, old, r, j)
-    return Finding(
-        kind=kind,
-        city_id=city_id,
-        subject=indicator_id,
-        subject_kind="indicator",
-        subject_name=label,
-        magnitude=float(verdicts.magnitude[r, j]),
-        comparison=comparison,
-        evidence=tuple(evidence),
-        sentence=sentence,
-        clause=clause,
-        caveats=tuple(caveats),
-        flags=flags,
-        salience=Salience(
-            effect=float(weights[r, j] * verdicts.gap_points[r, j]),
-            robustness=1.0,
-            quality=spec.salience.discount(flags),
-        ),
-        pillar=panel.pillars[indicator_id] or None,
-        in_index=bool(panel.in_index[j]),
-    )
+    return Words(evidence=tuple(evidence), sentence=sentence, clause=clause, caveats=tuple(caveats))

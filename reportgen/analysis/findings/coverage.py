@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from reportgen.analysis.findings.inputs import FindingInputs, Prepared, old_mask
-from reportgen.analysis.findings.records import Evidence, Finding, Salience
+from reportgen.analysis.findings.records import Evidence, Finding, Salience, Words
 from reportgen.analysis.findings.spec import FindingsSpec
 from reportgen.analysis.findings.wording import ENGLISH, Wording
 
@@ -89,7 +89,6 @@ def _data_finding(
         subject_kind="overall",
         subject_name="Data coverage",
         magnitude=flagged / total,
-        evidence=tuple(evidence),
-        sentence=sentence,
+        words=Words(evidence=tuple(evidence), sentence=sentence),
         salience=Salience(effect=0.0),
     )

@@ -52,6 +52,10 @@ class ScoreDraws:
         return self._ordered(np.asarray(self.rank_draw(code), dtype=float), cities)
 
     def _ordered(self, raw: FloatArray, cities: list[str]) -> FloatArray:
+        if len(cities) == len(self.units) and all(
+            c == u for c, u in zip(cities, self.units, strict=True)
+        ):
+            return np.ascontiguousarray(raw)  # already in order: a copy, not a gather
         position = {u: k for k, u in enumerate(self.units)}
         columns = np.array([position.get(c, -1) for c in cities])
         out = raw[:, np.maximum(columns, 0)]

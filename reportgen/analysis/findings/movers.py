@@ -16,6 +16,7 @@ from reportgen.analysis.findings.records import (
     Evidence,
     Finding,
     Salience,
+    Words,
 )
 from reportgen.analysis.findings.spec import FindingsSpec, SubjectKind
 from reportgen.analysis.findings.wording import (
@@ -321,9 +322,11 @@ def _code_movers(
                 subject_name=label,
                 magnitude=float(magnitude),
                 pillar=code if subject_kind == "pillar" else None,
-                evidence=tuple(evidence),
-                sentence=wording.capitalise(sentence),
-                caveats=tuple(caveats),
+                words=Words(
+                    evidence=tuple(evidence),
+                    sentence=wording.capitalise(sentence),
+                    caveats=tuple(caveats),
+                ),
                 contributions=contributions,
                 salience=Salience(
                     effect=float(code_weight[r] * (abs(change[r]) if has_scores else 0.0)),

@@ -4,6 +4,7 @@ data-quality discount of the indicators they rest on and their Monte Carlo robus
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -13,7 +14,6 @@ from reportgen.analysis.findings.compare import (
     group_rows,
     grouped_caveats,
     pools_with_data,
-    value_flags,
 )
 from reportgen.analysis.findings.inputs import (
     FindingInputs,
@@ -23,7 +23,14 @@ from reportgen.analysis.findings.inputs import (
     old_mask,
 )
 from reportgen.analysis.findings.peerstats import PeerSets, peer_medians, peer_stats
-from reportgen.analysis.findings.records import Comparison, Evidence, Finding, Salience
+from reportgen.analysis.findings.records import (
+    Comparison,
+    Draft,
+    Evidence,
+    Finding,
+    Salience,
+    Words,
+)
 from reportgen.analysis.findings.spec import FindingsSpec, Flag, Kind, SubjectKind
 from reportgen.analysis.findings.wording import ENGLISH, Wording, difference_text
 from reportgen.analysis.peers import PeerGroup
@@ -162,6 +169,7 @@ def score_findings(
     )
     pools = pools_with_data(groups, panel.position, ~np.isnan(values))
     unflagged_means: dict[tuple[tuple[int, ...], bytes], FloatArray] = {}
+    context = _ScoreWording(inputs, panel, spec, old, wording)
     out: list[Finding] = []
     for k, (code, subject_kind) in enumerate(codes):
         hits = np.flatnonzero(gap[:, k] | strength[:, k])
@@ -178,6 +186,7 @@ def score_findings(
             else np.zeros(len(panel.cities))
         )
         label = code_name(inputs, code)
+        flags_of = _flags_of(panel, old, hits, indicator_columns)
         for r in hits:
             city_id = panel.cities[r]
             group = groups[city_id]
@@ -201,41 +210,73 @@ def score_findings(
                 pool=pools[(group.pool_key, k)],
                 left_out=city_id,
             )
-            caveats = grouped_caveats(inputs, panel, spec, old, int(r), indicator_columns, wording)
-            flags: set[Flag] = set()
-            for j in indicator_columns:
-                flags.update(value_flags(panel, old, int(r), j))
             out.append(
-                _score_finding(
-                    panel,
-                    code,
-                    subject_kind,
-                    label,
-                    kind,
-                    int(r),
-                    float(values[r, k]),
-                    float(stats.value[r, k]),
-                    comparison,
-                    tuple(caveats),
-                    tuple(
-                        f
-                        for f in ("shared", "imputed", "bounded", "old", "perception")
-                        if f in flags
+                Finding(
+                    kind=kind,
+                    city_id=city_id,
+                    subject=code,
+                    subject_kind=subject_kind,
+                    subject_name=label,
+                    magnitude=abs(float(diff[r, k]))
+                    / (spec.gap_points if kind == "gap" else spec.strength_points),
+                    pillar=code if subject_kind == "pillar" else None,
+                    comparison=comparison,
+                    words=Draft(
+                        _score_words,
+                        context,
+                        code,
+                        subject_kind,
+                        label,
+                        kind,
+                        int(r),
+                        float(values[r, k]),
+                        float(stats.value[r, k]),
+                        comparison,
+                        indicator_columns,
                     ),
-                    Salience(
+                    flags=flags_of[int(r)],
+                    salience=Salience(
                         effect=float(code_weight[r] * abs(diff[r, k])),
                         robustness=float(robust.get(int(r), 1.0)),
                         quality=quality_r,
                     ),
-                    spec,
-                    wording,
                 )
             )
     return out
 
 
-def _score_finding(
-    panel: Prepared,
+@dataclass(frozen=True)
+class _ScoreWording:
+    """What a pillar or dimension finding's words read, shared by its drafts."""
+
+    inputs: FindingInputs
+    panel: Prepared
+    spec: FindingsSpec
+    old: BoolArray
+    wording: Wording
+
+
+def _flags_of(
+    panel: Prepared, old: BoolArray, rows: npt.NDArray[np.intp], columns: list[int]
+) -> dict[int, tuple[Flag, ...]]:
+    """Per city row, the flags of any of the indicators a score rests on, in `FLAGS` order."""
+    at = np.asarray(columns, dtype=np.intp)
+
+    def any_of(mask: BoolArray) -> BoolArray:
+        return np.asarray(mask[np.ix_(rows, at)].any(axis=1), dtype=bool)
+
+    masks: tuple[tuple[Flag, BoolArray], ...] = (
+        ("shared", any_of(panel.shared)),
+        ("imputed", any_of(panel.imputed)),
+        ("bounded", any_of(panel.censored)),
+        ("old", any_of(old)),
+        ("perception", np.full(rows.size, bool(panel.perception[at].any()))),
+    )
+    return {int(r): tuple(name for name, mask in masks if mask[i]) for i, r in enumerate(rows)}
+
+
+def _score_words(
+    context: _ScoreWording,
     code: str,
     subject_kind: SubjectKind,
     label: str,
@@ -244,12 +285,9 @@ def _score_finding(
     value: float,
     peer: float,
     comparison: Comparison,
-    caveats: tuple[str, ...],
-    flags: tuple[Flag, ...],
-    salience: Salience,
-    spec: FindingsSpec,
-    wording: Wording = ENGLISH,
-) -> Finding:
+    columns: list[int],
+) -> Words:
+    panel, wording = context.panel, context.wording
     city_id = panel.cities[r]
     city = panel.city_names[city_id]
     difference = difference_text(value, peer, "score")
@@ -279,23 +317,14 @@ def _score_finding(
         "difference": difference,
         "side": wording.gettext("lower") if kind == "gap" else wording.gettext("higher"),
     }
-    return Finding(
-        kind=kind,
-        city_id=city_id,
-        subject=code,
-        subject_kind=subject_kind,
-        subject_name=label,
-        magnitude=abs(value - peer) / (spec.gap_points if kind == "gap" else spec.strength_points),
-        pillar=code if subject_kind == "pillar" else None,
-        comparison=comparison,
+    caveats = grouped_caveats(context.inputs, panel, context.spec, context.old, r, columns, wording)
+    return Words(
         evidence=evidence,
         sentence=wording.capitalise(wording.template("score").format(**fill)),
         clause=wording.template("clause_score").format(
             label=label, value=fill["value"], peer=fill["peer"]
         ),
-        caveats=caveats,
-        flags=flags,
-        salience=salience,
+        caveats=tuple(caveats),
     )
 
 
@@ -327,15 +356,12 @@ def _robustness(
         published = float(np.nanstd(nominal))
         spread = np.nanstd(replicated, axis=1)
         scale = spread / published if published > 0 else np.ones_like(spread)
-    out: dict[int, float] = {}
-    for r in wanted.rows():
-        r = int(r)
-        with np.errstate(invalid="ignore"):
-            diff = replicated[:, r] - medians[r]
-            holds = (
-                diff <= -spec.gap_points * scale
-                if is_gap[r]
-                else diff >= spec.strength_points * scale
-            )
-        out[r] = float(np.mean(holds))
-    return out
+    rows = np.asarray(wanted.rows(), dtype=np.intp)
+    with np.errstate(invalid="ignore"):
+        diff = replicated[:, rows] - medians[rows].T
+        holds = np.where(
+            is_gap[rows],
+            diff <= -spec.gap_points * scale[:, None],
+            diff >= spec.strength_points * scale[:, None],
+        )
+    return dict(zip(rows.tolist(), holds.mean(axis=0).tolist(), strict=True))

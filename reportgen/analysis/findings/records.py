@@ -4,6 +4,11 @@ Plain frozen dataclasses with slots, not pydantic models: an edition of 1,000 ci
 hundreds of thousands of them from values the engine has already checked, and validating
 each again cost a third of the findings' time. ``Record`` marks them for the output keys
 (their ``repr`` is complete and exact) and ``record_dict`` turns one into exported data.
+
+What a finding or theme *says* (its evidence, sentence, clause and caveats) is a ``Words``
+record that may be a ``Draft``: made on first use. Selection, themes and salience read only the
+numbers, and at 1,000 cities publications print a sixth of the findings, so the rest are
+worded only when an export asks for them.
 """
 
 from __future__ import annotations
@@ -11,8 +16,9 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from reportgen.analysis.findings.spec import Flag, Kind, SubjectKind
 from reportgen.analysis.findings.wording import format_value
@@ -24,18 +30,67 @@ class Record:
     __slots__ = ()
 
 
+R = TypeVar("R", bound=Record)
+
+
+class Draft(Generic[R]):
+    """A record not made yet: ``make(*args)``, called once, on first use, from any thread.
+
+    It stands for what it makes: its ``repr`` (so output keys), equality and pickle are the
+    made record's, so a worker receives words, never the arrays they were made from.
+    """
+
+    __slots__ = ("_args", "_made", "_make")
+
+    def __init__(self, make: Callable[..., R], *args: Any) -> None:
+        self._make = make
+        self._args = args
+        self._made: R | None = None
+
+    def get(self) -> R:
+        made = self._made
+        if made is None:
+            made = self._make(*self._args)  # two threads may both make it: the same record
+            self._made = made
+        return made
+
+    def __repr__(self) -> str:
+        return repr(self.get())
+
+    def __eq__(self, other: object) -> bool:
+        return self.get() == (other.get() if isinstance(other, Draft) else other)
+
+    def __hash__(self) -> int:
+        return hash(self.get())
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_made, (self.get(),))
+
+
+def _made(record: R) -> R:
+    return record
+
+
+def made(value: R | Draft[R]) -> R:
+    """The record itself, made now if it was a draft."""
+    return value.get() if isinstance(value, Draft) else value
+
+
 def record_dict(record: Record) -> dict[str, Any]:
     """A record's fields (nested records as dicts), then what it derives (Evidence ``text``,
-    Salience ``value``, Contribution ``total``), as an export prints them."""
+    Salience ``value``, Contribution ``total``, a finding's words), as an export prints them."""
     out: dict[str, Any] = {}
     for f in dataclasses.fields(record):  # type: ignore[arg-type]
-        out[f.name] = _plain(getattr(record, f.name))
+        if f.name != "words":  # the words' fields are listed as the record's own
+            out[f.name] = _plain(getattr(record, f.name))
     for name in _DERIVED.get(type(record).__name__, ()):
-        out[name] = getattr(record, name)
+        out[name] = _plain(getattr(record, name))
     return out
 
 
 def _plain(value: Any) -> Any:
+    if isinstance(value, Draft):
+        value = value.get()
     if isinstance(value, Record):
         return record_dict(value)
     if isinstance(value, tuple):
@@ -48,6 +103,8 @@ _DERIVED = {
     "Salience": ("value",),
     "Contribution": ("total",),
     "Comparison": ("members",),
+    "Finding": ("evidence", "sentence", "clause", "caveats"),
+    "Theme": ("sentence", "caveats"),
 }
 
 
@@ -79,6 +136,17 @@ class Evidence(Record):
     @property
     def text(self) -> str:
         return format_value(self.value, self.unit)
+
+
+@dataclass(frozen=True, slots=True)
+class Words(Record):
+    """What a finding says: the numbers it quotes, its sentence, the same fact as a clause of a
+    theme, and the caveats it must carry (a theme has a sentence and caveats only)."""
+
+    evidence: tuple[Evidence, ...] = ()
+    sentence: str = ""
+    clause: str = ""
+    caveats: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,10 +234,11 @@ class Contribution(Record):
 class Finding(Record):
     """A statement about one city, the numbers that back it and a sentence rendered from them.
 
-    `magnitude` is its size against the finding's threshold (1 = at it); `clause` the same
-    fact as a clause of a theme; `flags` the data-quality flags it rests on; `contributions`
-    (movers) the indicator contributions to the score change; `pillar` the subject's pillar,
-    for themes; `in_index` False for context indicators.
+    `magnitude` is its size against the finding's threshold (1 = at it); `words` its evidence,
+    sentence, clause (the same fact in a theme) and caveats, perhaps a `Draft`; `flags` the
+    data-quality flags it rests on; `contributions` (movers) the indicator contributions to the
+    score change; `pillar` the subject's pillar, for themes; `in_index` False for context
+    indicators.
     """
 
     kind: Kind
@@ -179,15 +248,28 @@ class Finding(Record):
     subject_name: str
     magnitude: float
     comparison: Comparison | None = None
-    evidence: tuple[Evidence, ...] = ()
-    sentence: str
-    clause: str = ""
-    caveats: tuple[str, ...] = ()
+    words: Words | Draft[Words]
     flags: tuple[Flag, ...] = ()
     salience: Salience = field(default_factory=lambda: Salience(effect=0.0))
     contributions: tuple[Contribution, ...] = ()
     pillar: str | None = None
     in_index: bool = True
+
+    @property
+    def evidence(self) -> tuple[Evidence, ...]:
+        return made(self.words).evidence
+
+    @property
+    def sentence(self) -> str:
+        return made(self.words).sentence
+
+    @property
+    def clause(self) -> str:
+        return made(self.words).clause
+
+    @property
+    def caveats(self) -> tuple[str, ...]:
+        return made(self.words).caveats
 
     def evidence_for(self, role: str) -> Evidence | None:
         return next((e for e in self.evidence if e.role == role), None)
@@ -207,10 +289,17 @@ class Theme(Record):
     pillar_name: str
     comparison: Comparison
     findings: tuple[Finding, ...]
-    sentence: str
-    caveats: tuple[str, ...] = ()
+    words: Words | Draft[Words]
     salience: float
     in_index: bool = True
+
+    @property
+    def sentence(self) -> str:
+        return made(self.words).sentence
+
+    @property
+    def caveats(self) -> tuple[str, ...]:
+        return made(self.words).caveats
 
     @property
     def evidence(self) -> tuple[Evidence, ...]:

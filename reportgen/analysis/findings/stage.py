@@ -11,7 +11,14 @@ import pandas as pd
 
 from reportgen.analysis.findings.compare import grouped_caveats
 from reportgen.analysis.findings.inputs import FindingInputs, Prepared, code_name, old_mask
-from reportgen.analysis.findings.records import Comparison, Evidence, Finding, Pool, Salience
+from reportgen.analysis.findings.records import (
+    Comparison,
+    Evidence,
+    Finding,
+    Pool,
+    Salience,
+    Words,
+)
 from reportgen.analysis.findings.spec import FindingsSpec
 from reportgen.analysis.findings.wording import ENGLISH, Wording
 from reportgen.analysis.peers import indicator_points
@@ -221,9 +228,7 @@ def _stage_finding(
         subject_name=str(row["stage_name"]),
         magnitude=magnitude,
         comparison=comparison,
-        evidence=tuple(evidence),
-        sentence=sentence,
-        caveats=tuple(caveats),
+        words=Words(evidence=tuple(evidence), sentence=sentence, caveats=tuple(caveats)),
         flags=("imputed",) if imputed_columns else (),
         salience=Salience(
             effect=magnitude,

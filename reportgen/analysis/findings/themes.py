@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 
-from reportgen.analysis.findings.records import Finding, Theme
+from reportgen.analysis.findings.records import Comparison, Draft, Finding, Theme, Words
 from reportgen.analysis.findings.spec import FindingsSpec
 from reportgen.analysis.findings.wording import ENGLISH, Wording
 
@@ -77,14 +77,50 @@ def _theme(
 ) -> Theme:
     comparison = ordered[0].comparison
     assert comparison is not None
+    pillar_name = pillar_names.get(pillar, pillar)
+    return Theme(
+        kind="gap" if kind == "gap" else "strength",
+        city_id=city_id,
+        pillar=pillar,
+        pillar_name=pillar_name,
+        comparison=comparison,
+        findings=tuple(ordered),
+        words=Draft(
+            _theme_words,
+            spec,
+            city_names.get(city_id, city_id),
+            pillar_name,
+            kind,
+            pillar,
+            comparison,
+            ordered,
+            first,
+            wording,
+        ),
+        salience=salience,
+        in_index=any(f.in_index for f in ordered),
+    )
+
+
+def _theme_words(
+    spec: FindingsSpec,
+    city: str,
+    pillar_name: str,
+    kind: str,
+    pillar: str,
+    comparison: Comparison,
+    ordered: list[Finding],
+    first: bool,
+    wording: Wording,
+) -> Words:
     head = ordered[0] if ordered[0].subject_kind != "indicator" else None
     indicators = [f for f in ordered if f.subject_kind == "indicator"][:MAX_CLAUSES]
     clauses = [f.clause for f in indicators]
     semicolon = wording.semicolon()
     kinds = {"gap": wording.gettext("gap"), "strength": wording.gettext("strength")}
     fill = {
-        "pillar": pillar_names.get(pillar, pillar),
-        "city": city_names.get(city_id, city_id),
+        "pillar": pillar_name,
+        "city": city,
         "kind": kinds.get(kind, kind),
         "group": wording.group_name(comparison.name),
         "clauses": semicolon.join(clauses),
@@ -95,20 +131,8 @@ def _theme(
         fill["value"] = wording.text(city_value) if city_value else ""
         fill["peer"] = wording.text(peer_value) if peer_value else ""
     key = ("first" if first else "other") + ("_pillar" if head is not None else "_indicators")
-    sentence = wording.template(f"theme_{key}").format(**fill)
-    sentence = wording.capitalise(sentence)
+    sentence = wording.capitalise(wording.template(f"theme_{key}").format(**fill))
     caveats = [c for f in ordered for c in f.caveats]
     if kind == "gap" and pillar in spec.unmeasured:
         caveats.append(spec.unmeasured[pillar])
-    return Theme(
-        kind="gap" if kind == "gap" else "strength",
-        city_id=city_id,
-        pillar=pillar,
-        pillar_name=fill["pillar"],
-        comparison=comparison,
-        findings=tuple(ordered),
-        sentence=sentence,
-        caveats=_dedupe(caveats),
-        salience=salience,
-        in_index=any(f.in_index for f in ordered),
-    )
+    return Words(sentence=sentence, caveats=_dedupe(caveats))
