@@ -13,6 +13,7 @@ from reportgen.analysis.findings.decompose import Decomposition, decompose
 from reportgen.analysis.findings.inputs import FindingInputs, Prepared, code_name
 from reportgen.analysis.findings.records import (
     Contribution,
+    Draft,
     Evidence,
     Finding,
     Salience,
@@ -166,11 +167,13 @@ def _code_movers(
     collapsed = has_interval & (low == high)
     draws = inputs.draws.frame_order(code, cities) if inputs.draws is not None else None
     q_lo, q_hi = inputs.rank_quantiles
-    spread = (
-        np.subtract(*nanquantile_kernel(draws, (q_hi, q_lo))) / 2.0
-        if draws is not None
-        else np.full(len(cities), np.nan)
-    )
+    # Half the replicated score range, read only where the rank interval collapsed to a point
+    # (quantiles sort every replication of a column: for those columns alone).
+    spread = np.full(len(cities), np.nan)
+    if draws is not None and collapsed.any():
+        spread[collapsed] = (
+            np.subtract(*nanquantile_kernel(draws[:, collapsed], (q_hi, q_lo))) / 2.0
+        )
     with np.errstate(invalid="ignore"):
         outside = has_interval & ~collapsed & ((previous < low) | (previous > high))
         beyond_spread = collapsed & (np.abs(change) > spread) & (places != 0)
@@ -206,110 +209,34 @@ def _code_movers(
     robustness = _mover_robustness(
         replicated_ranks, draws, moved, previous, previous_score, rank_moved_all, spec
     )
+    context = _MoverWording(
+        city_names=panel.city_names,
+        label=label,
+        interval=interval,
+        rank=rank,
+        previous=previous,
+        score=score,
+        previous_score=previous_score,
+        low=low,
+        high=high,
+        spread=spread,
+        places=places,
+        change=change,
+        outside=outside,
+        beyond_spread=beyond_spread,
+        same_rank=same_rank,
+        rank_moved=rank_moved_all,
+        tied_now=frozenset(tied_now.get(code, ())),
+        tied_then=frozenset(tied_then.get(code, ())),
+        wording=wording,
+    )
     out = []
-    for r in np.flatnonzero(moved):
+    for r in np.flatnonzero(moved).tolist():
         city_id = cities[r]
-        city = panel.city_names[city_id]
-        evidence = [
-            Evidence(role="previous_rank", label="Previous rank", value=previous[r], unit="rank"),
-            Evidence(role="rank", label="Rank", value=rank[r], unit="rank"),
-            Evidence(
-                role="previous_score",
-                label="Previous score",
-                value=previous_score[r],
-                unit="score",
-            ),
-            Evidence(role="score", label="Score", value=score[r], unit="score"),
-        ]
-        text = {e.role: wording.text(e) for e in evidence}
-        previous_text = wording.rank_text(previous[r], city_id in tied_then.get(code, ()))
-        current_text = wording.rank_text(rank[r], city_id in tied_now.get(code, ()))
-        rank_moved = bool(rank_moved_all[r])
-        caveats: list[str] = []
-        if outside[r]:
-            records = [
-                Evidence(
-                    role="rank_low",
-                    label=f"Rank interval ({interval}), best",
-                    value=low[r],
-                    unit="rank",
-                ),
-                Evidence(
-                    role="rank_high",
-                    label=f"Rank interval ({interval}), worst",
-                    value=high[r],
-                    unit="rank",
-                ),
-            ]
-            evidence.extend(records)
-            reason = wording.template("mover_reason_interval").format(
-                interval=interval, low=wording.text(records[0]), high=wording.text(records[1])
-            )
-        elif beyond_spread[r]:
-            record = Evidence(
-                role="score_spread",
-                label=f"Half the {interval} range of the score",
-                value=float(spread[r]),
-                unit="points",
-            )
-            evidence.append(record)
-            reason = wording.template("mover_reason_spread").format(
-                score_change=difference_text(score[r], previous_score[r], "score"),
-                spread=wording.text(record),
-            )
-        elif same_rank[r]:
-            reason = wording.template("mover_reason_same_rank")
-        else:
-            record = Evidence(
-                role="places", label="Places moved", value=abs(places[r]), unit="places"
-            )
-            evidence.append(record)
-            reason = wording.template("mover_reason_places").format(places=wording.text(record))
-        verb = wording.gettext("rose") if places[r] > 0 else wording.gettext("fell")
         has_scores = not math.isnan(change[r])
-        if rank_moved and has_scores and change[r] == 0:
-            sentence = wording.template("mover_unchanged").format(
-                city=city,
-                verb=verb,
-                previous=previous_text,
-                current=current_text,
-                label=label,
-                score=text["score"],
-            )
-        elif rank_moved:
-            template = "mover_rank" if has_scores else "mover_rank_no_scores"
-            sentence = wording.template(template).format(
-                city=city,
-                verb=verb,
-                previous=previous_text,
-                current=current_text,
-                label=label,
-                previous_score=text["previous_score"],
-                score=text["score"],
-                reason=reason,
-            )
-        else:
-            record = Evidence(
-                role="score_change",
-                label="Score change, as printed",
-                value=abs(change[r]),
-                unit="points",
-            )
-            evidence.append(record)
-            caveats.append(wording.caveat("score_scale"))
-            sentence = wording.template("mover_score").format(
-                city=city,
-                label=label,
-                verb=wording.gettext("rose") if change[r] > 0 else wording.gettext("fell"),
-                previous_score=text["previous_score"],
-                score=text["score"],
-                score_change=wording.text(record),
-                current=current_text,
-            )
         contributions: tuple[Contribution, ...] = ()
         if decomposition is not None and city_id in decomposition.row:
             contributions = _contributions(decomposition, panel, city_id)
-            sentence += _driver_sentence(contributions, wording)
         magnitude = abs(places[r]) / spec.mover_min_rank_change
         if has_scores:
             magnitude = max(magnitude, abs(change[r]) / spec.mover_min_score_change)
@@ -322,11 +249,7 @@ def _code_movers(
                 subject_name=label,
                 magnitude=float(magnitude),
                 pillar=code if subject_kind == "pillar" else None,
-                words=Words(
-                    evidence=tuple(evidence),
-                    sentence=wording.capitalise(sentence),
-                    caveats=tuple(caveats),
-                ),
+                words=Draft(_mover_words, context, r, city_id, contributions),
                 contributions=contributions,
                 salience=Salience(
                     effect=float(code_weight[r] * (abs(change[r]) if has_scores else 0.0)),
@@ -335,6 +258,140 @@ def _code_movers(
             )
         )
     return out
+
+
+@dataclass(frozen=True)
+class _MoverWording:
+    """What a mover's words read: one code's arrays (city rows), shared by its drafts."""
+
+    city_names: dict[str, str]
+    label: str
+    interval: str
+    rank: FloatArray
+    previous: FloatArray
+    score: FloatArray
+    previous_score: FloatArray
+    low: FloatArray
+    high: FloatArray
+    spread: FloatArray
+    places: FloatArray
+    change: FloatArray
+    outside: BoolArray
+    beyond_spread: BoolArray
+    same_rank: BoolArray
+    rank_moved: BoolArray
+    tied_now: frozenset[str]
+    tied_then: frozenset[str]
+    wording: Wording
+
+
+def _mover_words(
+    context: _MoverWording, r: int, city_id: str, contributions: tuple[Contribution, ...]
+) -> Words:
+    c, wording = context, context.wording
+    previous, rank, score, previous_score = c.previous, c.rank, c.score, c.previous_score
+    places, change, interval, label = c.places, c.change, c.interval, c.label
+    city = c.city_names[city_id]
+    evidence = [
+        Evidence(role="previous_rank", label="Previous rank", value=previous[r], unit="rank"),
+        Evidence(role="rank", label="Rank", value=rank[r], unit="rank"),
+        Evidence(
+            role="previous_score",
+            label="Previous score",
+            value=previous_score[r],
+            unit="score",
+        ),
+        Evidence(role="score", label="Score", value=score[r], unit="score"),
+    ]
+    text = {e.role: wording.text(e) for e in evidence}
+    previous_text = wording.rank_text(previous[r], city_id in c.tied_then)
+    current_text = wording.rank_text(rank[r], city_id in c.tied_now)
+    rank_moved = bool(c.rank_moved[r])
+    caveats: list[str] = []
+    if c.outside[r]:
+        records = [
+            Evidence(
+                role="rank_low",
+                label=f"Rank interval ({interval}), best",
+                value=c.low[r],
+                unit="rank",
+            ),
+            Evidence(
+                role="rank_high",
+                label=f"Rank interval ({interval}), worst",
+                value=c.high[r],
+                unit="rank",
+            ),
+        ]
+        evidence.extend(records)
+        reason = wording.template("mover_reason_interval").format(
+            interval=interval, low=wording.text(records[0]), high=wording.text(records[1])
+        )
+    elif c.beyond_spread[r]:
+        record = Evidence(
+            role="score_spread",
+            label=f"Half the {interval} range of the score",
+            value=float(c.spread[r]),
+            unit="points",
+        )
+        evidence.append(record)
+        reason = wording.template("mover_reason_spread").format(
+            score_change=difference_text(score[r], previous_score[r], "score"),
+            spread=wording.text(record),
+        )
+    elif c.same_rank[r]:
+        reason = wording.template("mover_reason_same_rank")
+    else:
+        record = Evidence(role="places", label="Places moved", value=abs(places[r]), unit="places")
+        evidence.append(record)
+        reason = wording.template("mover_reason_places").format(places=wording.text(record))
+    verb = wording.gettext("rose") if places[r] > 0 else wording.gettext("fell")
+    has_scores = not math.isnan(change[r])
+    if rank_moved and has_scores and change[r] == 0:
+        sentence = wording.template("mover_unchanged").format(
+            city=city,
+            verb=verb,
+            previous=previous_text,
+            current=current_text,
+            label=label,
+            score=text["score"],
+        )
+    elif rank_moved:
+        template = "mover_rank" if has_scores else "mover_rank_no_scores"
+        sentence = wording.template(template).format(
+            city=city,
+            verb=verb,
+            previous=previous_text,
+            current=current_text,
+            label=label,
+            previous_score=text["previous_score"],
+            score=text["score"],
+            reason=reason,
+        )
+    else:
+        record = Evidence(
+            role="score_change",
+            label="Score change, as printed",
+            value=abs(change[r]),
+            unit="points",
+        )
+        evidence.append(record)
+        caveats.append(wording.caveat("score_scale"))
+        sentence = wording.template("mover_score").format(
+            city=city,
+            label=label,
+            verb=wording.gettext("rose") if change[r] > 0 else wording.gettext("fell"),
+            previous_score=text["previous_score"],
+            score=text["score"],
+            score_change=wording.text(record),
+            current=current_text,
+        )
+    sentence += _driver_sentence(contributions, wording)
+    return Words(
+        evidence=tuple(evidence),
+        sentence=wording.capitalise(sentence),
+        caveats=tuple(caveats),
+    )
 
 
 def _mover_robustness(
