@@ -18,6 +18,7 @@ from reportgen.analysis.findings import (
     ScoreDraws,
     analyse,
     indicator_findings_by_group,
+    score_findings_by_group,
 )
 from reportgen.analysis.stages import (
     assign_stages,
@@ -356,10 +357,13 @@ def compute_edition(
             scores = current.index.scores
             stages = assign_stages(scores, edition.stages, axes=axes)
             stage_problems = check_stages(edition.stages, scores, axes=axes, plane=False)
-            early = None
-            if not stage_problems:  # indicator findings read nothing of the Monte Carlo
+            early = early_scores = None
+            if not stage_problems:
+                # Indicator findings read nothing of the Monte Carlo, and pillar findings only
+                # their robustness (added once it is done): both are made while it runs.
                 without_mc = finding_inputs(current, prior, edition, None, None, None, None)
                 early = indicator_findings_by_group(without_mc, stages, edition.findings)
+                early_scores = score_findings_by_group(without_mc, stages, edition.findings)
         except Exception:
             if replicating is not None:
                 replicating.result()  # the Monte Carlo's own error, if any, is reported first
@@ -384,6 +388,7 @@ def compute_edition(
         edition.findings,
         spotlight_city=edition.spotlight_city,
         indicators=early,
+        scores=early_scores,
     )
     levers = next_stage_levers(scores, stages, inputs.pillars, axes=axes)
     return EditionResult(

@@ -14,6 +14,7 @@ from reportgen.analysis.findings.compute import (
     compute_findings,
     indicator_findings_by_group,
     peer_median_of,
+    score_findings_by_group,
 )
 from reportgen.analysis.findings.decompose import Decomposition, decompose, effective_weights
 from reportgen.analysis.findings.inputs import FindingInputs, ScoreDraws
@@ -111,6 +112,7 @@ __all__ = [
     "printed_difference",
     "printed_ranks",
     "salience_method",
+    "score_findings_by_group",
     "select",
     "select_movers",
     "select_themes",

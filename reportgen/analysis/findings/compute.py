@@ -13,7 +13,7 @@ from reportgen.analysis.findings.coverage import data_findings
 from reportgen.analysis.findings.inputs import FindingInputs, code_name, prepare
 from reportgen.analysis.findings.movers import mover_findings
 from reportgen.analysis.findings.peerstats import peer_stats
-from reportgen.analysis.findings.pillars import score_findings
+from reportgen.analysis.findings.pillars import score_findings, with_robustness
 from reportgen.analysis.findings.records import BriefFindings, EditionStory, Finding, Theme
 from reportgen.analysis.findings.salience import finding_weights, salience_method
 from reportgen.analysis.findings.selection import brief_findings
@@ -45,6 +45,30 @@ def indicator_findings_by_group(
     }
 
 
+def score_findings_by_group(
+    inputs: FindingInputs,
+    stages: pd.DataFrame,
+    spec: FindingsSpec,
+    wording: Wording = ENGLISH,
+) -> dict[str, list[Finding]]:
+    """Each peer group's pillar and dimension gaps and strengths, before their Monte Carlo
+    robustness (`compute_findings` adds it): made while the Monte Carlo runs."""
+    panel = prepare(inputs, spec)
+    weights = finding_weights(inputs)
+    return {
+        group_id: score_findings(
+            inputs,
+            panel,
+            spec,
+            resolve_groups(group_id, inputs, stages, spec),
+            weights,
+            None,
+            wording,
+        )
+        for group_id in spec.computed_groups()
+    }
+
+
 def compute_findings(
     inputs: FindingInputs,
     stages: pd.DataFrame,
@@ -52,9 +76,11 @@ def compute_findings(
     wording: Wording = ENGLISH,
     *,
     indicators: Mapping[str, list[Finding]] | None = None,
+    scores: Mapping[str, list[Finding]] | None = None,
 ) -> list[Finding]:
     """Every finding the data supports, for every city; `stages` is `assign_stages`' output;
-    `indicators` is `indicator_findings_by_group`'s output when it was made beforehand.
+    `indicators` is `indicator_findings_by_group`'s output and `scores`
+    `score_findings_by_group`'s, when they were made beforehand (from the same data).
 
     Pure: the same inputs give the same list in the same order: cities in score order; for each,
     its stage, then gaps and strengths per peer group (indicators, then pillars and
@@ -71,7 +97,10 @@ def compute_findings(
             batch += indicators.get(group_id, [])
         elif "indicator" in spec.subjects:
             batch += indicator_findings(inputs, panel, spec, groups, weights, wording)
-        batch += score_findings(inputs, panel, spec, groups, weights, inputs.draws, wording)
+        if scores is not None:
+            batch += with_robustness(scores.get(group_id, []), inputs, panel, spec, groups)
+        else:
+            batch += score_findings(inputs, panel, spec, groups, weights, inputs.draws, wording)
         for finding in batch:
             compared[finding.city_id].append(finding)
     movers: dict[str, list[Finding]] = {c: [] for c in panel.cities}
@@ -153,11 +182,14 @@ def analyse(
     findings: list[Finding] | None = None,
     wording: Wording = ENGLISH,
     indicators: Mapping[str, list[Finding]] | None = None,
+    scores: Mapping[str, list[Finding]] | None = None,
 ) -> FindingsResult:
     """Findings, themes, every brief's selection, the spotlight and the executive summary,
     worded in ``wording``'s language (the numbers and the selection are the same in all)."""
     if findings is None:
-        findings = compute_findings(inputs, stages, spec, wording, indicators=indicators)
+        findings = compute_findings(
+            inputs, stages, spec, wording, indicators=indicators, scores=scores
+        )
     # Sentences name a city by its short form, as tables and charts do (a long name would
     # take over a brief's page).
     panel_names = {
@@ -204,4 +236,5 @@ __all__ = [
     "compute_findings",
     "indicator_findings_by_group",
     "peer_median_of",
+    "score_findings_by_group",
 ]

@@ -4,7 +4,7 @@ data-quality discount of the indicators they rest on and their Monte Carlo robus
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -326,6 +326,34 @@ def _score_words(
         ),
         caveats=tuple(caveats),
     )
+
+
+def with_robustness(
+    findings: list[Finding],
+    inputs: FindingInputs,
+    panel: Prepared,
+    spec: FindingsSpec,
+    groups: Mapping[str, PeerGroup],
+) -> list[Finding]:
+    """`score_findings` made without the Monte Carlo, given its robustness now: the pipeline
+    makes them while the Monte Carlo runs (one finding per city and code in a peer group)."""
+    if inputs.draws is None:
+        return findings
+    sets = PeerSets.of_groups(groups, panel.position)
+    by_code: dict[str, list[int]] = {}
+    for i, f in enumerate(findings):
+        by_code.setdefault(f.subject, []).append(i)
+    out = list(findings)
+    for code, at in by_code.items():
+        rows = np.asarray([panel.position[findings[i].city_id] for i in at], dtype=np.intp)
+        is_gap = np.zeros(len(panel.cities), bool)
+        is_gap[rows] = [findings[i].kind == "gap" for i in at]
+        nominal = inputs.scores[code].reindex(panel.cities).to_numpy(float)
+        robust = _robustness(inputs.draws, code, panel.cities, sets, rows, is_gap, spec, nominal)
+        for i, r in zip(at, rows.tolist(), strict=True):
+            salience = replace(findings[i].salience, robustness=float(robust.get(r, 1.0)))
+            out[i] = replace(findings[i], salience=salience)
+    return out
 
 
 def _robustness(
