@@ -90,17 +90,20 @@ def compute_findings(
     weights = finding_weights(inputs)
     stage = stage_findings(inputs, panel, stages, spec, weights, wording)
     compared: dict[str, list[Finding]] = {c: [] for c in panel.cities}
+    groups = {g: resolve_groups(g, inputs, stages, spec) for g in spec.computed_groups()}
+    scored = None if scores is None else with_robustness(scores, inputs, panel, spec, groups)
     for group_id in spec.computed_groups():
-        groups = resolve_groups(group_id, inputs, stages, spec)
         batch: list[Finding] = []
         if indicators is not None:
             batch += indicators.get(group_id, [])
         elif "indicator" in spec.subjects:
-            batch += indicator_findings(inputs, panel, spec, groups, weights, wording)
-        if scores is not None:
-            batch += with_robustness(scores.get(group_id, []), inputs, panel, spec, groups)
+            batch += indicator_findings(inputs, panel, spec, groups[group_id], weights, wording)
+        if scored is not None:
+            batch += scored.get(group_id, [])
         else:
-            batch += score_findings(inputs, panel, spec, groups, weights, inputs.draws, wording)
+            batch += score_findings(
+                inputs, panel, spec, groups[group_id], weights, inputs.draws, wording
+            )
         for finding in batch:
             compared[finding.city_id].append(finding)
     movers: dict[str, list[Finding]] = {c: [] for c in panel.cities}

@@ -179,7 +179,8 @@ def score_findings(
             inputs, panel, spec, weights, old, code, subject_kind
         )
         nominal = inputs.scores[code].reindex(panel.cities).to_numpy(float)
-        robust = _robustness(draws, code, panel.cities, sets, hits, gap[:, k], spec, nominal)
+        replicated = _replicated(draws, code, panel.cities, nominal)
+        robust = _robustness(replicated, sets, hits, gap[:, k], spec)
         code_weight = (
             weights[code].reindex(panel.cities).fillna(0.0).to_numpy(float)
             if code in weights.columns
@@ -329,42 +330,59 @@ def _score_words(
 
 
 def with_robustness(
-    findings: list[Finding],
+    findings: Mapping[str, list[Finding]],
     inputs: FindingInputs,
     panel: Prepared,
     spec: FindingsSpec,
-    groups: Mapping[str, PeerGroup],
-) -> list[Finding]:
-    """`score_findings` made without the Monte Carlo, given its robustness now: the pipeline
-    makes them while the Monte Carlo runs (one finding per city and code in a peer group)."""
+    groups: Mapping[str, Mapping[str, PeerGroup]],
+) -> dict[str, list[Finding]]:
+    """`score_findings` of each peer group, made without the Monte Carlo, given their
+    robustness now: the pipeline makes them while the Monte Carlo runs. A code's replications
+    are read once for every group (one finding per city, code and group)."""
     if inputs.draws is None:
-        return findings
-    sets = PeerSets.of_groups(groups, panel.position)
-    by_code: dict[str, list[int]] = {}
-    for i, f in enumerate(findings):
-        by_code.setdefault(f.subject, []).append(i)
-    out = list(findings)
-    for code, at in by_code.items():
-        rows = np.asarray([panel.position[findings[i].city_id] for i in at], dtype=np.intp)
-        is_gap = np.zeros(len(panel.cities), bool)
-        is_gap[rows] = [findings[i].kind == "gap" for i in at]
+        return dict(findings)
+    out = {group_id: list(found) for group_id, found in findings.items()}
+    at: dict[str, dict[str, list[int]]] = {}  # code -> group -> positions in its list
+    for group_id, found in findings.items():
+        for i, f in enumerate(found):
+            at.setdefault(f.subject, {}).setdefault(group_id, []).append(i)
+    sets = {group_id: PeerSets.of_groups(groups[group_id], panel.position) for group_id in findings}
+    for code, by_group in at.items():
         nominal = inputs.scores[code].reindex(panel.cities).to_numpy(float)
-        robust = _robustness(inputs.draws, code, panel.cities, sets, rows, is_gap, spec, nominal)
-        for i, r in zip(at, rows.tolist(), strict=True):
-            salience = replace(findings[i].salience, robustness=float(robust.get(r, 1.0)))
-            out[i] = replace(findings[i], salience=salience)
+        replicated = _replicated(inputs.draws, code, panel.cities, nominal)
+        for group_id, positions in by_group.items():
+            found = findings[group_id]
+            rows = np.asarray([panel.position[found[i].city_id] for i in positions], dtype=np.intp)
+            is_gap = np.zeros(len(panel.cities), bool)
+            is_gap[rows] = [found[i].kind == "gap" for i in positions]
+            robust = _robustness(replicated, sets[group_id], rows, is_gap, spec)
+            for i, r in zip(positions, rows.tolist(), strict=True):
+                salience = replace(found[i].salience, robustness=float(robust.get(r, 1.0)))
+                out[group_id][i] = replace(found[i], salience=salience)
     return out
 
 
+def _replicated(
+    draws: ScoreDraws | None, code: str, cities: list[str], nominal: FloatArray
+) -> tuple[FloatArray, FloatArray] | None:
+    """A code's replicated scores (replications x cities), and each replication's spread of
+    scores over the published one's (None without replications of the code)."""
+    replicated = None if draws is None else draws.frame_order(code, cities)
+    if replicated is None:
+        return None
+    with np.errstate(invalid="ignore"):
+        published = float(np.nanstd(nominal))
+        spread = np.nanstd(replicated, axis=1)
+        scale = spread / published if published > 0 else np.ones_like(spread)
+    return replicated, scale
+
+
 def _robustness(
-    draws: ScoreDraws | None,
-    code: str,
-    cities: list[str],
+    replicated: tuple[FloatArray, FloatArray] | None,
     sets: PeerSets,
     hits: npt.NDArray[np.intp],
     is_gap: BoolArray,
     spec: FindingsSpec,
-    nominal: FloatArray,
 ) -> dict[int, float]:
     """Share of Monte Carlo replications in which each hit city's gap or strength holds.
 
@@ -372,21 +390,15 @@ def _robustness(
     normalises otherwise (z-scores around 10, a 1-100 range) spreads the cities differently, so
     the threshold is scaled by the replication's spread of scores over the published one's.
     """
-    if draws is None:
-        return {}
-    replicated = draws.frame_order(code, cities)
     if replicated is None:
         return {}
+    draws, scale = replicated
     wanted = sets.only(hits)
     # Replications as columns: the same leave-one-out medians, one per replication.
-    medians = peer_medians(replicated.T, wanted)
-    with np.errstate(invalid="ignore"):
-        published = float(np.nanstd(nominal))
-        spread = np.nanstd(replicated, axis=1)
-        scale = spread / published if published > 0 else np.ones_like(spread)
+    medians = peer_medians(draws.T, wanted)
     rows = np.asarray(wanted.rows(), dtype=np.intp)
     with np.errstate(invalid="ignore"):
-        diff = replicated[:, rows] - medians[rows].T
+        diff = draws[:, rows] - medians[rows].T
         holds = np.where(
             is_gap[rows],
             diff <= -spec.gap_points * scale[:, None],

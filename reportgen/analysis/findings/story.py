@@ -358,6 +358,12 @@ def _mover_clause(finding: Finding, names: dict[str, str], wording: Wording = EN
     return clause
 
 
+def _rank_moved(finding: Finding) -> bool:
+    blank = Evidence(role="", label="", value=0, unit="")
+    rank = finding.evidence_for("rank") or blank
+    return rank.value != (finding.evidence_for("previous_rank") or blank).value
+
+
 def _movers(
     inputs: FindingInputs,
     findings: Sequence[Finding],
@@ -367,7 +373,10 @@ def _movers(
 ) -> StoryItem | None:
     if inputs.previous_ranks is None:
         return None
-    candidates = sorted(
+    # One move per city: its overall move if it has one, else its largest dimension move;
+    # then overall moves first, by salience. Going down that order, the first move of each city
+    # is the one kept, so only the moves looked at need their words (to check the rank moved).
+    ordered = sorted(
         (
             f
             for f in findings
@@ -375,22 +384,16 @@ def _movers(
             and f.subject_kind in ("overall", "dimension")
             and f.salience.robustness >= 0.5
             and f.city_id not in used
-            and (f.evidence_for("rank") or Evidence(role="", label="", value=0, unit="")).value
-            != (
-                f.evidence_for("previous_rank") or Evidence(role="", label="", value=0, unit="")
-            ).value
         ),
-        key=lambda f: (-round(f.salience.value, 12), f.city_id),
-    )
-    # One move per city: its overall move if it has one, else its largest dimension move.
-    candidates.sort(key=lambda f: f.subject_kind != "overall")
-    picked: dict[str, Finding] = {}
-    for f in candidates:
-        picked.setdefault(f.city_id, f)
-    candidates = sorted(
-        picked.values(),
         key=lambda f: (f.subject_kind != "overall", -round(f.salience.value, 12), f.city_id),
-    )[:MAX_MOVERS]
+    )
+    picked: dict[str, Finding] = {}
+    for f in ordered:
+        if len(picked) == MAX_MOVERS:
+            break
+        if f.city_id not in picked and _rank_moved(f):
+            picked[f.city_id] = f
+    candidates = list(picked.values())
     if not candidates:
         return StoryItem(topic="movers", sentence=wording.template("story_no_movers"))
     clauses = [_mover_clause(f, names, wording) for f in candidates]
