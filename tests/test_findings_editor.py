@@ -21,6 +21,7 @@ from reportgen.analysis.findings import (
     decompose,
     indicator_findings_by_group,
     salience_method,
+    score_findings_by_group,
 )
 from reportgen.analysis.findings.wording import as_printed
 from reportgen.app import Inputs, compute, load_inputs
@@ -408,6 +409,25 @@ def test_indicator_findings_made_before_the_monte_carlo_are_the_same(
         full, result.stages, spec
     )
     assert early == indicator_findings_by_group(full, result.stages, spec)
+
+
+def test_pillar_findings_made_before_the_monte_carlo_get_the_same_robustness(
+    with_monte_carlo: EditionResult,
+) -> None:
+    # Pillar and dimension findings are made while the Monte Carlo runs and given their
+    # robustness afterwards: the result must be what the full inputs give in one go.
+    result = with_monte_carlo
+    full = finding_inputs_of(result)
+    without = finding_inputs(result.current, result.previous, result.edition, None, None, None)
+    spec = result.edition.findings
+    early = score_findings_by_group(without, result.stages, spec)
+    made_early = [f for found in early.values() for f in found]
+    assert len(made_early) > 20
+    assert {f.salience.robustness for f in made_early} == {1.0}  # not known yet
+    at_once = compute_findings(full, result.stages, spec)
+    assert compute_findings(full, result.stages, spec, scores=early) == at_once
+    scored = [f for f in at_once if f.subject_kind in ("pillar", "dimension") and f.comparison]
+    assert any(f.salience.robustness < 1.0 for f in scored)  # the robustness was applied
 
 
 def test_the_spotlight_line_carries_the_caveats_of_what_it_prints(bundled: EditionResult) -> None:

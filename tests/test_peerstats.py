@@ -117,3 +117,19 @@ def test_leave_one_out_median_equals_the_median_of_the_others() -> None:
                 keep[r] = False
             want = np.median(column[keep]) if keep.any() else NAN
             np.testing.assert_array_equal(got[r, j], want)
+
+
+def test_leave_one_out_median_of_complete_columns_equals_the_median_of_the_others() -> None:
+    # Columns without gaps take a selection shortcut (order statistics, not a sort): every size
+    # from 2 rows, with many ties, must still give the median of the other values, bit for bit.
+    rng = np.random.default_rng(11)
+    for n in (2, 3, 4, 5, 6, 7, 30, 31):
+        values = rng.integers(0, 4, size=(n, 60)).astype(float)  # ties everywhere
+        values[:, :20] = rng.normal(size=(n, 20))  # and columns without
+        drop = rng.random(values.shape) < 0.5
+        got = leave_one_out_median(values, drop)
+        for r in range(n):
+            for j in range(values.shape[1]):
+                keep = np.ones(n, bool)
+                keep[r] = not drop[r, j]
+                np.testing.assert_array_equal(got[r, j], np.median(values[keep, j]))

@@ -1,0 +1,68 @@
+"""What a finding says is made on first use: selection reads numbers, words come when read."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import pytest
+
+from reportgen.analysis.findings import Finding
+from reportgen.analysis.findings.records import Draft, Words, made, record_dict
+from reportgen.app import Inputs, compute
+from reportgen.pipeline import EditionResult
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+
+
+@pytest.fixture(scope="module")
+def bundled() -> EditionResult:
+    return compute(Inputs(DATA), uncertainty=False)
+
+
+def _unmade(findings: tuple[Finding, ...]) -> list[Finding]:
+    return [f for f in findings if isinstance(f.words, Draft) and f.words._made is None]
+
+
+def test_findings_no_publication_prints_are_never_worded(bundled: EditionResult) -> None:
+    assert bundled.analysis is not None
+    findings = bundled.analysis.findings
+    # Computing the edition (themes, every brief's selection, the summary) worded a minority.
+    assert len(_unmade(findings)) > len(findings) / 2
+    printed = set()
+    for brief in bundled.analysis.briefs.values():
+        assert brief.lines()  # what the brief prints, worded now
+        printed |= {id(f) for t in brief.gaps + brief.strengths for f in t.findings}
+        printed |= {id(f) for f in brief.movers}
+    left = _unmade(findings)
+    assert left  # findings no brief prints are still not worded
+    assert not printed & {id(f) for f in left}
+    finding = left[0]
+    assert finding.sentence  # reading makes it, once
+    assert isinstance(finding.words, Draft)
+    assert finding.words._made is not None
+    assert finding.words.get() is finding.words.get()
+
+
+def test_a_draft_stands_for_its_words_in_keys_equality_exports_and_pickles(
+    bundled: EditionResult,
+) -> None:
+    assert bundled.analysis is not None
+    finding = _unmade(bundled.analysis.findings)[-1]
+    words = made(finding.words)
+    assert isinstance(words, Words)
+    # An output key hashes the repr: it must hold the sentence and every caveat.
+    text = repr(finding)
+    assert words.sentence in text
+    assert all(c in text for c in words.caveats)
+    assert "Draft" not in text
+    exported = record_dict(finding)
+    assert exported["sentence"] == words.sentence
+    assert [e["role"] for e in exported["evidence"]] == [e.role for e in words.evidence]
+    assert "words" not in exported
+    # A worker receives the words, never the arrays they were made from.
+    shipped = pickle.loads(pickle.dumps(finding))
+    assert shipped == finding
+    assert isinstance(shipped.words, Words)
+    assert shipped.sentence == finding.sentence
+    assert len(pickle.dumps(finding)) < 20_000
