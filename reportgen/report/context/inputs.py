@@ -59,7 +59,8 @@ def city_labels(
     labels = {}
     countries = tr.catalogue.get("countries", {})
     regions = tr.catalogue.get("regions", {})
-    for city_id, row in result.panel.cities.iterrows():
+    cities = result.panel.cities
+    for city_id, row in zip(cities.index, cities.to_dict("records"), strict=True):
         population = row.get("population")
         name = str(row["name"])
         name_zh = str(row["name_zh"]) if isinstance(row.get("name_zh"), str) else ""
