@@ -516,6 +516,9 @@ def _percent_problems(
 # --------------------------------------------------------------------------- typing the cells
 
 
+_UNPARSED = object()
+
+
 def _typed_frame(records: Records, table: Table) -> tuple[pd.DataFrame, list[Problem]]:
     """Parse every cell, collecting a problem per bad cell; bad and empty cells become missing."""
     problems: list[Problem] = []
@@ -525,8 +528,14 @@ def _typed_frame(records: Records, table: Table) -> tuple[pd.DataFrame, list[Pro
     for column in table.columns:
         index = position.get(column.name)
         values: list[Any] = []
+        # Ids, years and sources repeat down a column: each distinct text is parsed once.
+        parsed: dict[str, Any] = {}
         for number, cells in records.rows:
             text = cells[index] if index is not None else ""
+            known = parsed.get(text, _UNPARSED)
+            if known is not _UNPARSED:
+                values.append(known)
+                continue
             values.append(None)
             if not text:
                 if column.required:
@@ -541,7 +550,7 @@ def _typed_frame(records: Records, table: Table) -> tuple[pd.DataFrame, list[Pro
                     )
                 continue
             try:
-                values[-1] = column.parse(text)
+                values[-1] = parsed[text] = column.parse(text)
             except CellError as err:
                 if column.dtype == "str":  # keep the text, so references to it don't cascade
                     values[-1] = text

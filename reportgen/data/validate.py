@@ -312,12 +312,13 @@ class _Checks:
                 )
 
     def duplicate_observations(self) -> Iterator[Problem]:
+        key_columns = ["city_id", "indicator_id", "year"]
+        obs = self.data.observations
+        keyed = obs[obs[key_columns].notna().all(axis=1).to_numpy()]
+        # Only the keys that repeat are read row by row (their first row named in the message).
+        repeated = keyed[keyed.duplicated(key_columns, keep=False).to_numpy()]
         first: dict[tuple[Any, Any, Any], int] = {}
-        for row, city, indicator, year in _rows(
-            self.data.observations, ["city_id", "indicator_id", "year"]
-        ):
-            if not (_present(city) and _present(indicator) and _present(year)):
-                continue
+        for row, city, indicator, year in _rows(repeated, key_columns):
             key = (city, indicator, year)
             if key in first:
                 yield Problem(
@@ -335,6 +336,10 @@ class _Checks:
             ["min", "max"]
         ]
         obs = self.data.observations.join(bounds, on="indicator_id")
+        if all(pd.api.types.is_float_dtype(obs[c]) for c in ("value", "min", "max")):
+            # Only rows outside a range are read one by one (NaN compares False: no bound).
+            value, low, high = obs["value"], obs["min"], obs["max"]
+            obs = obs[((value < low) | (value > high)).to_numpy()]
         for row, indicator, value, low, high in _rows(obs, ["indicator_id", "value", "min", "max"]):
             if not _present(value):
                 continue
@@ -399,10 +404,16 @@ class _Checks:
         populations = dict(
             zip(self.data.cities["city_id"], self.data.cities["population"], strict=True)
         )
+        # Only the rows of cities in a shared unit are read: those that list others, and
+        # those they list.
+        listing = obs["shared_with"].map(lambda v: isinstance(v, str) and bool(v)).astype(bool)
+        named = {c for v in obs.loc[listing, "shared_with"] for c in str(v).split(";")}
+        involved = set(obs.loc[listing, "city_id"]) | named
         rows = {
             (city, indicator, year): (row, value, others)
             for row, city, indicator, year, value, others in _rows(
-                obs, ["city_id", "indicator_id", "year", "value", "shared_with"]
+                obs[obs["city_id"].isin(involved).to_numpy()],
+                ["city_id", "indicator_id", "year", "value", "shared_with"],
             )
             if _present(city) and _present(indicator) and _present(year)
         }
