@@ -48,21 +48,41 @@ def test_a_draft_stands_for_its_words_in_keys_equality_exports_and_pickles(
     bundled: EditionResult,
 ) -> None:
     assert bundled.analysis is not None
-    finding = _unmade(bundled.analysis.findings)[-1]
-    words = made(finding.words)
+    unread, read = _unmade(bundled.analysis.findings)[-2:]
+    # Unread, a finding travels as its recipe, and makes the same words where it lands.
+    travelled = pickle.loads(pickle.dumps(unread))
+    assert isinstance(travelled.words, Draft)
+    assert travelled.words._made is None
+    words = made(read.words)
     assert isinstance(words, Words)
     # An output key hashes the repr: it must hold the sentence and every caveat.
-    text = repr(finding)
+    text = repr(read)
     assert words.sentence in text
     assert all(c in text for c in words.caveats)
     assert "Draft" not in text
-    exported = record_dict(finding)
+    exported = record_dict(read)
     assert exported["sentence"] == words.sentence
     assert [e["role"] for e in exported["evidence"]] == [e.role for e in words.evidence]
     assert "words" not in exported
-    # A worker receives the words, never the arrays they were made from.
-    shipped = pickle.loads(pickle.dumps(finding))
-    assert shipped == finding
+    # Read, it travels as its words, never the arrays they were made from.
+    shipped = pickle.loads(pickle.dumps(read))
+    assert shipped == read
     assert isinstance(shipped.words, Words)
-    assert shipped.sentence == finding.sentence
-    assert len(pickle.dumps(finding)) < 20_000
+    assert len(pickle.dumps(read)) < 20_000
+    assert travelled.sentence == unread.sentence
+    assert travelled == unread
+
+
+def test_the_cached_edition_keeps_unread_findings_as_recipes_without_the_monte_carlo() -> None:
+    result = compute(Inputs(DATA))  # with the Monte Carlo
+    assert result.uncertainty is not None
+    assert result.analysis is not None
+    payload = pickle.dumps(result.analysis.findings)
+    # Recipes read the panel and peer statistics, never the replications (a pickle names the
+    # class of every object it holds).
+    assert b"UncertaintyResult" not in payload
+    assert b"ScoreDraws" not in payload
+    assert b"FindingInputs" not in payload
+    assert len(payload) < result.uncertainty.scores.nbytes
+    loaded = pickle.loads(payload)
+    assert [f.sentence for f in loaded] == [f.sentence for f in result.analysis.findings]

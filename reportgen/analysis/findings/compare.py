@@ -181,7 +181,7 @@ def value_flags(panel: Prepared, old: BoolArray, r: int, j: int) -> tuple[Flag, 
 
 
 def value_caveats(
-    inputs: FindingInputs,
+    imputation: str,
     panel: Prepared,
     spec: FindingsSpec,
     old: BoolArray,
@@ -189,14 +189,15 @@ def value_caveats(
     j: int,
     wording: Wording = ENGLISH,
 ) -> list[str]:
-    """The caveats a statement about city row r's value on indicator column j must carry."""
+    """The caveats a statement about city row r's value on indicator column j must carry
+    (`imputation` names how missing values were estimated)."""
     city = panel.city_names[panel.cities[r]]
     label = panel.labels[panel.ids[j]]
     out: list[str] = []
     if panel.imputed[r, j]:
         out.append(
             wording.caveat("imputed").format(
-                label=label, city=city, how=wording.gettext(inputs.imputation)
+                label=label, city=city, how=wording.gettext(imputation)
             )
         )
     if panel.shared[r, j]:
@@ -225,7 +226,7 @@ def value_caveats(
 
 
 def grouped_caveats(
-    inputs: FindingInputs,
+    imputation: str,
     panel: Prepared,
     spec: FindingsSpec,
     old: BoolArray,
@@ -252,7 +253,7 @@ def grouped_caveats(
     if any(imputed):
         out.append(
             wording.caveat("group_imputed").format(
-                how=wording.gettext(inputs.imputation), labels=labels(imputed)
+                how=wording.gettext(imputation), labels=labels(imputed)
             )
         )
     for j in at[panel.shared[r, at]].tolist():
@@ -366,7 +367,7 @@ def indicator_findings(
     w = weights.reindex(index=panel.cities, columns=panel.ids).to_numpy(float)
     w = np.where(panel.in_index[None, :], np.nan_to_num(w), spec.salience.context_effect)
     pools = pools_with_data(groups, panel.position, usable)
-    context = _IndicatorWording(inputs, panel, spec, old, verdicts, stats, wording)
+    context = _IndicatorWording(inputs.imputation, panel, spec, old, verdicts, stats, wording)
     discount = spec.salience.discount
     out: list[Finding] = []
     for r, j in zip(*(a.tolist() for a in np.nonzero(verdicts.kind)), strict=True):
@@ -404,9 +405,10 @@ def indicator_findings(
 
 @dataclass(frozen=True)
 class _IndicatorWording:
-    """What an indicator finding's words read: one per peer group, shared by its drafts."""
+    """What an indicator finding's words read: one per peer group, shared by its drafts (and
+    pickled with them: nothing of the Monte Carlo)."""
 
-    inputs: FindingInputs
+    imputation: str
     panel: Prepared
     spec: FindingsSpec
     old: BoolArray
@@ -416,7 +418,7 @@ class _IndicatorWording:
 
 
 def _indicator_words(context: _IndicatorWording, r: int, j: int, comparison: Comparison) -> Words:
-    inputs, panel, spec = context.inputs, context.panel, context.spec
+    panel, spec = context.panel, context.spec
     old, verdicts, stats, wording = context.old, context.verdicts, context.stats, context.wording
     city_id, indicator_id = panel.cities[r], panel.ids[j]
     kind: Kind = "gap" if verdicts.kind[r, j] == 1 else "strength"
@@ -511,7 +513,7 @@ def _indicator_words(context: _IndicatorWording, r: int, j: int, comparison: Com
     clause_fill = dict(fill, year=wording.year_clause(year))
     sentence, _ = _indicator_sentence(panel, j, kind, censored, fill, wording)
     _, clause = _indicator_sentence(panel, j, kind, censored, clause_fill, wording)
-    caveats = value_caveats(inputs, panel, spec, old, r, j, wording)
+    caveats = value_caveats(context.imputation, panel, spec, old, r, j, wording)
     if stats.n_censored[r, j]:
         k = int(stats.n_censored[r, j])
         caveats.append(

@@ -169,7 +169,7 @@ def score_findings(
     )
     pools = pools_with_data(groups, panel.position, ~np.isnan(values))
     unflagged_means: dict[tuple[tuple[int, ...], bytes], FloatArray] = {}
-    context = _ScoreWording(inputs, panel, spec, old, wording)
+    context = _ScoreWording(inputs.imputation, panel, spec, old, wording)
     out: list[Finding] = []
     for k, (code, subject_kind) in enumerate(codes):
         hits = np.flatnonzero(gap[:, k] | strength[:, k])
@@ -248,9 +248,10 @@ def score_findings(
 
 @dataclass(frozen=True)
 class _ScoreWording:
-    """What a pillar or dimension finding's words read, shared by its drafts."""
+    """What a pillar or dimension finding's words read, shared by its drafts (and pickled with
+    them: nothing of the Monte Carlo)."""
 
-    inputs: FindingInputs
+    imputation: str
     panel: Prepared
     spec: FindingsSpec
     old: BoolArray
@@ -318,7 +319,9 @@ def _score_words(
         "difference": difference,
         "side": wording.gettext("lower") if kind == "gap" else wording.gettext("higher"),
     }
-    caveats = grouped_caveats(context.inputs, panel, context.spec, context.old, r, columns, wording)
+    caveats = grouped_caveats(
+        context.imputation, panel, context.spec, context.old, r, columns, wording
+    )
     return Words(
         evidence=evidence,
         sentence=wording.capitalise(wording.template("score").format(**fill)),

@@ -36,8 +36,11 @@ R = TypeVar("R", bound=Record)
 class Draft(Generic[R]):
     """A record not made yet: ``make(*args)``, called once, on first use, from any thread.
 
-    It stands for what it makes: its ``repr`` (so output keys), equality and pickle are the
-    made record's, so a worker receives words, never the arrays they were made from.
+    It stands for what it makes: its ``repr`` (so output keys) and equality are the made
+    record's. Pickled once made, it is the record (a brief's task carries its words, made when
+    its key was); pickled before, it is the recipe, whose arguments one pickle shares between
+    all the drafts that read them (the edition's cache holds thousands of findings no one has
+    read: making their words to store them took longer than computing them).
     """
 
     __slots__ = ("_args", "_made", "_make")
@@ -64,7 +67,9 @@ class Draft(Generic[R]):
         return hash(self.get())
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (_made, (self.get(),))
+        if self._made is not None:
+            return (_made, (self._made,))
+        return (Draft, (self._make, *self._args))
 
 
 def _made(record: R) -> R:

@@ -217,7 +217,7 @@ def _stage_finding(
     r = panel.position[city_id]
     imputed_columns = list(np.flatnonzero(rests_on[r]))
     caveats += grouped_caveats(
-        inputs, panel, spec, old, r, [int(j) for j in imputed_columns], wording
+        inputs.imputation, panel, spec, old, r, [int(j) for j in imputed_columns], wording
     )
     quality = spec.salience.discount(["imputed"]) if imputed_columns else 1.0
     return Finding(
