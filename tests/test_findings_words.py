@@ -11,6 +11,7 @@ from reportgen.analysis.findings import Finding
 from reportgen.analysis.findings.records import Draft, Words, made, record_dict
 from reportgen.app import Inputs, compute
 from reportgen.pipeline import EditionResult
+from reportgen.report.i18n import translated_analysis
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 
@@ -86,3 +87,16 @@ def test_the_cached_edition_keeps_unread_findings_as_recipes_without_the_monte_c
     assert len(payload) < result.uncertainty.scores.nbytes
     loaded = pickle.loads(payload)
     assert [f.sentence for f in loaded] == [f.sentence for f in result.analysis.findings]
+
+
+def test_a_translated_finding_travels_unread_and_is_worded_in_its_language(
+    bundled: EditionResult,
+) -> None:
+    # The Chinese edition's findings carry a translator (a compiled catalogue cannot be
+    # pickled): a worker rebuilds it from the language's tag and words them the same.
+    translated = translated_analysis(bundled, "zh-Hant")
+    unread = _unmade(translated.findings)
+    assert unread
+    travelled = pickle.loads(pickle.dumps(unread[:50]))
+    assert [f.sentence for f in travelled] == [f.sentence for f in unread[:50]]
+    assert any("。" in f.sentence or "的" in f.sentence for f in travelled)

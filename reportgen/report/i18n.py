@@ -178,6 +178,12 @@ class Translator:
     catalogue: Mapping[str, Any] = field(default_factory=dict, repr=False)
     terms: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # A compiled catalogue cannot be pickled (its plural rule is a generated function):
+        # a worker compiles its own from the language's tag (once, it is cached).
+        fields = (dict(self.names), dict(self.descriptions), dict(self.catalogue), dict(self.terms))
+        return (_unpickled_translator, (self.lang.tag, *fields))
+
     # --- messages -------------------------------------------------------------------------
     def gettext(self, message: str) -> str:
         return self.translations.gettext(message)
@@ -342,6 +348,16 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+def _unpickled_translator(
+    tag: str,
+    names: Mapping[str, str],
+    descriptions: Mapping[str, str],
+    catalogue: Mapping[str, Any],
+    terms: Mapping[str, Any],
+) -> Translator:
+    return Translator(language(tag), _translations(tag), names, descriptions, catalogue, terms)
+
+
 def translator(edition: Edition | None = None, tag: str = SOURCE_LANGUAGE) -> Translator:
     """The translator of one language for an edition (its level names in that language)."""
     lang = language(tag)
@@ -502,10 +518,8 @@ def findings_wording(tr: Translator) -> Any:
     """The findings' `Wording` for a translator: its catalogue and its unit names."""
     from reportgen.analysis.findings.wording import Wording
 
-    def unit_name(unit: str) -> tuple[str, float]:
-        return tr.unit(unit)
-
-    return Wording(language=tr.tag, gettext=tr.gettext, unit_name=unit_name)
+    # Bound methods, not closures: findings not yet worded travel with their wording.
+    return Wording(language=tr.tag, gettext=tr.gettext, unit_name=tr.unit)
 
 
 def imputation_words(description: str, tr: Translator) -> str:
