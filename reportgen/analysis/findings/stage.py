@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Hashable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -13,6 +14,7 @@ from reportgen.analysis.findings.compare import grouped_caveats
 from reportgen.analysis.findings.inputs import FindingInputs, Prepared, code_name, old_mask
 from reportgen.analysis.findings.records import (
     Comparison,
+    Draft,
     Evidence,
     Finding,
     Pool,
@@ -56,24 +58,49 @@ def stage_findings(
     members_of = {
         str(k): Pool(tuple(str(c) for c in v)) for k, v in stages.groupby("stage_id").groups.items()
     }
+    context = _StageWording(
+        imputation=inputs.imputation,
+        panel=panel,
+        spec=spec,
+        old=old,
+        rests_on=rests_on,
+        levers=first_lever,
+        axes=(x, y),
+        pillar_names={str(p): code_name(inputs, str(p)) for p in inputs.pillars.index},
+        wording=wording,
+    )
     out: dict[str, Finding] = {}
     for city_id in panel.cities:
         if city_id not in rows:
             continue
-        finding = _stage_finding(
-            inputs,
-            panel,
-            rows[city_id],
-            members_of,
-            first_lever,
-            spec,
-            rests_on,
-            old,
-            city_id,
-            wording,
-        )
+        finding = _stage_finding(inputs, context, rows[city_id], members_of, city_id)
         if finding is not None:
             out[city_id] = finding
+    return out
+
+
+@dataclass(frozen=True)
+class _StageWording:
+    """What a stage finding's words read, shared by its drafts (nothing of the Monte Carlo)."""
+
+    imputation: str
+    panel: Prepared
+    spec: FindingsSpec
+    old: np.ndarray
+    rests_on: np.ndarray
+    levers: pd.DataFrame  # each city's first lever, by city_id
+    axes: tuple[str, str]
+    pillar_names: dict[str, str]
+    wording: Wording
+
+
+def _shortfalls(row: dict[Hashable, Any], axes: tuple[str, str]) -> list[tuple[str, float]]:
+    """(dimension, points) the city lacks on each axis to reach its target stage."""
+    out = []
+    for key, dim in zip(AXIS_KEYS, axes, strict=True):
+        need = float(row[f"{key}_shortfall"])
+        if need > 0 and math.isfinite(need):
+            out.append((dim, need))
     return out
 
 
@@ -90,20 +117,52 @@ def _probability(inputs: FindingInputs, city_id: str, stage_id: str) -> float | 
 
 def _stage_finding(
     inputs: FindingInputs,
-    panel: Prepared,
+    context: _StageWording,
     row: dict[Hashable, Any],
     members_of: dict[str, Pool],
-    levers: pd.DataFrame,
-    spec: FindingsSpec,
-    rests_on: np.ndarray,
-    old: np.ndarray,
     city_id: str,
-    wording: Wording = ENGLISH,
 ) -> Finding | None:
     if row["stage_id"] == UNASSIGNED:
         return None
+    probability = _probability(inputs, city_id, str(row["stage_id"]))
+    target = row["target_stage_id"]
+    needs = _shortfalls(row, context.axes) if isinstance(target, str) and target else []
+    comparison = None
+    if needs:
+        comparison = Comparison(
+            group_id="next_stage",
+            name=str(row["target_stage_name"]),
+            pool=members_of.get(str(target), Pool(())),
+        )
+    magnitude = 0.0
+    for _, need in needs:
+        magnitude += need
+    imputed = bool(context.rests_on[context.panel.position[city_id]].any())
+    return Finding(
+        kind="stage",
+        city_id=city_id,
+        subject=str(row["stage_id"]),
+        subject_kind="stage",
+        subject_name=str(row["stage_name"]),
+        magnitude=magnitude,
+        comparison=comparison,
+        words=Draft(_stage_words, context, row, city_id, probability),
+        flags=("imputed",) if imputed else (),
+        salience=Salience(
+            effect=magnitude,
+            robustness=1.0 if probability is None else probability,
+            quality=context.spec.salience.discount(["imputed"]) if imputed else 1.0,
+        ),
+    )
+
+
+def _stage_words(
+    context: _StageWording, row: dict[Hashable, Any], city_id: str, probability: float | None
+) -> Words:
+    panel, spec, wording = context.panel, context.spec, context.wording
+    levers = context.levers
     city = panel.city_names[city_id]
-    x, y = inputs.dimensions[:2]
+    x, y = context.axes
     evidence = []
     # The stage table names its threshold columns by the spec's axis keys.
     for key, code in zip(AXIS_KEYS, (x, y), strict=True):
@@ -117,7 +176,6 @@ def _stage_finding(
             ),
         ]
     text = {e.role: wording.text(e) for e in evidence}
-    probability = _probability(inputs, city_id, str(row["stage_id"]))
     fill = {
         "city": city,
         "x": x,
@@ -140,17 +198,12 @@ def _stage_finding(
         fill["probability"] = wording.text(record)
     sentence = wording.template("stage_borderline" if borderline else "stage").format(**fill)
     target = row["target_stage_id"]
-    comparison = None
     caveats: list[str] = []
-    magnitude = 0.0
-    if isinstance(target, str) and target:
+    needs = _shortfalls(row, context.axes) if isinstance(target, str) and target else []
+    if needs:
         target_name = str(row["target_stage_name"])
-        needs: list[str] = []
-        for key, dim in zip(AXIS_KEYS, (x, y), strict=True):
-            need = float(row[f"{key}_shortfall"])
-            if not (need > 0 and math.isfinite(need)):
-                continue
-            magnitude += need
+        texts = []
+        for dim, need in needs:
             record = Evidence(
                 role=f"shortfall_{dim}",
                 label=f"{dim} points to {target_name}",
@@ -158,20 +211,20 @@ def _stage_finding(
                 unit="score",
             )
             evidence.append(record)
-            needs.append(
+            texts.append(
                 wording.template("stage_need").format(need=wording.text(record), dimension=dim)
             )
-        if needs:
-            sentence += wording.template("stage_target").format(
-                target=target_name, needs=wording.gettext(" and ").join(needs)
-            )
-        if needs and city_id in levers.index:
+        sentence += wording.template("stage_target").format(
+            target=target_name, needs=wording.gettext(" and ").join(texts)
+        )
+        if city_id in levers.index:
             top = levers.loc[city_id]
             if float(top["dimension_gain"]) > 0:
+                pillar_name = context.pillar_names.get(str(top["pillar"]), str(top["pillar"]))
                 lever = [
                     Evidence(
                         role="lever_score",
-                        label=f"{code_name(inputs, str(top['pillar']))} score",
+                        label=f"{pillar_name} score",
                         value=float(top["pillar_score"]),
                         unit="score",
                     ),
@@ -191,7 +244,7 @@ def _stage_finding(
                 evidence.extend(lever)
                 named = [panel.labels[i] for i in top["indicators"][:2] if i in panel.labels]
                 sentence += wording.template("stage_lever").format(
-                    pillar=code_name(inputs, str(top["pillar"])),
+                    pillar=pillar_name,
                     score=wording.text(lever[0]),
                     target=target_name,
                     peer=wording.text(lever[1]),
@@ -206,33 +259,13 @@ def _stage_finding(
                     ),
                 )
                 caveats.append(wording.caveat("weights"))
-        if needs:
-            sentence += wording.sentence_end()
-            comparison = Comparison(
-                group_id="next_stage", name=target_name, pool=members_of.get(str(target), Pool(()))
-            )
+        sentence += wording.sentence_end()
     # A stage held in most replications is stated plainly (its share stays in the evidence);
     # only a borderline one says how often it holds, in its first words.
     # A stage rests on both dimensions: every estimated value in the index says so.
     r = panel.position[city_id]
-    imputed_columns = list(np.flatnonzero(rests_on[r]))
+    imputed_columns = [int(j) for j in np.flatnonzero(context.rests_on[r])]
     caveats += grouped_caveats(
-        inputs.imputation, panel, spec, old, r, [int(j) for j in imputed_columns], wording
+        context.imputation, panel, spec, context.old, r, imputed_columns, wording
     )
-    quality = spec.salience.discount(["imputed"]) if imputed_columns else 1.0
-    return Finding(
-        kind="stage",
-        city_id=city_id,
-        subject=str(row["stage_id"]),
-        subject_kind="stage",
-        subject_name=str(row["stage_name"]),
-        magnitude=magnitude,
-        comparison=comparison,
-        words=Words(evidence=tuple(evidence), sentence=sentence, caveats=tuple(caveats)),
-        flags=("imputed",) if imputed_columns else (),
-        salience=Salience(
-            effect=magnitude,
-            robustness=1.0 if probability is None else probability,
-            quality=quality,
-        ),
-    )
+    return Words(evidence=tuple(evidence), sentence=sentence, caveats=tuple(caveats))
