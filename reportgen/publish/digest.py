@@ -100,7 +100,11 @@ def _encode(value: Any) -> bytes:
     if isinstance(value, list | tuple) and value and all(isinstance(v, BaseModel) for v in value):
         # pydantic serialises in compiled code: far faster than json.dumps on model_dump()
         return b"models:" + b"\x1d".join(v.model_dump_json().encode("utf-8") for v in value)
-    text = json.dumps(_jsonable(value), sort_keys=True, default=str, ensure_ascii=False)
+    if isinstance(value, list | tuple) and all(type(v) is str for v in value):
+        plain: Any = list(value)  # a brief's flags and sources: no need to walk them
+    else:
+        plain = _jsonable(value)
+    text = json.dumps(plain, sort_keys=True, default=str, ensure_ascii=False)
     return b"json:" + text.encode("utf-8")
 
 
