@@ -28,7 +28,7 @@ from reportgen.analysis.findings.records import (
     Salience,
     Words,
 )
-from reportgen.analysis.findings.spec import FindingsSpec, Flag, Kind
+from reportgen.analysis.findings.spec import FLAGS, FindingsSpec, Kind
 from reportgen.analysis.findings.wording import (
     ENGLISH,
     Wording,
@@ -163,21 +163,6 @@ def classify(
 
 # ---------------------------------------------------------------------------------------------
 # indicators
-
-
-def value_flags(panel: Prepared, old: BoolArray, r: int, j: int) -> tuple[Flag, ...]:
-    flags: list[Flag] = []
-    if panel.shared[r, j]:
-        flags.append("shared")
-    if panel.imputed[r, j]:
-        flags.append("imputed")
-    if panel.censored[r, j]:
-        flags.append("bounded")
-    if old[r, j]:
-        flags.append("old")
-    if panel.perception[j]:
-        flags.append("perception")
-    return tuple(flags)
 
 
 def value_caveats(
@@ -368,35 +353,51 @@ def indicator_findings(
     w = np.where(panel.in_index[None, :], np.nan_to_num(w), spec.salience.context_effect)
     pools = pools_with_data(groups, panel.position, usable)
     context = _IndicatorWording(inputs.imputation, panel, spec, old, verdicts, stats, wording)
-    discount = spec.salience.discount
+    rows, columns = np.nonzero(verdicts.kind)
+    # Each finding's flags as bits (FLAGS order), turned into its flags and discount by table.
+    bits = (
+        panel.shared[rows, columns] * 1
+        + panel.imputed[rows, columns] * 2
+        + panel.censored[rows, columns] * 4
+        + old[rows, columns] * 8
+        + panel.perception[columns] * 16
+    )
+    flags_of = [tuple(f for k, f in enumerate(FLAGS) if b >> k & 1) for b in range(32)]
+    discount_of = [spec.salience.discount(f) for f in flags_of]
+    effect = w[rows, columns] * verdicts.gap_points[rows, columns]
+    pillars = [panel.pillars[i] or None for i in panel.ids]
+    comparisons: dict[tuple[str, int], Comparison] = {}  # (city, pool): one record
     out: list[Finding] = []
-    for r, j in zip(*(a.tolist() for a in np.nonzero(verdicts.kind)), strict=True):
+    for r, j, kind, magnitude, effect_rj, b in zip(
+        rows.tolist(),
+        columns.tolist(),
+        verdicts.kind[rows, columns].tolist(),
+        verdicts.magnitude[rows, columns].tolist(),
+        effect.tolist(),
+        bits.tolist(),
+        strict=True,
+    ):
         city_id, indicator_id = panel.cities[r], panel.ids[j]
         group = groups[city_id]
-        comparison = Comparison(
-            group_id=group.id,
-            name=group.name,
-            pool=pools[(group.pool_key, j)],
-            left_out=city_id,
-        )
-        flags = value_flags(panel, old, r, j)
+        pool = pools[(group.pool_key, j)]
+        comparison = comparisons.get((city_id, id(pool)))
+        if comparison is None:
+            comparison = comparisons[(city_id, id(pool))] = Comparison(
+                group_id=group.id, name=group.name, pool=pool, left_out=city_id
+            )
         out.append(
             Finding(
-                kind="gap" if verdicts.kind[r, j] == 1 else "strength",
+                kind="gap" if kind == 1 else "strength",
                 city_id=city_id,
                 subject=indicator_id,
                 subject_kind="indicator",
                 subject_name=panel.labels[indicator_id],
-                magnitude=float(verdicts.magnitude[r, j]),
+                magnitude=magnitude,
                 comparison=comparison,
                 words=Draft(_indicator_words, context, r, j, comparison),
-                flags=flags,
-                salience=Salience(
-                    effect=float(w[r, j] * verdicts.gap_points[r, j]),
-                    robustness=1.0,
-                    quality=discount(flags),
-                ),
-                pillar=panel.pillars[indicator_id] or None,
+                flags=flags_of[b],
+                salience=Salience(effect=effect_rj, robustness=1.0, quality=discount_of[b]),
+                pillar=pillars[j],
                 in_index=bool(panel.in_index[j]),
             )
         )

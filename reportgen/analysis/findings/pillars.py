@@ -85,39 +85,35 @@ def _pillar_quality(
     return quality, columns
 
 
-def _flagged(panel: Prepared, old: BoolArray, r: int, columns: list[int]) -> BoolArray:
-    return (
-        panel.shared[r, columns]
-        | panel.imputed[r, columns]
-        | panel.censored[r, columns]
-        | old[r, columns]
-        | panel.perception[columns]
+def _unflagged(panel: Prepared, old: BoolArray, columns: list[int]) -> BoolArray:
+    """Per city and column: an observed value with no flag (cities x columns)."""
+    return ~(
+        panel.shared[:, columns]
+        | panel.imputed[:, columns]
+        | panel.censored[:, columns]
+        | old[:, columns]
+        | panel.perception[columns][np.newaxis, :]
+        | np.isnan(panel.points[:, columns])
     )
 
 
 def holds_on_unflagged(
     panel: Prepared,
     weights: FloatArray,
-    old: BoolArray,
     r: int,
-    columns: list[int],
+    unflagged: list[int],
     peer_rows: npt.NDArray[np.intp],
     is_gap: bool,
     spec: FindingsSpec,
     means: dict[tuple[tuple[int, ...], bytes], FloatArray] | None = None,
 ) -> bool:
-    """Whether a pillar finding still holds on the city's unflagged indicators alone: their
-    weighted mean on the 0-100 scale against the peers' median of the same mean. A finding that
-    does rests on no flagged value, so its salience is not discounted.
+    """Whether a pillar finding still holds on the city's unflagged indicators (columns
+    `unflagged`) alone: their weighted mean on the 0-100 scale against the peers' median of the
+    same mean. A finding that does rests on no flagged value, so its salience is not discounted.
 
     `means` keeps every city's mean per (columns, weights) across calls: cities with the same
     unflagged indicators share it, so a stage of thousands is not averaged once per member.
     """
-    unflagged = [
-        j
-        for j, bad in zip(columns, _flagged(panel, old, r, columns), strict=True)
-        if not bad and not np.isnan(panel.points[r, j])
-    ]
     if not unflagged or peer_rows.size == 0:
         return False
     w = weights[r, unflagged]
@@ -188,6 +184,7 @@ def score_findings(
         )
         label = code_name(inputs, code)
         flags_of = _flags_of(panel, old, hits, indicator_columns)
+        clean = _unflagged(panel, old, indicator_columns)
         for r in hits:
             city_id = panel.cities[r]
             group = groups[city_id]
@@ -196,9 +193,8 @@ def score_findings(
             if quality_r < 1.0 and holds_on_unflagged(
                 panel,
                 indicator_weights,
-                old,
                 int(r),
-                indicator_columns,
+                [j for j, ok in zip(indicator_columns, clean[r], strict=True) if ok],
                 sets.peers_of(int(r)),
                 bool(gap[r, k]),
                 spec,

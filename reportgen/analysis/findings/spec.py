@@ -58,7 +58,7 @@ class SalienceSpec(_Frozen):
 
     def discount(self, flags: Iterable[str]) -> float:
         out = 1.0
-        for f in set(flags):
+        for f in dict.fromkeys(flags):  # each flag once, in a fixed order (not a set's)
             out *= float(getattr(self, f))
         return out
 
