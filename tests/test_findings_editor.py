@@ -373,6 +373,20 @@ def test_spec_rejects_discounts_out_of_range() -> None:
         FindingsSpec.model_validate({"salience": {"shared": 1.5}})
 
 
+def test_a_discount_is_the_same_bits_in_any_order_of_its_flags() -> None:
+    # Products round in the order they are taken: the flags of a value multiply in one fixed
+    # order, whatever order they come in (a set's order varies with the hash seed).
+    import itertools
+
+    spec = FindingsSpec.model_validate(
+        {"salience": {"shared": 0.3, "imputed": 0.7, "bounded": 0.9, "old": 0.7, "perception": 0.8}}
+    ).salience
+    flags = ("shared", "imputed", "bounded", "old", "perception")
+    found = {spec.discount(p) for p in itertools.permutations(flags)}
+    assert found == {0.3 * 0.7 * 0.9 * 0.7 * 0.8}
+    assert spec.discount(("old", "old", "imputed")) == 0.7 * 0.7
+
+
 def test_as_printed_is_the_printed_number() -> None:
     assert as_printed(71.94, "index") == 71.9
     assert as_printed(66.0, "index") == 66.0

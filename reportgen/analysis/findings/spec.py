@@ -58,7 +58,11 @@ class SalienceSpec(_Frozen):
 
     def discount(self, flags: Iterable[str]) -> float:
         out = 1.0
-        for f in dict.fromkeys(flags):  # each flag once, in a fixed order (not a set's)
+        # Each flag once, always in FLAGS order: a product's last bit depends on its order, and
+        # a set's order changes with the hash seed from run to run.
+        for f in sorted(
+            set(flags), key=lambda f: (FLAGS.index(f) if f in FLAGS else len(FLAGS), f)
+        ):
             out *= float(getattr(self, f))
         return out
 
