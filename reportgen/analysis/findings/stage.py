@@ -64,7 +64,7 @@ def stage_findings(
         spec=spec,
         old=old,
         rests_on=rests_on,
-        levers=first_lever,
+        levers=first_lever.to_dict("index") if not first_lever.empty else {},
         axes=(x, y),
         pillar_names={str(p): code_name(inputs, str(p)) for p in inputs.pillars.index},
         wording=wording,
@@ -88,7 +88,7 @@ class _StageWording:
     spec: FindingsSpec
     old: np.ndarray
     rests_on: np.ndarray
-    levers: pd.DataFrame  # each city's first lever, by city_id
+    levers: dict[Hashable, dict[str, Any]]  # each city's first lever, by city_id
     axes: tuple[str, str]
     pillar_names: dict[str, str]
     wording: Wording
@@ -217,48 +217,47 @@ def _stage_words(
         sentence += wording.template("stage_target").format(
             target=target_name, needs=wording.gettext(" and ").join(texts)
         )
-        if city_id in levers.index:
-            top = levers.loc[city_id]
-            if float(top["dimension_gain"]) > 0:
-                pillar_name = context.pillar_names.get(str(top["pillar"]), str(top["pillar"]))
-                lever = [
-                    Evidence(
-                        role="lever_score",
-                        label=f"{pillar_name} score",
-                        value=float(top["pillar_score"]),
-                        unit="score",
-                    ),
-                    Evidence(
-                        role="lever_peer",
-                        label=f"Median of {target_name} members",
-                        value=float(top["peer_median"]),
-                        unit="score",
-                    ),
-                    Evidence(
-                        role="lever_gain",
-                        label=f"{top['dimension']} gain",
-                        value=float(top["dimension_gain"]),
-                        unit="score",
-                    ),
-                ]
-                evidence.extend(lever)
-                named = [panel.labels[i] for i in top["indicators"][:2] if i in panel.labels]
-                sentence += wording.template("stage_lever").format(
-                    pillar=pillar_name,
-                    score=wording.text(lever[0]),
-                    target=target_name,
-                    peer=wording.text(lever[1]),
-                    gain=wording.text(lever[2]),
-                    dimension=top["dimension"],
-                    chiefly=(
-                        wording.template("stage_lever_indicators").format(
-                            names=wording.gettext(" and ").join(named)
-                        )
-                        if named
-                        else ""
-                    ),
-                )
-                caveats.append(wording.caveat("weights"))
+        top = levers.get(city_id)
+        if top is not None and float(top["dimension_gain"]) > 0:
+            pillar_name = context.pillar_names.get(str(top["pillar"]), str(top["pillar"]))
+            lever = [
+                Evidence(
+                    role="lever_score",
+                    label=f"{pillar_name} score",
+                    value=float(top["pillar_score"]),
+                    unit="score",
+                ),
+                Evidence(
+                    role="lever_peer",
+                    label=f"Median of {target_name} members",
+                    value=float(top["peer_median"]),
+                    unit="score",
+                ),
+                Evidence(
+                    role="lever_gain",
+                    label=f"{top['dimension']} gain",
+                    value=float(top["dimension_gain"]),
+                    unit="score",
+                ),
+            ]
+            evidence.extend(lever)
+            named = [panel.labels[i] for i in top["indicators"][:2] if i in panel.labels]
+            sentence += wording.template("stage_lever").format(
+                pillar=pillar_name,
+                score=wording.text(lever[0]),
+                target=target_name,
+                peer=wording.text(lever[1]),
+                gain=wording.text(lever[2]),
+                dimension=top["dimension"],
+                chiefly=(
+                    wording.template("stage_lever_indicators").format(
+                        names=wording.gettext(" and ").join(named)
+                    )
+                    if named
+                    else ""
+                ),
+            )
+            caveats.append(wording.caveat("weights"))
         sentence += wording.sentence_end()
     # A stage held in most replications is stated plainly (its share stays in the evidence);
     # only a borderline one says how often it holds, in its first words.
