@@ -17,8 +17,7 @@ from reportgen.analysis.findings import (
     FindingsResult,
     ScoreDraws,
     analyse,
-    indicator_findings_by_group,
-    score_findings_by_group,
+    findings_before_monte_carlo,
 )
 from reportgen.analysis.stages import (
     assign_stages,
@@ -357,13 +356,12 @@ def compute_edition(
             scores = current.index.scores
             stages = assign_stages(scores, edition.stages, axes=axes)
             stage_problems = check_stages(edition.stages, scores, axes=axes, plane=False)
-            early = early_scores = None
+            early = None
             if not stage_problems:
                 # Indicator findings read nothing of the Monte Carlo, and pillar findings only
                 # their robustness (added once it is done): both are made while it runs.
                 without_mc = finding_inputs(current, prior, edition, None, None, None, None)
-                early = indicator_findings_by_group(without_mc, stages, edition.findings)
-                early_scores = score_findings_by_group(without_mc, stages, edition.findings)
+                early = findings_before_monte_carlo(without_mc, stages, edition.findings)
         except Exception:
             if replicating is not None:
                 replicating.result()  # the Monte Carlo's own error, if any, is reported first
@@ -387,8 +385,7 @@ def compute_edition(
         stages,
         edition.findings,
         spotlight_city=edition.spotlight_city,
-        indicators=early,
-        scores=early_scores,
+        early=early,
     )
     levers = next_stage_levers(scores, stages, inputs.pillars, axes=axes)
     return EditionResult(

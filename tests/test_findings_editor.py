@@ -19,9 +19,8 @@ from reportgen.analysis.findings import (
     analyse,
     compute_findings,
     decompose,
-    indicator_findings_by_group,
+    findings_before_monte_carlo,
     salience_method,
-    score_findings_by_group,
 )
 from reportgen.analysis.findings.wording import as_printed
 from reportgen.app import Inputs, compute, load_inputs
@@ -408,40 +407,26 @@ def test_changes_chapter_movers_are_robust_and_one_per_city(
     assert values == sorted(values, reverse=True)
 
 
-def test_indicator_findings_made_before_the_monte_carlo_are_the_same(
+def test_findings_made_before_the_monte_carlo_are_the_same(
     with_monte_carlo: EditionResult,
 ) -> None:
-    # The pipeline words indicator findings while the Monte Carlo runs, from inputs without it:
-    # they must be the very findings the full inputs give.
+    # The pipeline makes indicator findings, and pillar findings before their robustness, while
+    # the Monte Carlo runs, from inputs without it: with the robustness added afterwards they
+    # must be the very findings the full inputs give in one go.
     result = with_monte_carlo
     full = finding_inputs_of(result)
     without = finding_inputs(result.current, result.previous, result.edition, None, None, None)
     spec = result.edition.findings
-    early = indicator_findings_by_group(without, result.stages, spec)
-    assert sum(len(v) for v in early.values()) > 50
-    assert compute_findings(full, result.stages, spec, indicators=early) == compute_findings(
-        full, result.stages, spec
-    )
-    assert early == indicator_findings_by_group(full, result.stages, spec)
-
-
-def test_pillar_findings_made_before_the_monte_carlo_get_the_same_robustness(
-    with_monte_carlo: EditionResult,
-) -> None:
-    # Pillar and dimension findings are made while the Monte Carlo runs and given their
-    # robustness afterwards: the result must be what the full inputs give in one go.
-    result = with_monte_carlo
-    full = finding_inputs_of(result)
-    without = finding_inputs(result.current, result.previous, result.edition, None, None, None)
-    spec = result.edition.findings
-    early = score_findings_by_group(without, result.stages, spec)
-    made_early = [f for found in early.values() for f in found]
+    early = findings_before_monte_carlo(without, result.stages, spec)
+    assert sum(len(v) for v in early.indicators.values()) > 50
+    made_early = [f for found in early.scores.values() for f in found]
     assert len(made_early) > 20
     assert {f.salience.robustness for f in made_early} == {1.0}  # not known yet
     at_once = compute_findings(full, result.stages, spec)
-    assert compute_findings(full, result.stages, spec, scores=early) == at_once
+    assert compute_findings(full, result.stages, spec, early=early) == at_once
     scored = [f for f in at_once if f.subject_kind in ("pillar", "dimension") and f.comparison]
     assert any(f.salience.robustness < 1.0 for f in scored)  # the robustness was applied
+    assert early.indicators == findings_before_monte_carlo(full, result.stages, spec).indicators
 
 
 def test_the_spotlight_line_carries_the_caveats_of_what_it_prints(bundled: EditionResult) -> None:

@@ -9,12 +9,12 @@ summary), `wording` (every sentence template), `compute` (the pass over all of t
 """
 
 from reportgen.analysis.findings.compute import (
+    EarlyFindings,
     FindingsResult,
     analyse,
     compute_findings,
-    indicator_findings_by_group,
+    findings_before_monte_carlo,
     peer_median_of,
-    score_findings_by_group,
 )
 from reportgen.analysis.findings.decompose import Decomposition, decompose, effective_weights
 from reportgen.analysis.findings.inputs import FindingInputs, ScoreDraws
@@ -76,6 +76,7 @@ __all__ = [
     "Comparison",
     "Contribution",
     "Decomposition",
+    "EarlyFindings",
     "EditionStory",
     "Evidence",
     "Finding",
@@ -104,15 +105,14 @@ __all__ = [
     "effective_weights",
     "filter_findings",
     "finding_weights",
+    "findings_before_monte_carlo",
     "findings_frame",
     "format_value",
-    "indicator_findings_by_group",
     "peer_median_of",
     "per_capita_unit",
     "printed_difference",
     "printed_ranks",
     "salience_method",
-    "score_findings_by_group",
     "select",
     "select_movers",
     "select_themes",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pandas as pd
@@ -10,7 +9,7 @@ import pandas as pd
 from reportgen import formatting
 from reportgen.analysis.findings.compare import indicator_findings, resolve_groups
 from reportgen.analysis.findings.coverage import data_findings
-from reportgen.analysis.findings.inputs import FindingInputs, code_name, prepare
+from reportgen.analysis.findings.inputs import FindingInputs, Prepared, code_name, prepare
 from reportgen.analysis.findings.movers import mover_findings
 from reportgen.analysis.findings.peerstats import peer_stats
 from reportgen.analysis.findings.pillars import score_findings, with_robustness
@@ -22,51 +21,44 @@ from reportgen.analysis.findings.stage import stage_findings
 from reportgen.analysis.findings.story import edition_story
 from reportgen.analysis.findings.themes import build_themes
 from reportgen.analysis.findings.wording import ENGLISH, Wording
-from reportgen.analysis.peers import PeerMedian
+from reportgen.analysis.peers import PeerGroup, PeerMedian
 
 
-def indicator_findings_by_group(
+@dataclass(frozen=True)
+class EarlyFindings:
+    """What findings make without the Monte Carlo: the prepared panel, every peer group, the
+    indicator gaps and strengths, and the pillar and dimension ones before their robustness.
+    The pipeline makes them while the Monte Carlo runs and hands them to `compute_findings`."""
+
+    panel: Prepared
+    groups: dict[str, dict[str, PeerGroup]]
+    indicators: dict[str, list[Finding]]
+    scores: dict[str, list[Finding]]
+
+
+def findings_before_monte_carlo(
     inputs: FindingInputs,
     stages: pd.DataFrame,
     spec: FindingsSpec,
     wording: Wording = ENGLISH,
-) -> dict[str, list[Finding]]:
-    """Each peer group's indicator gaps and strengths. They read nothing of the Monte Carlo,
-    so the pipeline makes them while it runs and hands them to `compute_findings`."""
-    if "indicator" not in spec.subjects:
-        return {}
+) -> EarlyFindings:
+    """The findings' work that reads nothing of the Monte Carlo (`inputs` may lack it)."""
     panel = prepare(inputs, spec)
     weights = finding_weights(inputs)
-    return {
-        group_id: indicator_findings(
-            inputs, panel, spec, resolve_groups(group_id, inputs, stages, spec), weights, wording
-        )
-        for group_id in spec.computed_groups()
+    groups = {g: resolve_groups(g, inputs, stages, spec) for g in spec.computed_groups()}
+    indicators = (
+        {
+            g: indicator_findings(inputs, panel, spec, found, weights, wording)
+            for g, found in groups.items()
+        }
+        if "indicator" in spec.subjects
+        else {}
+    )
+    scores = {
+        g: score_findings(inputs, panel, spec, found, weights, None, wording)
+        for g, found in groups.items()
     }
-
-
-def score_findings_by_group(
-    inputs: FindingInputs,
-    stages: pd.DataFrame,
-    spec: FindingsSpec,
-    wording: Wording = ENGLISH,
-) -> dict[str, list[Finding]]:
-    """Each peer group's pillar and dimension gaps and strengths, before their Monte Carlo
-    robustness (`compute_findings` adds it): made while the Monte Carlo runs."""
-    panel = prepare(inputs, spec)
-    weights = finding_weights(inputs)
-    return {
-        group_id: score_findings(
-            inputs,
-            panel,
-            spec,
-            resolve_groups(group_id, inputs, stages, spec),
-            weights,
-            None,
-            wording,
-        )
-        for group_id in spec.computed_groups()
-    }
+    return EarlyFindings(panel, groups, indicators, scores)
 
 
 def compute_findings(
@@ -75,36 +67,25 @@ def compute_findings(
     spec: FindingsSpec,
     wording: Wording = ENGLISH,
     *,
-    indicators: Mapping[str, list[Finding]] | None = None,
-    scores: Mapping[str, list[Finding]] | None = None,
+    early: EarlyFindings | None = None,
 ) -> list[Finding]:
     """Every finding the data supports, for every city; `stages` is `assign_stages`' output;
-    `indicators` is `indicator_findings_by_group`'s output and `scores`
-    `score_findings_by_group`'s, when they were made beforehand (from the same data).
+    `early` is `findings_before_monte_carlo`'s output when it was made beforehand (from the
+    same data and stages).
 
     Pure: the same inputs give the same list in the same order: cities in score order; for each,
     its stage, then gaps and strengths per peer group (indicators, then pillars and
     dimensions), movers and the data finding.
     """
-    panel = prepare(inputs, spec)
+    if early is None:
+        early = findings_before_monte_carlo(inputs, stages, spec, wording)
+    panel = early.panel
     weights = finding_weights(inputs)
     stage = stage_findings(inputs, panel, stages, spec, weights, wording)
     compared: dict[str, list[Finding]] = {c: [] for c in panel.cities}
-    groups = {g: resolve_groups(g, inputs, stages, spec) for g in spec.computed_groups()}
-    scored = None if scores is None else with_robustness(scores, inputs, panel, spec, groups)
+    scored = with_robustness(early.scores, inputs, panel, spec, early.groups)
     for group_id in spec.computed_groups():
-        batch: list[Finding] = []
-        if indicators is not None:
-            batch += indicators.get(group_id, [])
-        elif "indicator" in spec.subjects:
-            batch += indicator_findings(inputs, panel, spec, groups[group_id], weights, wording)
-        if scored is not None:
-            batch += scored.get(group_id, [])
-        else:
-            batch += score_findings(
-                inputs, panel, spec, groups[group_id], weights, inputs.draws, wording
-            )
-        for finding in batch:
+        for finding in (*early.indicators.get(group_id, []), *scored.get(group_id, [])):
             compared[finding.city_id].append(finding)
     movers: dict[str, list[Finding]] = {c: [] for c in panel.cities}
     for finding in mover_findings(inputs, panel, spec, weights, wording):
@@ -184,15 +165,12 @@ def analyse(
     spotlight_city: str | None = None,
     findings: list[Finding] | None = None,
     wording: Wording = ENGLISH,
-    indicators: Mapping[str, list[Finding]] | None = None,
-    scores: Mapping[str, list[Finding]] | None = None,
+    early: EarlyFindings | None = None,
 ) -> FindingsResult:
     """Findings, themes, every brief's selection, the spotlight and the executive summary,
     worded in ``wording``'s language (the numbers and the selection are the same in all)."""
     if findings is None:
-        findings = compute_findings(
-            inputs, stages, spec, wording, indicators=indicators, scores=scores
-        )
+        findings = compute_findings(inputs, stages, spec, wording, early=early)
     # Sentences name a city by its short form, as tables and charts do (a long name would
     # take over a brief's page).
     panel_names = {
@@ -234,10 +212,10 @@ def analyse(
 
 
 __all__ = [
+    "EarlyFindings",
     "FindingsResult",
     "analyse",
     "compute_findings",
-    "indicator_findings_by_group",
+    "findings_before_monte_carlo",
     "peer_median_of",
-    "score_findings_by_group",
 ]
