@@ -185,18 +185,29 @@ def score_findings(
         label = code_name(inputs, code)
         flags_of = _flags_of(panel, old, hits, indicator_columns)
         clean = _unflagged(panel, old, indicator_columns)
-        for r in hits:
+        is_gap = gap[hits, k]
+        size = np.abs(diff[hits, k])
+        magnitude = size / np.where(is_gap, spec.gap_points, spec.strength_points)
+        for r, gap_r, magnitude_r, effect, value, peer, quality_r in zip(
+            hits.tolist(),
+            is_gap.tolist(),
+            magnitude.tolist(),
+            (code_weight[hits] * size).tolist(),
+            values[hits, k].tolist(),
+            stats.value[hits, k].tolist(),
+            quality[hits].tolist(),
+            strict=True,
+        ):
             city_id = panel.cities[r]
             group = groups[city_id]
-            kind: Kind = "gap" if gap[r, k] else "strength"
-            quality_r = float(quality[r])
+            kind: Kind = "gap" if gap_r else "strength"
             if quality_r < 1.0 and holds_on_unflagged(
                 panel,
                 indicator_weights,
-                int(r),
-                [j for j, ok in zip(indicator_columns, clean[r], strict=True) if ok],
-                sets.peers_of(int(r)),
-                bool(gap[r, k]),
+                r,
+                [j for j, ok in zip(indicator_columns, clean[r].tolist(), strict=True) if ok],
+                sets.peers_of(r),
+                gap_r,
                 spec,
                 unflagged_means,
             ):
@@ -214,8 +225,7 @@ def score_findings(
                     subject=code,
                     subject_kind=subject_kind,
                     subject_name=label,
-                    magnitude=abs(float(diff[r, k]))
-                    / (spec.gap_points if kind == "gap" else spec.strength_points),
+                    magnitude=magnitude_r,
                     pillar=code if subject_kind == "pillar" else None,
                     comparison=comparison,
                     words=Draft(
@@ -225,17 +235,15 @@ def score_findings(
                         subject_kind,
                         label,
                         kind,
-                        int(r),
-                        float(values[r, k]),
-                        float(stats.value[r, k]),
+                        r,
+                        value,
+                        peer,
                         comparison,
                         indicator_columns,
                     ),
-                    flags=flags_of[int(r)],
+                    flags=flags_of[r],
                     salience=Salience(
-                        effect=float(code_weight[r] * abs(diff[r, k])),
-                        robustness=float(robust.get(int(r), 1.0)),
-                        quality=quality_r,
+                        effect=effect, robustness=float(robust.get(r, 1.0)), quality=quality_r
                     ),
                 )
             )
