@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from conftest import TINY_FILES
 
+from reportgen.analysis.findings.records import Draft
 from reportgen.app import Inputs, compute
 from reportgen.data.load import Dataset
 from reportgen.data.panel import Panel
@@ -117,6 +118,8 @@ def _perturbed(value: Any) -> Any:
     if isinstance(value, dict):
         first = next(iter(value))
         return {**value, first: dataclasses.replace(value[first], name="Changed")}
+    if isinstance(value, Draft):  # words not made yet: change the words it makes
+        return _perturbed(value.get())
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         # a findings record: change its first text field
         name = next(

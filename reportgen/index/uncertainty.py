@@ -236,6 +236,11 @@ class UncertaintyResult:
     sensitivity: pd.DataFrame | None
     sensitivity_by_code: pd.DataFrame | None
     score_codes: tuple[str, ...] = field(default=())
+    # Summaries already made: findings and publications ask for the same ones (each sorts
+    # every replication of a code).
+    _summaries: dict[str, pd.DataFrame] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def _column(self, code: str, among: tuple[str, ...] | None = None) -> int:
         known = self.codes if among is None else among
@@ -265,6 +270,12 @@ class UncertaintyResult:
         Columns ``nominal, median, mean`` and :attr:`UncertaintySpec.interval_columns`
         (``p05, p95`` by default); quantiles interpolate linearly (numpy's default).
         """
+        made = self._summaries.get(code)
+        if made is None:
+            made = self._summaries[code] = self._rank_summary(code)
+        return made.copy()
+
+    def _rank_summary(self, code: str) -> pd.DataFrame:
         ranks = self.rank_draws(code)
         low_q, high_q = self.spec.quantiles
         low_col, high_col = self.spec.interval_columns

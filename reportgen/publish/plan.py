@@ -115,7 +115,7 @@ class SummarisedUncertainty(UncertaintyResult):
 
     @classmethod
     def of(cls, full: UncertaintyResult) -> SummarisedUncertainty:
-        kept = {f.name: getattr(full, f.name) for f in fields(UncertaintyResult)}
+        kept = {f.name: getattr(full, f.name) for f in fields(UncertaintyResult) if f.init}
         kept["scores"] = kept["ranks"] = np.empty((0, 0, 0))
         return cls(**kept, summaries={code: full.rank_summary(code) for code in full.codes})
 
