@@ -273,3 +273,9 @@ def test_the_svg_stops_growing_with_the_cities() -> None:
     assert max(cells_1000, cells_3000) <= 400
     assert marks_3000 <= fixed_3000 + 400 + 2 * 4
     assert marks_1000 < 1_000 / 2
+
+
+def test_the_density_plane_is_valid_vega_lite() -> None:
+    # The builder skips Altair's per-object checks (charts._unchecked): check the whole spec.
+    plane(cities(1_000)).to_dict(validate=True)
+    plane(cities(1_000), highlight=None).to_dict(validate=True)
