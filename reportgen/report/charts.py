@@ -236,7 +236,7 @@ def _place_labels(
     for i in range(len(points)):
         dx, dy, align = choice[i]
         rows.append({"dx": dx, "dy": dy, "align": align})
-    return pd.DataFrame(rows, index=points.index)
+    return pd.DataFrame(rows, index=points.index, columns=["dx", "dy", "align"])
 
 
 def _text_width(label: str, font_px: float) -> float:
@@ -249,6 +249,124 @@ def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float,
     width = min(a[2], b[2]) - max(a[0], b[0])
     height = min(a[3], b[3]) - max(a[1], b[1])
     return max(0.0, width) * max(0.0, height)
+
+
+# Above this many cities the plane draws the others as counted cells, not dots. A brief's plane
+# is 300 x 250 px, a dot about 7 px across: past 200 dots they overlap along the diagonal where
+# the scores cluster, so a reader can no longer count them, and each dot is an SVG element
+# WeasyPrint lays out (1,000 of them made a brief at 1,000 cities 1.4x slower than at 300).
+# At or below it the dots are at most 200 elements, no more than a grid's 400 cells, so
+# switching earlier would lose exact positions for nothing; 30 cities stay dots.
+PLANE_DENSITY_ABOVE = 200
+# Cell side in score points: axes run in steps of 10 (``_domain``), so cells of 5 split each
+# tick interval in two and never straddle a tick; on the full 0-100 plane that is a 20 x 20 grid
+# (at most 400 cells, whatever the number of cities), cells 13-15 px wide in a brief.
+PLANE_CELL = 5.0
+
+
+def plane_uses_density(n_cities: int) -> bool:
+    """Whether a plane of this many cities draws them as counted cells (see ``plane_chart``)."""
+    return n_cities > PLANE_DENSITY_ABOVE
+
+
+def plane_density(
+    points: pd.DataFrame,
+    x_domain: tuple[float, float],
+    y_domain: tuple[float, float],
+    cell: float = PLANE_CELL,
+) -> pd.DataFrame:
+    """Cities per cell of a ``cell`` x ``cell`` grid over the plane: columns x, x2, y, y2
+    (the cell's edges) and count, one row per cell holding at least one city.
+
+    Cells are closed below and open above, ``[x, x2)``, so a city on an edge is counted once,
+    in the cell above it; the last cell on each axis also holds the domain's upper end. A city
+    without both scores is not on the plane and not counted (a dot would not be drawn either).
+    """
+    x = points["x"].to_numpy(dtype=float)
+    y = points["y"].to_numpy(dtype=float)
+    keep = np.isfinite(x) & np.isfinite(y)
+    x, y = x[keep], y[keep]
+    n_x = max(1, math.ceil((x_domain[1] - x_domain[0]) / cell - 1e-9))
+    n_y = max(1, math.ceil((y_domain[1] - y_domain[0]) / cell - 1e-9))
+    column = np.clip(np.floor((x - x_domain[0]) / cell), 0, n_x - 1).astype(int)
+    row = np.clip(np.floor((y - y_domain[0]) / cell), 0, n_y - 1).astype(int)
+    counts = np.bincount(column * n_y + row, minlength=n_x * n_y)
+    occupied = np.flatnonzero(counts)
+    x_low = x_domain[0] + (occupied // n_y) * cell
+    y_low = y_domain[0] + (occupied % n_y) * cell
+    return pd.DataFrame(
+        {
+            "x": x_low,
+            "x2": np.minimum(x_low + cell, x_domain[1]),
+            "y": y_low,
+            "y2": np.minimum(y_low + cell, y_domain[1]),
+            "count": counts[occupied],
+        }
+    )
+
+
+def _density_layer(
+    density: pd.DataFrame,
+    x_domain: tuple[float, float],
+    y_domain: tuple[float, float],
+    tr: Translator,
+    *,
+    other: bool,
+) -> Any:
+    """The counted cells, light grey to mid grey from zero to the fullest cell, with a legend."""
+    _ = tr.gettext
+    most = int(density["count"].max()) if len(density) else 1
+    return (
+        _chart(density)
+        .mark_rect(strokeWidth=0)
+        .encode(
+            x=alt.X("x:Q", scale=alt.Scale(domain=list(x_domain), nice=False)),
+            x2=alt.X2("x2:Q"),
+            y=alt.Y("y:Q", scale=alt.Scale(domain=list(y_domain), nice=False)),
+            y2=alt.Y2("y2:Q"),
+            # From zero, so a cell's shade is proportional to its count; the lightest shade is
+            # still darker than the page, so a cell of one city shows.
+            color=alt.Color(
+                "count:Q",
+                scale=alt.Scale(
+                    domain=[0, most], range=[theme.GRID_COLOUR, theme.MUTED_COLOUR], nice=False
+                ),
+                legend=alt.Legend(
+                    title=_("Other cities per cell") if other else _("Cities per cell"),
+                    # Swatches, not a gradient bar: poppler-based viewers drop a gradient
+                    # this small at screen resolutions (seen at 60-200 dpi).
+                    type="symbol",
+                    symbolType="square",
+                    symbolStrokeWidth=0,
+                    values=_legend_counts(most),
+                    format="d",
+                ),
+            ),
+        )
+    )
+
+
+def _legend_counts(most: int) -> list[int]:
+    """Counts to show in the legend: one city (the lightest cell drawn, as an empty cell is not
+    drawn at all), round steps, and the fullest cell's count, e.g. 1, 10, 20, 27."""
+    step = next(
+        step
+        for step in (10**power * unit for power in range(12) for unit in (1, 2, 5))
+        if most / step <= 3
+    )
+    middle = [k for k in range(step, most, step) if k > 1 and most - k >= step / 2]
+    return sorted({1, *middle, most})
+
+
+def _density_note(tr: Translator, *, other: bool) -> str:
+    """What a shaded cell means, for the chart's subtitle."""
+    _ = tr.gettext
+    note = (
+        _("Shaded cells: number of other cities in each {cell} × {cell}-point cell")
+        if other
+        else _("Shaded cells: number of cities in each {cell} × {cell}-point cell")
+    )
+    return note.format(cell=f"{PLANE_CELL:g}")
 
 
 @_unchecked
@@ -271,7 +389,10 @@ def plane_chart(
 ) -> Any:
     """Scatter of cities by their two dimension scores with stage regions and threshold lines.
 
-    ``points`` has columns city_id, label, x, y, stage (stage name).
+    ``points`` has columns city_id, label, x, y, stage (stage name). Above
+    ``PLANE_DENSITY_ABOVE`` cities (``plane_uses_density``) the cities other than the
+    highlighted one are drawn as shaded cells counting them (``plane_density``), not as dots,
+    and only the highlighted city is named: the chart's size no longer grows with the cities.
     """
     data = points.copy()
     x_domain = _domain(data["x"], x_threshold)
@@ -279,6 +400,14 @@ def plane_chart(
     pad_x = (x_domain[1] - x_domain[0]) * 0.015
     pad_y = (y_domain[1] - y_domain[0]) * 0.03
     data["is_highlight"] = data["city_id"] == highlight if highlight else False
+    density = None
+    shown_alone = bool(data["is_highlight"].any())  # the cells count the *other* cities
+    if plane_uses_density(len(data)):
+        density = plane_density(data[~data["is_highlight"]], x_domain, y_domain)
+        # Names a reader can tell apart do not survive 200+ cities on one plane (and placing
+        # them is quadratic): only the highlighted city stays a dot, with its name.
+        data = data[data["is_highlight"]]
+        label_all = False
     if label_all or not highlight:
         placement = _place_labels(data, x_domain, y_domain, width, height)
     else:
@@ -334,6 +463,10 @@ def plane_chart(
                 color=alt.Color("colour:N", scale=None),
             )
         )
+    if density is not None:
+        # Over the stage tints, so a count has one shade in every region; under the names.
+        layers.append(_density_layer(density, x_domain, y_domain, tr, other=shown_alone))
+    if regions:
         for align in ("left", "right"):
             subset = region_frame[region_frame["align"] == align]
             if subset.empty:
@@ -413,12 +546,15 @@ def plane_chart(
                     ),
                 )
             )
+    subtitle_lines = _subtitle(subtitle, source, tr)
+    if density is not None:
+        subtitle_lines.insert(1 if subtitle else 0, _density_note(tr, other=shown_alone))
     chart = _layered(
         layers,
         resolve=alt.Resolve(scale=alt.ScaleResolveMap(color="independent")),
         width=width,
         height=height,
-        title=alt.TitleParams(text=title, subtitle=_subtitle(subtitle, source, tr)),
+        title=alt.TitleParams(text=title, subtitle=subtitle_lines),
     )
     return _config(chart, tr)
 

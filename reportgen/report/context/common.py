@@ -490,6 +490,22 @@ def plane_figure_of(
         x_score=f"{stages.at[highlight, x]:.1f}" if highlight else "",
         y_score=f"{stages.at[highlight, y]:.1f}" if highlight else "",
     )
+    if charts.plane_uses_density(len(stages)):
+        # The chart draws the cities as counted cells at this size: say so to a screen reader.
+        shaded = (
+            _(
+                "Cities other than {city} are shown as shaded cells, darker where more of them "
+                "fall in a {cell} × {cell}-point cell."
+            )
+            if highlight
+            else _(
+                "Cities are shown as shaded cells, darker where more of them fall in a "
+                "{cell} × {cell}-point cell."
+            )
+        )
+        cell = f"{charts.PLANE_CELL:g}"
+        city = labels[highlight].short_name if highlight else ""
+        alt = alt + " " + shaded.format(city=city, cell=cell)
     return book.add(chart, alt, css_class=css_class)
 
 
