@@ -279,3 +279,18 @@ def test_a_geometric_replication_shifts_zeros_to_positive(build: Build, data: In
     hint = r"start the range above 0: --set normalise.range=1,100"
     with pytest.raises(MethodError, match=hint):
         run(build.with_overrides({"aggregate.method": "geometric"}), data)
+
+
+def test_the_monte_carlo_overlap_gives_the_interpreter_lock_back_and_restores_its_turn() -> None:
+    # Findings in Python run beside the Monte Carlo's numpy threads with shorter interpreter
+    # turns; the caller's setting comes back afterwards, also when the computation fails.
+    import sys
+
+    from reportgen.pipeline import _GIL_TURN_S, _short_gil_turns
+
+    before = sys.getswitchinterval()
+    assert before > _GIL_TURN_S  # Python's default, 5 ms
+    with pytest.raises(RuntimeError), _short_gil_turns():
+        assert sys.getswitchinterval() == _GIL_TURN_S
+        raise RuntimeError("the edition failed")
+    assert sys.getswitchinterval() == before
