@@ -288,9 +288,13 @@ def test_the_monte_carlo_overlap_gives_the_interpreter_lock_back_and_restores_it
 
     from reportgen.pipeline import _GIL_TURN_S, _short_gil_turns
 
+    def failing_edition() -> None:
+        with _short_gil_turns():
+            assert sys.getswitchinterval() == _GIL_TURN_S
+            raise RuntimeError("the edition failed")
+
     before = sys.getswitchinterval()
     assert before > _GIL_TURN_S  # Python's default, 5 ms
-    with pytest.raises(RuntimeError), _short_gil_turns():
-        assert sys.getswitchinterval() == _GIL_TURN_S
-        raise RuntimeError("the edition failed")
+    with pytest.raises(RuntimeError, match="the edition failed"):
+        failing_edition()
     assert sys.getswitchinterval() == before
