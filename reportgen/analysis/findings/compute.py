@@ -55,7 +55,7 @@ def findings_before_monte_carlo(
         else {}
     )
     scores = {
-        g: score_findings(inputs, panel, spec, found, weights, None, wording)
+        g: score_findings(inputs, panel, spec, found, weights, wording)
         for g, found in groups.items()
     }
     return EarlyFindings(panel, groups, indicators, scores)

@@ -143,9 +143,10 @@ def score_findings(
     spec: FindingsSpec,
     groups: Mapping[str, PeerGroup],
     weights: pd.DataFrame,
-    draws: ScoreDraws | None,
     wording: Wording = ENGLISH,
 ) -> list[Finding]:
+    """Pillar and dimension gaps and strengths against each city's peer group, before their
+    Monte Carlo robustness (1 here; `with_robustness` gives it once the replications exist)."""
     codes = score_codes(inputs, spec)
     if not codes:
         return []
@@ -174,9 +175,6 @@ def score_findings(
         quality, indicator_columns = _pillar_quality(
             inputs, panel, spec, weights, old, code, subject_kind
         )
-        nominal = inputs.scores[code].reindex(panel.cities).to_numpy(float)
-        replicated = _replicated(draws, code, panel.cities, nominal)
-        robust = _robustness(replicated, sets, hits, gap[:, k], spec)
         code_weight = (
             weights[code].reindex(panel.cities).fillna(0.0).to_numpy(float)
             if code in weights.columns
@@ -242,9 +240,7 @@ def score_findings(
                         indicator_columns,
                     ),
                     flags=flags_of[r],
-                    salience=Salience(
-                        effect=effect, robustness=float(robust.get(r, 1.0)), quality=quality_r
-                    ),
+                    salience=Salience(effect=effect, robustness=1.0, quality=quality_r),
                 )
             )
     return out
