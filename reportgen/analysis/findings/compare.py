@@ -15,6 +15,7 @@ from reportgen.analysis import peers
 from reportgen.analysis.findings.inputs import (
     FindingInputs,
     Prepared,
+    flag_masks,
     log,
     old_mask,
 )
@@ -355,14 +356,10 @@ def indicator_findings(
     context = _IndicatorWording(inputs.imputation, panel, spec, old, verdicts, stats, wording)
     rows, columns = np.nonzero(verdicts.kind)
     # Each finding's flags as bits (FLAGS order), turned into its flags and discount by table.
-    bits = (
-        panel.shared[rows, columns] * 1
-        + panel.imputed[rows, columns] * 2
-        + panel.censored[rows, columns] * 4
-        + old[rows, columns] * 8
-        + panel.perception[columns] * 16
-    )
-    flags_of = [tuple(f for k, f in enumerate(FLAGS) if b >> k & 1) for b in range(32)]
+    bits = np.zeros(rows.size, dtype=np.int64)
+    for k, (_, mask) in enumerate(flag_masks(panel, old)):
+        bits |= mask[rows, columns].astype(np.int64) << k
+    flags_of = [tuple(f for k, f in enumerate(FLAGS) if b >> k & 1) for b in range(1 << len(FLAGS))]
     discount_of = [spec.salience.discount(f) for f in flags_of]
     effect = w[rows, columns] * verdicts.gap_points[rows, columns]
     pillars = [panel.pillars[i] or None for i in panel.ids]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from reportgen.analysis.findings.inputs import FindingInputs, Prepared, old_mask
+from reportgen.analysis.findings.inputs import FindingInputs, Prepared, flag_masks, old_mask
 from reportgen.analysis.findings.records import Evidence, Finding, Salience, Words
 from reportgen.analysis.findings.spec import FindingsSpec
 from reportgen.analysis.findings.wording import ENGLISH, Wording
@@ -21,12 +21,9 @@ def data_findings(
     observed = ~np.isnan(panel.best)
     # An imputed value has no raw value: it is one of the city's index values all the same.
     has = observed | panel.imputed
-    masks = {
-        "imputed": panel.imputed,
-        "bounded": panel.censored & observed,
-        "shared": panel.shared & observed,
-        "old": old_mask(panel, spec.max_data_age) & observed,
-    }
+    flags = dict(flag_masks(panel, old_mask(panel, spec.max_data_age)))
+    masks = {"imputed": flags["imputed"]}
+    masks |= {flag: flags[flag] & observed for flag in ("bounded", "shared", "old")}
     flagged = masks["imputed"] | masks["bounded"] | masks["shared"] | masks["old"]
     totals = has.sum(axis=1)
     out: dict[str, Finding] = {}

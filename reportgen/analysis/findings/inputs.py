@@ -13,7 +13,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from reportgen import formatting
-from reportgen.analysis.findings.spec import FindingsSpec, Scale
+from reportgen.analysis.findings.spec import FLAGS, FindingsSpec, Flag, Scale
 from reportgen.analysis.findings.wording import display_unit, per_capita_unit
 
 if TYPE_CHECKING:
@@ -344,3 +344,16 @@ def old_mask(panel: Prepared, max_age: int) -> BoolArray:
         return (
             (panel.reference_year - panel.years > max_age) & ~np.isnan(panel.years) & ~panel.imputed
         )
+
+
+def flag_masks(panel: Prepared, old: BoolArray) -> tuple[tuple[Flag, BoolArray], ...]:
+    """Each data-quality flag (in `FLAGS` order) with the city x indicator values it marks:
+    the one account of which panel mask a flag reads. `old` is `old_mask`'s output."""
+    masks: dict[Flag, BoolArray] = {
+        "shared": panel.shared,
+        "imputed": panel.imputed,
+        "bounded": panel.censored,
+        "old": old,
+        "perception": np.broadcast_to(panel.perception[np.newaxis, :], panel.best.shape),
+    }
+    return tuple((flag, masks[flag]) for flag in FLAGS)

@@ -20,6 +20,7 @@ from reportgen.analysis.findings.inputs import (
     Prepared,
     ScoreDraws,
     code_name,
+    flag_masks,
     old_mask,
 )
 from reportgen.analysis.findings.peerstats import PeerSets, peer_medians, peer_stats
@@ -69,14 +70,8 @@ def _pillar_quality(
         return np.ones(len(panel.cities)), columns
     s = spec.salience
     discount = np.ones((len(panel.cities), len(columns)))
-    for flag, mask in (
-        ("shared", panel.shared[:, columns]),
-        ("imputed", panel.imputed[:, columns]),
-        ("bounded", panel.censored[:, columns]),
-        ("old", old[:, columns]),
-        ("perception", np.broadcast_to(panel.perception[columns], discount.shape)),
-    ):
-        discount = np.where(mask, discount * float(getattr(s, flag)), discount)
+    for flag, mask in flag_masks(panel, old):
+        discount = np.where(mask[:, columns], discount * float(getattr(s, flag)), discount)
     w = weights.reindex(index=panel.cities, columns=[panel.ids[j] for j in columns])
     w = np.nan_to_num(w.to_numpy(float))
     total = w.sum(axis=1)
@@ -87,14 +82,10 @@ def _pillar_quality(
 
 def _unflagged(panel: Prepared, old: BoolArray, columns: list[int]) -> BoolArray:
     """Per city and column: an observed value with no flag (cities x columns)."""
-    return ~(
-        panel.shared[:, columns]
-        | panel.imputed[:, columns]
-        | panel.censored[:, columns]
-        | old[:, columns]
-        | panel.perception[columns][np.newaxis, :]
-        | np.isnan(panel.points[:, columns])
-    )
+    flagged = np.isnan(panel.points[:, columns])
+    for _, mask in flag_masks(panel, old):
+        flagged |= mask[:, columns]
+    return ~flagged
 
 
 def holds_on_unflagged(
@@ -262,18 +253,8 @@ def _flags_of(
     panel: Prepared, old: BoolArray, rows: npt.NDArray[np.intp], columns: list[int]
 ) -> dict[int, tuple[Flag, ...]]:
     """Per city row, the flags of any of the indicators a score rests on, in `FLAGS` order."""
-    at = np.asarray(columns, dtype=np.intp)
-
-    def any_of(mask: BoolArray) -> BoolArray:
-        return np.asarray(mask[np.ix_(rows, at)].any(axis=1), dtype=bool)
-
-    masks: tuple[tuple[Flag, BoolArray], ...] = (
-        ("shared", any_of(panel.shared)),
-        ("imputed", any_of(panel.imputed)),
-        ("bounded", any_of(panel.censored)),
-        ("old", any_of(old)),
-        ("perception", np.full(rows.size, bool(panel.perception[at].any()))),
-    )
+    at = np.ix_(rows, np.asarray(columns, dtype=np.intp))
+    masks = [(flag, np.asarray(mask[at].any(axis=1))) for flag, mask in flag_masks(panel, old)]
     return {int(r): tuple(name for name, mask in masks if mask[i]) for i, r in enumerate(rows)}
 
 
