@@ -26,11 +26,13 @@ from reportgen.analysis.peers import PeerGroup, PeerMedian
 
 @dataclass(frozen=True)
 class EarlyFindings:
-    """What findings make without the Monte Carlo: the prepared panel, every peer group, the
-    indicator gaps and strengths, and the pillar and dimension ones before their robustness.
-    The pipeline makes them while the Monte Carlo runs and hands them to `compute_findings`."""
+    """What findings make without the Monte Carlo: the prepared panel and finding weights, every
+    peer group, the indicator gaps and strengths, and the pillar and dimension ones before
+    their robustness. The pipeline makes them while the Monte Carlo runs and hands them to
+    `compute_findings`."""
 
     panel: Prepared
+    weights: pd.DataFrame
     groups: dict[str, dict[str, PeerGroup]]
     indicators: dict[str, list[Finding]]
     scores: dict[str, list[Finding]]
@@ -58,7 +60,7 @@ def findings_before_monte_carlo(
         g: score_findings(inputs, panel, spec, found, weights, wording)
         for g, found in groups.items()
     }
-    return EarlyFindings(panel, groups, indicators, scores)
+    return EarlyFindings(panel, weights, groups, indicators, scores)
 
 
 def compute_findings(
@@ -79,8 +81,7 @@ def compute_findings(
     """
     if early is None:
         early = findings_before_monte_carlo(inputs, stages, spec, wording)
-    panel = early.panel
-    weights = finding_weights(inputs)
+    panel, weights = early.panel, early.weights
     stage = stage_findings(inputs, panel, stages, spec, weights, wording)
     compared: dict[str, list[Finding]] = {c: [] for c in panel.cities}
     scored = with_robustness(early.scores, inputs, panel, spec, early.groups)
