@@ -68,12 +68,8 @@ class Draft(Generic[R]):
 
     def __reduce__(self) -> tuple[Any, ...]:
         if self._made is not None:
-            return (_made, (self._made,))
+            return (made, (self._made,))
         return (Draft, (self._make, *self._args))
-
-
-def _made(record: R) -> R:
-    return record
 
 
 def made(value: R | Draft[R]) -> R:
