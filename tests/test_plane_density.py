@@ -5,12 +5,13 @@ what a shaded cell means, and its SVG stops growing with the cities."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
+from test_charts import layers, mark_type, rows
 
 from reportgen.report import charts, i18n, theme
 from reportgen.report.i18n import ENGLISH, Translator
@@ -60,26 +61,6 @@ def plane(points: pd.DataFrame, highlight: str | None = HIGHLIGHT, **options: An
         "label_all": False,
     }
     return charts.plane_chart(points, **(settings | options))
-
-
-def layers(spec: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
-    if "layer" in spec:
-        for layer in spec["layer"]:
-            yield from layers(layer)
-    elif "mark" in spec:
-        yield spec
-
-
-def mark_type(layer: Mapping[str, Any]) -> str:
-    mark = layer["mark"]
-    return str(mark if isinstance(mark, str) else mark["type"])
-
-
-def rows(spec: Mapping[str, Any], layer: Mapping[str, Any]) -> list[dict[str, Any]]:
-    data = layer.get("data") or spec.get("data") or {}
-    if "values" in data:
-        return list(data["values"])
-    return list(spec.get("datasets", {}).get(data.get("name"), []))
 
 
 def density_layers(spec: Mapping[str, Any]) -> list[Mapping[str, Any]]:
